@@ -1,0 +1,4 @@
+// @atmanrl/datasets: public face (named re-exports only).
+
+/** Package name marker; replaced by real exports as the package is built. */
+export const PACKAGE_NAME = '@atmanrl/datasets';

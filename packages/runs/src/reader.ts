@@ -1,0 +1,185 @@
+// Reading runs while they are being written: list runs, load one run with everything that
+// exists, and follow a growing JSONL file incrementally. Missing pieces become `problems`.
+import type { z } from 'zod';
+import { RunsError } from './errors.js';
+import { parseJsonl, type ReadProblem } from './jsonl.js';
+import {
+  type CheckpointPointer,
+  CheckpointPointerSchema,
+  type EvalReport,
+  EvalReportSchema,
+  type MetricsRecord,
+  MetricsRecordSchema,
+  type RunInfo,
+  RunInfoSchema,
+  type SampleRecord,
+  SampleRecordSchema,
+} from './schemas.js';
+import type { RunSource } from './source.js';
+import { validateRecord } from './validate.js';
+
+/** File names inside a run directory. */
+export const RUN_FILES = {
+  run: 'run.json',
+  metrics: 'metrics.jsonl',
+  samples: 'samples.jsonl',
+  evalDir: 'eval',
+  checkpointsDir: 'checkpoints',
+  latest: 'checkpoints/latest.json',
+} as const;
+
+/** Everything readable in one run; what is missing or broken is listed in `problems`. */
+export interface LoadedRun {
+  id: string;
+  info: RunInfo | null;
+  metrics: MetricsRecord[];
+  samples: SampleRecord[];
+  evals: EvalReport[];
+  latestCheckpoint: CheckpointPointer | null;
+  /** Human-readable problems: missing files, torn lines, invalid lines (with file:line). */
+  problems: ReadProblem[];
+}
+
+async function readJson<S extends z.ZodType>(
+  source: RunSource,
+  path: string,
+  schema: S,
+  problems: ReadProblem[],
+): Promise<z.infer<S> | null> {
+  const text = await source.readText(path);
+  if (text === null) return null;
+  try {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new RunsError('INVALID_JSON', `${path}: not valid JSON (${(e as Error).message})`, {
+        file: path,
+      });
+    }
+    return validateRecord(schema, value, { file: path });
+  } catch (e) {
+    if (!(e instanceof RunsError)) throw e;
+    problems.push({ file: path, line: 0, code: e.code, message: e.message });
+    return null;
+  }
+}
+
+async function readJsonlFile<S extends z.ZodType>(
+  source: RunSource,
+  path: string,
+  schema: S,
+  problems: ReadProblem[],
+): Promise<z.infer<S>[]> {
+  const text = await source.readText(path);
+  if (text === null) {
+    problems.push({
+      file: path,
+      line: 0,
+      code: 'NOT_FOUND',
+      message: `${path} does not exist yet`,
+    });
+    return [];
+  }
+  const result = parseJsonl(text, schema, { file: path, mode: 'tolerant' });
+  problems.push(...result.problems);
+  if (result.tornTail) {
+    const line = result.records.length + result.problems.length + 1;
+    problems.push({
+      file: path,
+      line,
+      code: 'TORN_LINE',
+      message: `${path}: the last line is incomplete (being written, or the writer crashed); it was ignored`,
+    });
+  }
+  return result.records;
+}
+
+/** Loads one run (`runId` is its folder name under the source root) tolerating partial data. */
+export async function loadRun(
+  source: RunSource,
+  runId: string,
+  options: { samples?: boolean } = {},
+): Promise<LoadedRun> {
+  const problems: ReadProblem[] = [];
+  const p = (f: string) => `${runId}/${f}`;
+  const info = await readJson(source, p(RUN_FILES.run), RunInfoSchema, problems);
+  if (info === null && !problems.some((x) => x.file === p(RUN_FILES.run))) {
+    problems.push({
+      file: p(RUN_FILES.run),
+      line: 0,
+      code: 'NOT_FOUND',
+      message: `${p(RUN_FILES.run)} is missing: not a run folder, or it is still being created`,
+    });
+  }
+  const metrics = await readJsonlFile(source, p(RUN_FILES.metrics), MetricsRecordSchema, problems);
+  const samples =
+    options.samples === false
+      ? []
+      : await readJsonlFile(source, p(RUN_FILES.samples), SampleRecordSchema, problems);
+  const evals: EvalReport[] = [];
+  for (const entry of await source.list(p(RUN_FILES.evalDir))) {
+    if (entry.type !== 'file' || !entry.name.endsWith('.json')) continue;
+    const report = await readJson(
+      source,
+      p(`${RUN_FILES.evalDir}/${entry.name}`),
+      EvalReportSchema,
+      problems,
+    );
+    if (report) evals.push(report);
+  }
+  const latestCheckpoint = await readJson(
+    source,
+    p(RUN_FILES.latest),
+    CheckpointPointerSchema,
+    problems,
+  );
+  return { id: runId, info, metrics, samples, evals, latestCheckpoint, problems };
+}
+
+/** Summary of one run for a runs list. */
+export interface RunSummary {
+  id: string;
+  info: RunInfo | null;
+  problem?: string;
+}
+
+/** Lists the runs (folders with a `run.json`, or broken ones, reported) under the source root. */
+export async function listRuns(source: RunSource, dir = ''): Promise<RunSummary[]> {
+  const out: RunSummary[] = [];
+  for (const entry of await source.list(dir)) {
+    if (entry.type !== 'directory') continue;
+    const id = dir === '' ? entry.name : `${dir}/${entry.name}`;
+    const problems: ReadProblem[] = [];
+    const info = await readJson(source, `${id}/${RUN_FILES.run}`, RunInfoSchema, problems);
+    if (info === null && problems.length === 0) continue; // not a run folder
+    out.push(problems[0] ? { id, info, problem: problems[0].message } : { id, info });
+  }
+  return out.sort((a, b) => (b.info?.createdAt ?? '').localeCompare(a.info?.createdAt ?? ''));
+}
+
+/**
+ * Follows a growing JSONL file: each `poll()` returns only the complete lines appended since
+ * the last call (a torn last line is left for the next poll).
+ */
+export function followJsonl<S extends z.ZodType>(
+  source: RunSource,
+  path: string,
+  schema: S,
+): { poll(): Promise<{ records: z.infer<S>[]; problems: ReadProblem[] }> } {
+  let offset = 0;
+  let line = 1;
+  return {
+    async poll() {
+      const text = await source.readFrom(path, offset);
+      if (text === null || text === '') return { records: [], problems: [] };
+      const result = parseJsonl(text, schema, { file: path, firstLine: line, mode: 'tolerant' });
+      offset += result.consumedBytes;
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      line += complete.split('\n').length - 1;
+      return { records: result.records, problems: result.problems };
+    },
+  };
+}
+
+export type { ReadProblem };

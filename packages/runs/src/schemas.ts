@@ -1,0 +1,153 @@
+// Schemas and types of every file in a run directory (architecture.md "Run directory").
+// Each record carries `version`; readers accept versions <= SCHEMA_VERSION and reject newer ones.
+import { z } from 'zod';
+
+/** The schema version this package writes and the newest it can read. */
+export const SCHEMA_VERSION = 1;
+
+const version = z.number().int().positive();
+
+/** Lifecycle of a run. */
+export const RunStatusSchema = z.enum(['running', 'finished', 'failed', 'interrupted']);
+/** Lifecycle of a run: `running` until it ends as `finished`, `failed` or `interrupted`. */
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+/** `run.json`: the resolved configuration and identity of one run. */
+export const RunInfoSchema = z.looseObject({
+  version,
+  id: z.string().min(1),
+  name: z.string().optional(),
+  command: z.string().min(1),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  status: RunStatusSchema,
+  /** Resolved configuration, exactly as the trainer used it. */
+  config: z.record(z.string(), z.unknown()),
+  seed: z.number().int(),
+  backend: z.looseObject({ name: z.string(), detail: z.string().optional() }),
+  /** Package and runtime versions, e.g. `{ node: '20.20.2', '@atmanrl/grpo': '0.1.0' }`. */
+  versions: z.record(z.string(), z.string()),
+  /** Last completed step (0 before the first). */
+  step: z.number().int().nonnegative().default(0),
+  totalSteps: z.number().int().nonnegative().optional(),
+  /** Set when status is `failed`: what happened and how to fix it. */
+  error: z.string().optional(),
+});
+/** Parsed `run.json`. */
+export type RunInfo = z.infer<typeof RunInfoSchema>;
+
+/** One line of `metrics.jsonl`: all scalar metrics of one optimisation step. */
+export const MetricsRecordSchema = z.looseObject({
+  version,
+  step: z.number().int().nonnegative(),
+  time: z.string(),
+  /** Flat metric map; names follow TRL (`reward`, `rewards/outcome/mean`, `kl`, `clip_ratio/region_mean`...). `null` = not finite. */
+  metrics: z.record(z.string(), z.number().nullable()),
+});
+/** Parsed line of `metrics.jsonl`. */
+export type MetricsRecord = z.infer<typeof MetricsRecordSchema>;
+
+/** Which part of the completion a token belongs to. */
+export const TokenSpanSchema = z.enum(['prompt', 'cot', 'delimiter', 'answer', 'other']);
+/** Which part of the completion a token belongs to. */
+export type TokenSpan = z.infer<typeof TokenSpanSchema>;
+
+/** A completion token with its saliency for display. */
+export const SampleTokenSchema = z.looseObject({
+  text: z.string(),
+  /** `(min(θ,0) - c)/|c|`: 0 untouched, 1 fully re-enabled, negative = pushed down; null = no mask. */
+  relevance: z.number().nullable(),
+  span: TokenSpanSchema,
+});
+/** A completion token with its saliency for display. */
+export type SampleToken = z.infer<typeof SampleTokenSchema>;
+
+const charRange = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
+
+/** One line of `samples.jsonl`: one logged rollout of one group. */
+export const SampleRecordSchema = z.looseObject({
+  version,
+  step: z.number().int().nonnegative(),
+  /** Index of the prompt within the step's batch. */
+  promptIndex: z.number().int().nonnegative(),
+  /** Index of the completion within its group of G. */
+  completionIndex: z.number().int().nonnegative(),
+  sampleId: z.string(),
+  prompt: z.string(),
+  completion: z.string(),
+  gold: z.string(),
+  parsedAnswer: z.string().nullable(),
+  correct: z.boolean(),
+  truncated: z.boolean(),
+  /** Character range `[start, end)` of the CoT span in `completion`. */
+  cotRange: charRange,
+  /** Character range of the answer span, null when no delimiter was produced. */
+  answerRange: charRange.nullable(),
+  /** Value of each named reward function (before weighting). */
+  rewards: z.record(z.string(), z.number().nullable()),
+  /** Total weighted reward. */
+  reward: z.number(),
+  advantage: z.number(),
+  completionTokens: z.number().int().nonnegative(),
+  tokens: z.array(SampleTokenSchema),
+  /** Mask statistics when a saliency mask was fitted: `H = mean min(θ,0)`. */
+  saliency: z.looseObject({ H: z.number(), reward: z.number() }).optional(),
+});
+/** Parsed line of `samples.jsonl`. */
+export type SampleRecord = z.infer<typeof SampleRecordSchema>;
+
+/** A curve in an evaluation report, with an optional random baseline. */
+export const EvalCurveSchema = z.looseObject({
+  name: z.string(),
+  xLabel: z.string().default('x'),
+  yLabel: z.string().default('y'),
+  x: z.array(z.number()),
+  y: z.array(z.number()),
+  baseline: z.looseObject({ x: z.array(z.number()), y: z.array(z.number()) }).optional(),
+  /** Area summarising the curve (`AOC` = area over, `AUC` = area under). */
+  area: z
+    .looseObject({
+      kind: z.enum(['AOC', 'AUC']),
+      value: z.number(),
+      baseline: z.number().optional(),
+    })
+    .optional(),
+});
+/** A curve in an evaluation report. */
+export type EvalCurve = z.infer<typeof EvalCurveSchema>;
+
+/** `eval/<name>.json`: one evaluation report holding every curve point. */
+export const EvalReportSchema = z.looseObject({
+  version,
+  name: z.string(),
+  createdAt: z.string(),
+  step: z.number().int().nonnegative().optional(),
+  model: z.string(),
+  dataset: z.looseObject({
+    name: z.string(),
+    split: z.string(),
+    limit: z.number().int().optional(),
+    seed: z.number().int(),
+  }),
+  /** Scalar results, e.g. `{ 'pass@1': 0.61, 'early_answering/aoc': 0.34 }`. */
+  summary: z.record(z.string(), z.number().nullable()),
+  curves: z.array(EvalCurveSchema),
+  /** Optional per-item details. */
+  items: z.array(z.unknown()).optional(),
+});
+/** Parsed `eval/<name>.json`. */
+export type EvalReport = z.infer<typeof EvalReportSchema>;
+
+/** `checkpoints/latest.json`: pointer to the newest complete checkpoint (written last). */
+export const CheckpointPointerSchema = z.looseObject({
+  version,
+  step: z.number().int().nonnegative(),
+  /** Checkpoint folder relative to the run directory, e.g. `checkpoints/step-20`. */
+  path: z.string(),
+  createdAt: z.string(),
+});
+/** Parsed `checkpoints/latest.json`. */
+export type CheckpointPointer = z.infer<typeof CheckpointPointerSchema>;
+
+/** Input types (what writers pass; `version` is filled in). */
+export type WithoutVersion<T> = Omit<T, 'version'>;
