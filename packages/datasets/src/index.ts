@@ -1,4 +1,80 @@
 // @atmanrl/datasets: public face (named re-exports only).
 
-/** Package name marker; replaced by real exports as the package is built. */
-export const PACKAGE_NAME = '@atmanrl/datasets';
+export {
+  type AnswerKind,
+  DEFAULT_DELIMITER,
+  type ParseOptions,
+  parseAnswer,
+  splitCompletion,
+} from './answer-parsing.js';
+export {
+  type ArithmeticHint,
+  type ArithmeticOp,
+  type ArithmeticOptions,
+  type ArithmeticProblem,
+  type ArithmeticStep,
+  arithmeticSample,
+  arithmeticVocabulary,
+  generateArithmeticDataset,
+  generateArithmeticProblem,
+} from './arithmetic.js';
+export { type CorruptedCot, corruptCotStep } from './corrupt-step.js';
+export { type CotStep, splitCotSteps } from './cot-steps.js';
+export {
+  type DownloadedFile,
+  type DownloadOptions,
+  type DownloadResult,
+  downloadDataset,
+} from './download.js';
+export { type DataLocation, DatasetError, type DatasetErrorCode } from './errors.js';
+export {
+  type Gsm8kItem,
+  type Gsm8kSplit,
+  type LoadGsm8kOptions,
+  loadGsm8k,
+  parseGsm8kSolution,
+} from './gsm8k.js';
+export {
+  type Batch,
+  createCursor,
+  type DataCursor,
+  iterateBatches,
+  nextBatch,
+  shuffledIndices,
+} from './iteration.js';
+export {
+  DATASET_MANIFEST,
+  type DatasetName,
+  type ManifestEntry,
+  type ManifestFile,
+} from './manifest.js';
+export {
+  type ChoiceLetter,
+  type LoadMmluOptions,
+  loadMmlu,
+  type MmluItem,
+  type MmluSplit,
+  mmluFewShot,
+} from './mmlu.js';
+export { MMLU_SUBJECTS, type MmluCategory, mmluCategory } from './mmlu-subjects.js';
+export { normalizeNumber, numbersEqual } from './numbers.js';
+export {
+  buildGsm8kPrompt,
+  buildMmluPrompt,
+  gsm8kSample,
+  mmluSample,
+  PROMPT_TEMPLATES,
+  type PromptOptions,
+  type PromptTemplate,
+} from './prompts.js';
+export type {
+  CharRange,
+  ChatMessage,
+  Completion,
+  CompletionSplit,
+  LoadResult,
+  Logger,
+  OnError,
+  Sample,
+  SkippedRecord,
+} from './types.js';
