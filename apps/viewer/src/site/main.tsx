@@ -1,0 +1,7 @@
+// Browser entry: mounts the viewer. Imports only preact, uPlot and @atmanrl/runs' browser entry.
+import { render } from 'preact';
+import { App } from './app.js';
+import './styles.css';
+
+const root = document.getElementById('app');
+if (root) render(<App />, root);
