@@ -1,4 +1,12 @@
 // @atmanrl/attention-mask: public face (named re-exports only).
 
-/** Package name marker; replaced by real exports as the package is built. */
-export const PACKAGE_NAME = '@atmanrl/attention-mask';
+export type { AttentionOptions, QueryRows } from './attention.js';
+export { attention } from './attention.js';
+export type { BackendInfo, BackendName, InitBackendOptions } from './backend.js';
+export { initBackend } from './backend.js';
+export type { AttentionMaskErrorCode } from './errors.js';
+export { AttentionMaskError } from './errors.js';
+export type { Logger } from './logger.js';
+export { matMul } from './matmul.js';
+export type { SuppressionOptions } from './suppress.js';
+export { suppressionFactors } from './suppress.js';

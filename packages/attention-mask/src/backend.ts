@@ -1,0 +1,256 @@
+// Chooses and initialises the TensorFlow.js backend (tensorflow > wasm > cpu, or an explicit
+// choice, incl. webgpu through Dawn). Leaves out webgl (browser only) and multi-backend setups.
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// Registers every tfjs gradient (tfjs-core's own dist/register_all_gradients is extension-less
+// ESM that plain Node cannot load; the umbrella's CommonJS bundle registers them globally).
+import '@tensorflow/tfjs';
+import { registerFastWasmSlice, registerWasmKernels } from './_internal/wasm-kernels.js';
+import { AttentionMaskError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** Backends this project knows, fastest first. */
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** What {@link initBackend} set up. */
+export interface BackendInfo {
+  /** tfjs backend name now active. */
+  name: BackendName;
+  /** Human-readable detail, e.g. `'wasm (simd, 1 thread)'` or the GPU adapter. */
+  detail: string;
+}
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Use exactly this backend (an unavailable one is an error). `ATMANRL_BACKEND` overrides it. */
+  prefer?: BackendName;
+  /** Receives the chosen backend (info) and skipped candidates. */
+  logger?: Logger;
+  /**
+   * Dawn toggles for webgpu, e.g. `['backend=vulkan']`; default from `ATMANRL_WEBGPU_FLAGS`
+   * (comma-separated) or none.
+   */
+  webgpuFlags?: string[];
+}
+
+const BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+/** Automatic order. SIMPLIFICATION: webgpu is never auto-selected (software adapters are slower than wasm); ask for it. */
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+/** One set-up per backend per process (a failure is remembered too). */
+const setups = new Map<BackendName, Promise<string>>();
+
+/**
+ * Chooses and initialises a TensorFlow.js backend, makes it current and returns it.
+ *
+ * Order: `ATMANRL_BACKEND` (tensorflow|webgpu|wasm|cpu) if set, else `prefer` if given — both
+ * strict: an unavailable choice throws `BACKEND_UNAVAILABLE`, never falls back. Otherwise the
+ * first that works of: `tensorflow` (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`,
+ * optional peers), `wasm` (its `.wasm` files loaded from the installed package, no network),
+ * `cpu`. `webgpu` is only used when asked for. Idempotent; safe to call again to switch.
+ * Also registers all tfjs gradients and the wasm `UnsortedSegmentSum` kernel.
+ *
+ * @throws AttentionMaskError `UNKNOWN_BACKEND` for a bad name, `BACKEND_UNAVAILABLE` when the
+ *   requested backend cannot start (message says why and how to fix it)
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const fromEnv = readEnv('ATMANRL_BACKEND');
+  const requested = fromEnv ?? options.prefer;
+  const log = options.logger;
+  let info: BackendInfo | undefined;
+  if (requested !== undefined) {
+    if (!(BACKENDS as readonly string[]).includes(requested)) {
+      throw new AttentionMaskError(
+        'UNKNOWN_BACKEND',
+        `${fromEnv !== undefined ? 'ATMANRL_BACKEND' : 'prefer'} is '${requested}', expected one of ${BACKENDS.join(', ')}`,
+      );
+    }
+    info = await activate(requested as BackendName, options);
+  } else {
+    for (const name of AUTO_ORDER) {
+      try {
+        info = await activate(name, options);
+        break;
+      } catch (error) {
+        log?.info(`backend ${name} unavailable: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  if (info === undefined) {
+    throw new AttentionMaskError('BACKEND_UNAVAILABLE', 'no TensorFlow.js backend could start');
+  }
+  log?.info(`tfjs backend: ${info.detail}`);
+  return info;
+}
+
+async function activate(name: BackendName, options: InitBackendOptions): Promise<BackendInfo> {
+  let setup = setups.get(name);
+  if (setup === undefined) {
+    setup = setUp(name, options);
+    setups.set(name, setup);
+  }
+  let detail: string;
+  try {
+    detail = await setup;
+    if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+    await tf.ready();
+  } catch (cause) {
+    if (cause instanceof AttentionMaskError) throw cause;
+    throw new AttentionMaskError(
+      'BACKEND_UNAVAILABLE',
+      `backend ${name} could not start: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  if (name === 'wasm') detail = await wasmDetail();
+  return { name, detail };
+}
+
+async function setUp(name: BackendName, options: InitBackendOptions): Promise<string> {
+  switch (name) {
+    case 'cpu':
+      return 'cpu (pure JavaScript)';
+    case 'wasm':
+      return setUpWasm();
+    case 'tensorflow':
+      return setUpTensorflow();
+    case 'webgpu':
+      return setUpWebgpu(options.webgpuFlags ?? splitFlags(readEnv('ATMANRL_WEBGPU_FLAGS')));
+  }
+}
+
+async function setUpWasm(): Promise<string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // The .wasm binaries sit next to the package's main file (dist/); load them from disk.
+  const require = createRequire(import.meta.url);
+  const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  wasm.setWasmPaths(dir + sep);
+  registerWasmKernels();
+  registerFastWasmSlice();
+  return 'wasm';
+}
+
+async function wasmDetail(): Promise<string> {
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  return `wasm (${simd ? 'simd' : 'no simd'}, ${threads ? 'threads' : '1 thread'})`;
+}
+
+async function setUpTensorflow(): Promise<string> {
+  const reasons: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      // Importing a package whose native addon is missing half-registers its kernels (and warns
+      // on every retry), so look for the addon first.
+      const addon = findTfjsNodeAddon(pkg);
+      if (addon !== null) {
+        reasons.push(addon);
+        continue;
+      }
+      // A variable specifier: optional peers must not be resolved at build time.
+      const specifier: string = pkg;
+      await import(specifier);
+      if (tf.findBackendFactory('tensorflow') === null) {
+        throw new Error(`${pkg} loaded but registered no 'tensorflow' backend with this tfjs-core`);
+      }
+      return `tensorflow (${pkg})`;
+    } catch (error) {
+      reasons.push(`${pkg}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new AttentionMaskError(
+    'BACKEND_UNAVAILABLE',
+    `backend tensorflow needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node with its native ` +
+      `addon (install one; their install downloads libtensorflow). ${reasons.join('; ')}`,
+  );
+}
+
+/** null when `pkg` has a built native addon, else why not. */
+function findTfjsNodeAddon(pkg: string): string | null {
+  let root: string;
+  try {
+    root = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+  } catch {
+    return `${pkg}: not installed`;
+  }
+  const lib = join(root, 'lib');
+  const found =
+    existsSync(lib) &&
+    readdirSync(lib).some(
+      (name) => /^napi-v\d+$/.test(name) && existsSync(join(lib, name, 'tfjs_binding.node')),
+    );
+  return found
+    ? null
+    : `${pkg}: installed without its native addon (lib/napi-v*/tfjs_binding.node)`;
+}
+
+interface WebgpuModule {
+  create(flags: string[]): GpuLike;
+  globals: Record<string, unknown>;
+}
+interface GpuLike {
+  requestAdapter(options?: object): Promise<AdapterLike | null>;
+}
+interface AdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  isFallbackAdapter?: boolean;
+}
+
+async function setUpWebgpu(flags: string[]): Promise<string> {
+  let mod: WebgpuModule;
+  try {
+    const specifier: string = 'webgpu';
+    mod = (await import(specifier)) as WebgpuModule;
+  } catch (cause) {
+    throw new AttentionMaskError(
+      'BACKEND_UNAVAILABLE',
+      `backend webgpu needs the optional peer 'webgpu' (Dawn for Node): ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  // Order matters: tfjs-backend-webgpu checks navigator.gpu when it is imported.
+  Object.assign(globalThis, mod.globals);
+  const g = globalThis as unknown as { navigator?: Record<string, unknown> };
+  g.navigator ??= {};
+  const gpu = mod.create(flags);
+  Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter === null) {
+    throw new AttentionMaskError(
+      'BACKEND_UNAVAILABLE',
+      `backend webgpu: Dawn found no GPU adapter (flags [${flags.join(', ')}]); install a Vulkan ` +
+        'driver (NVIDIA, or Mesa >= 25 lavapipe) or set ATMANRL_WEBGPU_FLAGS',
+    );
+  }
+  try {
+    const specifier: string = '@tensorflow/tfjs-backend-webgpu';
+    await import(specifier);
+  } catch (cause) {
+    throw new AttentionMaskError(
+      'BACKEND_UNAVAILABLE',
+      `backend webgpu needs the optional peer '@tensorflow/tfjs-backend-webgpu': ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  const i = adapter.info ?? {};
+  const name = [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' ');
+  return `webgpu (${name || 'unknown adapter'}${adapter.isFallbackAdapter ? ', software fallback' : ''})`;
+}
+
+function readEnv(key: string): string | undefined {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.[key];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function splitFlags(value: string | undefined): string[] {
+  return value === undefined
+    ? []
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+}

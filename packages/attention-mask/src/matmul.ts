@@ -1,0 +1,163 @@
+// Matmul whose forward and backward only call plain (non-transposed) `tf.matMul`: the wasm
+// backend runs `matMul(a, b, transposeA, transposeB)` on a naive kernel ~10x slower
+// (toolchain.md). Leaves out fused bias/activation.
+import * as tf from '@tensorflow/tfjs-core';
+// Registers every tfjs gradient (tfjs-core's own dist/register_all_gradients is extension-less
+// ESM that plain Node cannot load; the umbrella's CommonJS bundle registers them globally).
+import '@tensorflow/tfjs';
+import { AttentionMaskError } from './errors.js';
+
+/**
+ * Plain batched product a3 [N,M,K] · b3 [N,K,P]. On wasm a batch > 1 takes a naive loop
+ * (measured ~7x slower than N separate 2-D products on XNNPACK), so it is split there.
+ */
+function plainBatchMatMul(a3: tf.Tensor, b3: tf.Tensor): tf.Tensor {
+  const n = a3.shape[0]!;
+  if (n === 1 || tf.getBackend() !== 'wasm') return tf.matMul(a3, b3);
+  const [, m, k] = a3.shape as [number, number, number];
+  const p = b3.shape[2]!;
+  return tf.tidy(() => {
+    const outs: tf.Tensor[] = [];
+    for (let i = 0; i < n; i++) {
+      // tf.slice, not unstack: wasm's Unpack bypasses the fast Slice kernel (backend.ts).
+      const ai = tf.reshape(tf.slice(a3, [i, 0, 0], [1, m, k]), [m, k]);
+      const bi = tf.reshape(tf.slice(b3, [i, 0, 0], [1, k, p]), [k, p]);
+      outs.push(tf.matMul(ai, bi)); // [M,P]
+    }
+    return tf.stack(outs); // [N,M,P]
+  });
+}
+
+/**
+ * Gradients of y = a·b for a [..,M,K], b [..,K,P] given dy [..,M,P], with explicit transposes only,
+ * each computed the cheaper way round (fewer elements to transpose):
+ * dA = dy·bᵀ or (b·dyᵀ)ᵀ, and dB = aᵀ·dy or (dyᵀ·a)ᵀ.
+ */
+function matMulGrads(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  dy: tf.Tensor,
+  mm: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor,
+): [tf.Tensor, tf.Tensor] {
+  const r = a.rank;
+  const [m, k] = [a.shape[r - 2]!, a.shape[r - 1]!];
+  const p = b.shape[r - 1]!;
+  const dyT = () => swapLast(dy); // [..,P,M]
+  const dA = k * p <= m * p + k * m ? mm(dy, swapLast(b)) : swapLast(mm(b, dyT()));
+  const dB = m * k <= m * p + p * k ? mm(swapLast(a), dy) : swapLast(mm(dyT(), a));
+  return [dA, dB];
+}
+
+/** a3 [N,M,K] x b3 [N,K,P] -> [N,M,P] whose gradient uses plain products only. */
+const batchMatMul3 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: plainBatchMatMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+      return matMulGrads(sa, sb, dy, plainBatchMatMul);
+    },
+  };
+});
+
+/** 2-D version of {@link batchMatMul3}: a [M,K] x b [K,N] -> [M,N]. */
+const matMul2 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+      return matMulGrads(sa, sb, dy, (x, y) => tf.matMul(x, y));
+    },
+  };
+});
+
+/** Swaps the last two axes of a tensor of rank >= 2 (explicit transpose, never a flag). */
+function swapLast(x: tf.Tensor): tf.Tensor {
+  const r = x.rank;
+  const perm = [...Array(r).keys()];
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(x, perm);
+}
+
+/**
+ * Matrix product `op(a) · op(b)` with the semantics of `tf.matMul` (batch dimensions broadcast),
+ * whose gradient uses only explicit transposes and plain matMuls (fast on wasm).
+ *
+ * Shapes: a `[..., M, K]` (or `[..., K, M]` with `transposeA`), b `[..., K, N]` (or `[..., N, K]`
+ * with `transposeB`); result `[..., M, N]` where `...` is the broadcast of both batch shapes.
+ * A rank-2 `b` with a higher-rank `a` (a linear layer, `x [B,T,D] · W [D,N]`) is computed as one
+ * 2-D product `[B*T, D] · [D, N]`.
+ *
+ * @param a left operand, rank >= 2
+ * @param b right operand, rank >= 2
+ * @param transposeA use aᵀ (last two axes swapped)
+ * @param transposeB use bᵀ (last two axes swapped)
+ * @throws AttentionMaskError `SHAPE_MISMATCH` when ranks < 2, inner sizes differ or batch shapes
+ *   do not broadcast
+ */
+export function matMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA = false,
+  transposeB = false,
+): tf.Tensor {
+  if (a.rank < 2 || b.rank < 2) {
+    throw new AttentionMaskError(
+      'SHAPE_MISMATCH',
+      `matMul needs operands of rank >= 2, got a [${a.shape}] and b [${b.shape}]`,
+    );
+  }
+  const kA = a.shape[transposeA ? a.rank - 2 : a.rank - 1]!;
+  const kB = b.shape[transposeB ? b.rank - 1 : b.rank - 2]!;
+  if (kA !== kB) {
+    throw new AttentionMaskError(
+      'SHAPE_MISMATCH',
+      `matMul inner sizes differ: a [${a.shape}]${transposeA ? 'ᵀ' : ''} has K = ${kA}, ` +
+        `b [${b.shape}]${transposeB ? 'ᵀ' : ''} has K = ${kB}`,
+    );
+  }
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  let batch: number[];
+  try {
+    batch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
+  } catch (cause) {
+    throw new AttentionMaskError(
+      'SHAPE_MISMATCH',
+      `matMul batch shapes do not broadcast: a [${a.shape}], b [${b.shape}]`,
+      { cause },
+    );
+  }
+  return tf.tidy(() => {
+    const aa = transposeA ? swapLast(a) : a; // [..., M, K]
+    const bb = transposeB ? swapLast(b) : b; // [..., K, N]
+    const m = aa.shape[aa.rank - 2]!;
+    const k = kA;
+    const n = bb.shape[bb.rank - 1]!;
+    if (bb.rank === 2) {
+      // Linear layer: fold every batch axis of a into the rows.
+      const out = matMul2(tf.reshape(aa, [-1, k]), bb); // [prod(batchA)*M, N]
+      return tf.reshape(out, [...batchA, m, n]);
+    }
+    const size = batch.reduce((p, q) => p * q, 1);
+    const a3 = tf.reshape(sameShape(batchA, batch) ? aa : tf.broadcastTo(aa, [...batch, m, k]), [
+      size,
+      m,
+      k,
+    ]); // [prod(batch), M, K]
+    const b3 = tf.reshape(sameShape(batchB, batch) ? bb : tf.broadcastTo(bb, [...batch, k, n]), [
+      size,
+      k,
+      n,
+    ]); // [prod(batch), K, N]
+    return tf.reshape(batchMatMul3(a3, b3), [...batch, m, n]);
+  });
+}
+
+function sameShape(x: readonly number[], y: readonly number[]): boolean {
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
