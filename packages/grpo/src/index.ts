@@ -1,4 +1,38 @@
 // @atmanrl/grpo: public face (named re-exports only).
-
-/** Package name marker; replaced by real exports as the package is built. */
-export const PACKAGE_NAME = '@atmanrl/grpo';
+export type { AdvantageOptions, AdvantageResult } from './advantages.js';
+export { groupAdvantages } from './advantages.js';
+export type {
+  GrpoConfig,
+  GrpoConfigInput,
+  LossType,
+  LrSchedulerType,
+  MultiObjectiveAggregation,
+  ScaleRewards,
+} from './config.js';
+export { GRPO_DEFAULTS, resolveGrpoConfig } from './config.js';
+export type { GrpoErrorCode } from './errors.js';
+export { GrpoError } from './errors.js';
+export { k3Kl } from './kl.js';
+export type { Logger } from './logger.js';
+export type { PolicyLossInputs, PolicyLossOptions } from './loss.js';
+export { perTokenPolicyLoss, policyLoss, policyLossStats } from './loss.js';
+export type { GrpoMetrics, StepMetricInputs } from './metrics.js';
+export { buildStepMetrics } from './metrics.js';
+export type { AdamWOptions } from './optimizer.js';
+export { AdamW, clipByGlobalNorm, GradientAccumulator } from './optimizer.js';
+export type {
+  CombinedRewards,
+  CombineOptions,
+  CompletionView,
+  RewardContext,
+  RewardFn,
+  RewardGate,
+  RewardSpec,
+} from './rewards.js';
+export { combineRewards, scoreCompletions, whenReward } from './rewards.js';
+export type { InProcessRolloutOptions, Rollout, RolloutEngine, RolloutRequest } from './rollout.js';
+export { InProcessRolloutEngine } from './rollout.js';
+export type { LrScheduleOptions } from './schedule.js';
+export { learningRateAt, warmupStepCount } from './schedule.js';
+export type { CompletionRecord, GrpoBatch, GrpoStepOptions, GrpoStepResult } from './step.js';
+export { createOptimizer, grpoStep } from './step.js';

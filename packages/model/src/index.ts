@@ -1,4 +1,43 @@
 // @atmanrl/model: public face (named re-exports only).
-
-/** Package name marker; replaced by real exports as the package is built. */
-export const PACKAGE_NAME = '@atmanrl/model';
+export type { LoadModelOptions, Logger, SaveModelOptions } from './checkpoint.js';
+export { createRandomModel, loadModel, saveModel } from './checkpoint.js';
+export type { Llama3RopeScaling, LlamaConfig, LlamaConfigInput } from './config.js';
+export { countParameters, loadLlamaConfig, parseLlamaConfig, toHfConfigJson } from './config.js';
+export type { ModelErrorCode } from './errors.js';
+export { ModelError } from './errors.js';
+export type { KVCache } from './kv-cache.js';
+export { LlamaKVCache } from './kv-cache.js';
+export { LlamaModel } from './llama-model.js';
+export type { Rng, RngState } from './rng.js';
+export { createRng } from './rng.js';
+export { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';
+export type {
+  HostTensor,
+  SafetensorsDtype,
+  SafetensorsEntry,
+  SafetensorsHeader,
+  TensorToWrite,
+} from './safetensors.js';
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  MAX_HEADER_BYTES,
+  parseSafetensorsHeader,
+  SafetensorsCheckpoint,
+  SafetensorsFile,
+  writeSafetensors,
+} from './safetensors.js';
+export type { SamplingOptions } from './sampling.js';
+export { sampleToken } from './sampling.js';
+export {
+  createTinyTokenizer,
+  createTinyTokenizerFiles,
+  TINY_CHAT_TEMPLATE,
+  TINY_SPECIAL_TOKENS,
+  TINY_VOCAB_SIZE,
+} from './tiny-tokenizer.js';
+export type { ChatMessage, HfTokenizerOptions, Tokenizer } from './tokenizer.js';
+export { charSpanToTokenRange, HfTokenizer, loadTokenizer } from './tokenizer.js';
+export type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';
+export type { LlamaLayerWeights, LlamaWeights, WeightSpec } from './weights.js';
+export { weightSpecs } from './weights.js';

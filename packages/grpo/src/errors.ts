@@ -1,0 +1,24 @@
+// Typed errors of @atmanrl/grpo: one class, a stable machine-readable `code` per failure kind.
+
+/** Stable error codes thrown by this package. */
+export type GrpoErrorCode =
+  | 'BAD_CONFIG'
+  | 'BAD_ARGUMENT'
+  | 'SHAPE_MISMATCH'
+  | 'BAD_REWARD'
+  | 'BAD_STATE'
+  | 'DISPOSED';
+
+/**
+ * Error thrown by `@atmanrl/grpo`. The message says what happened, what was expected and how to
+ * fix it; `code` is stable and safe to branch on.
+ */
+export class GrpoError extends Error {
+  /** Stable code, e.g. `BAD_CONFIG`. */
+  readonly code: GrpoErrorCode;
+  constructor(code: GrpoErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GrpoError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,75 @@
+// The metrics of one GRPO step under the names TRL logs, plus phase timings. Pure host-side
+// arithmetic over values already read back; leaves out writing them anywhere.
+
+import { nanMean, nanStd } from './_internal/stats.js';
+import type { CombinedRewards } from './rewards.js';
+import type { Rollout } from './rollout.js';
+
+/**
+ * Metric name -> value. Always present: `reward`, `reward_std`, `frac_reward_zero_std`,
+ * `rewards/<name>/mean`, `rewards/<name>/std`, `entropy`, `clip_ratio/low_mean`,
+ * `clip_ratio/high_mean`, `clip_ratio/region_mean`, `completions/mean_length`,
+ * `completions/min_length`, `completions/max_length`, `completions/mean_terminated_length`,
+ * `completions/clipped_ratio`, `grad_norm`, `learning_rate`, `loss`, `time/generation`,
+ * `time/reward`, `time/update` (seconds), `tokens_per_second`; `kl` only when β > 0 (as TRL).
+ */
+export type GrpoMetrics = Record<string, number>;
+
+/** Inputs of {@link buildStepMetrics}. */
+export interface StepMetricInputs {
+  rollouts: readonly Rollout[];
+  raw: Readonly<Record<string, readonly number[]>>;
+  combined: CombinedRewards;
+  /** Per (iteration, micro-batch): [loss, clipLow, clipHigh, clipRegion, kl, activeTokens, entropy]. */
+  microRows: readonly (readonly number[])[];
+  /** Pre-clipping global gradient norm of each of the μ updates. */
+  gradNorms: readonly number[];
+  numIterations: number;
+  /** Learning rate of the last update. */
+  learningRate: number;
+  beta: number;
+  timesMs: { generation: number; reward: number; update: number; total: number };
+}
+
+const mean = (xs: readonly number[]): number =>
+  xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * Aggregate a step's numbers as TRL does: token-level statistics are per micro-batch masked means,
+ * averaged over micro-batches and iterations; `loss` is the accumulated (summed) micro-batch loss
+ * of an update, averaged over the μ updates; `grad_norm` is averaged over the μ updates;
+ * `tokens_per_second` counts generated completion tokens over the whole step's wall time.
+ */
+export function buildStepMetrics(x: StepMetricInputs): GrpoMetrics {
+  const lengths = x.rollouts.map((r) => r.completionIds.length);
+  const terminated = x.rollouts.filter((r) => !r.truncated).map((r) => r.completionIds.length);
+  const out: GrpoMetrics = {};
+  for (const [name, values] of Object.entries(x.raw)) {
+    out[`rewards/${name}/mean`] = nanMean(values);
+    out[`rewards/${name}/std`] = nanStd(values);
+  }
+  out['reward'] = mean(x.combined.groupMean);
+  out['reward_std'] = mean(x.combined.std);
+  out['frac_reward_zero_std'] = mean(x.combined.isStdZero.map((z) => (z ? 1 : 0)));
+  const col = (k: number): number[] => x.microRows.map((r) => r[k]!);
+  const perUpdate = x.microRows.length / Math.max(1, x.numIterations);
+  out['loss'] = mean(col(0)) * perUpdate;
+  out['clip_ratio/low_mean'] = mean(col(1));
+  out['clip_ratio/high_mean'] = mean(col(2));
+  out['clip_ratio/region_mean'] = mean(col(3));
+  if (x.beta > 0) out['kl'] = mean(col(4));
+  out['entropy'] = mean(col(6));
+  out['completions/mean_length'] = mean(lengths);
+  out['completions/min_length'] = lengths.length ? Math.min(...lengths) : 0;
+  out['completions/max_length'] = lengths.length ? Math.max(...lengths) : 0;
+  out['completions/mean_terminated_length'] = mean(terminated);
+  out['completions/clipped_ratio'] = lengths.length ? 1 - terminated.length / lengths.length : 0;
+  out['grad_norm'] = mean(x.gradNorms);
+  out['learning_rate'] = x.learningRate;
+  out['time/generation'] = x.timesMs.generation / 1000;
+  out['time/reward'] = x.timesMs.reward / 1000;
+  out['time/update'] = x.timesMs.update / 1000;
+  const tokens = lengths.reduce((a, b) => a + b, 0);
+  out['tokens_per_second'] = x.timesMs.total > 0 ? tokens / (x.timesMs.total / 1000) : 0;
+  return out;
+}

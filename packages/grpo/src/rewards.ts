@@ -1,0 +1,208 @@
+// Pluggable rewards: named async functions with weights, an optional gate per function, and the
+// two ways TRL combines several rewards into one advantage. Leaves out any concrete reward
+// (the trainer plugs in correctness and the saliency reward; this package never imports saliency).
+
+import { nanMean, nanStd } from './_internal/stats.js';
+import { type AdvantageResult, groupAdvantages } from './advantages.js';
+import type { MultiObjectiveAggregation, ScaleRewards } from './config.js';
+import { GrpoError } from './errors.js';
+
+/** What a reward function sees of one completion. */
+export interface CompletionView {
+  /** Decoded completion ('' when the model has no tokenizer). */
+  text: string;
+  /** Generated token ids (EOS included when produced). */
+  tokenIds: readonly number[];
+  /** True when `maxCompletionLength` was hit without EOS or a stop string. */
+  truncated: boolean;
+}
+
+/** Per-completion context, aligned with the `completions` array (e.g. for the saliency reward). */
+export interface RewardContext {
+  /** `[B][Tp]` prompt ids of each completion (repeated G times per prompt). */
+  promptIds: readonly (readonly number[])[];
+  /** `[B][Tc]` completion ids. */
+  completionIds: readonly (readonly number[])[];
+  /** G: completions `[g*G, (g+1)*G)` share a prompt. */
+  groupSize: number;
+  /** Index of the optimiser step this batch is for (0-based). */
+  step: number;
+}
+
+/**
+ * A reward function: one number per completion (`NaN` = not applicable; it counts as 0 in the
+ * sum and is left out of the logged mean/std, as TRL does with `None`). `samples[i]` is the
+ * dataset sample of completion i (each sample repeated G times).
+ */
+export type RewardFn<S = unknown> = (
+  samples: readonly S[],
+  completions: readonly CompletionView[],
+  ctx: RewardContext,
+) => Promise<number[]>;
+
+/**
+ * Decides, per completion, whether a reward counts in the total (e.g. shaping only for correct
+ * completions). `raw` holds every function's raw rewards by name.
+ */
+export type RewardGate = (
+  index: number,
+  raw: Readonly<Record<string, readonly number[]>>,
+) => boolean;
+
+/** A named, weighted reward function (logged as `rewards/<name>/mean` and `/std`). */
+export interface RewardSpec<S = unknown> {
+  /** Unique name, used in metrics and records. */
+  name: string;
+  fn: RewardFn<S>;
+  /** Weight in the total (default 1; `rewardWeights` in the config overrides it). */
+  weight?: number;
+  /** When given and false for completion i, this reward contributes 0 to i's total. */
+  gate?: RewardGate;
+}
+
+/**
+ * Gate helper: count a reward only where reward `name` satisfies `predicate`, e.g.
+ * `whenReward('outcome', (r) => r === 0)` for method.md's `gate: 'correct-only'` with r_out ∈ {0,-1}.
+ */
+export function whenReward(name: string, predicate: (reward: number) => boolean): RewardGate {
+  return (index, raw) => {
+    const values = raw[name];
+    if (!values) {
+      throw new GrpoError(
+        'BAD_REWARD',
+        `gate refers to reward '${name}', which is not among the reward functions`,
+      );
+    }
+    return predicate(values[index]!);
+  };
+}
+
+/**
+ * Run every reward function (sequentially: a reward may itself run the model) and validate its
+ * output.
+ * @returns raw rewards by name, each `[B]`
+ * @throws GrpoError `BAD_REWARD` on a duplicate name, a wrong length or a non-number
+ */
+export async function scoreCompletions<S>(
+  specs: readonly RewardSpec<S>[],
+  samples: readonly S[],
+  completions: readonly CompletionView[],
+  ctx: RewardContext,
+): Promise<Record<string, number[]>> {
+  if (specs.length === 0)
+    throw new GrpoError('BAD_REWARD', 'no reward functions given; pass at least one RewardSpec');
+  const raw: Record<string, number[]> = {};
+  for (const spec of specs) {
+    if (spec.name in raw)
+      throw new GrpoError(
+        'BAD_REWARD',
+        `two reward functions are named '${spec.name}'; names must be unique`,
+      );
+    const values = await spec.fn(samples, completions, ctx);
+    if (!Array.isArray(values) || values.length !== completions.length) {
+      throw new GrpoError(
+        'BAD_REWARD',
+        `reward '${spec.name}' returned ${Array.isArray(values) ? values.length : typeof values} values for ${completions.length} completions; return one number per completion`,
+      );
+    }
+    values.forEach((v, i) => {
+      if (
+        typeof v !== 'number' ||
+        v === Number.POSITIVE_INFINITY ||
+        v === Number.NEGATIVE_INFINITY
+      ) {
+        throw new GrpoError(
+          'BAD_REWARD',
+          `reward '${spec.name}' returned ${String(v)} for completion ${i}; expected a finite number or NaN`,
+        );
+      }
+    });
+    raw[spec.name] = values.slice();
+  }
+  return raw;
+}
+
+/** Options of {@link combineRewards}. */
+export interface CombineOptions {
+  groupSize: number;
+  /** Default 'sum_then_normalize'. */
+  aggregation?: MultiObjectiveAggregation;
+  /** Default 'group'. */
+  scaleRewards?: ScaleRewards;
+  /** Default 1e-4. */
+  epsilon?: number;
+  /** Per function weight, overriding `spec.weight`. */
+  rewardWeights?: readonly number[];
+}
+
+/** The combined rewards and advantages. */
+export interface CombinedRewards extends AdvantageResult {
+  /** `[B]` total reward (weighted, gated sum of raw rewards; for normalize_then_sum of normalised ones). */
+  total: number[];
+  /** Name -> `[B]` what each function contributed to `total` (after gate and weight). */
+  contributions: Record<string, number[]>;
+}
+
+/**
+ * Gate, weight and combine raw rewards, then form advantages.
+ * - `sum_then_normalize` (TRL default): `total_i = Σ_k w_k·gate_k(i)·r_k,i`, then
+ *   {@link groupAdvantages} with `scaleRewards`.
+ * - `normalize_then_sum` (GDPO): each gated reward is group-normalised
+ *   `(r - mean_G)/(std_G + eps)`, weighted and summed; the sum is then normalised over the whole
+ *   batch `(t - mean_B)/(std_B + eps)` to give the advantage.
+ * @throws GrpoError `BAD_REWARD` when `rewardWeights` has the wrong length
+ */
+export function combineRewards<S>(
+  specs: readonly RewardSpec<S>[],
+  raw: Readonly<Record<string, readonly number[]>>,
+  options: CombineOptions,
+): CombinedRewards {
+  const g = options.groupSize;
+  const eps = options.epsilon ?? 1e-4;
+  const aggregation = options.aggregation ?? 'sum_then_normalize';
+  if (options.rewardWeights && options.rewardWeights.length !== specs.length) {
+    throw new GrpoError(
+      'BAD_REWARD',
+      `rewardWeights has ${options.rewardWeights.length} entries for ${specs.length} reward functions; give one weight per function`,
+    );
+  }
+  const b = raw[specs[0]?.name ?? '']?.length ?? 0;
+  const total = new Array<number>(b).fill(0);
+  const contributions: Record<string, number[]> = {};
+  specs.forEach((spec, k) => {
+    const w = options.rewardWeights?.[k] ?? spec.weight ?? 1;
+    const values = raw[spec.name];
+    if (!values) throw new GrpoError('BAD_REWARD', `no raw rewards for '${spec.name}'`);
+    // gated value: NaN counts as 0 (TRL nansum), a closed gate as 0
+    let gated = values.map((r, i) => (spec.gate && !spec.gate(i, raw) ? 0 : r));
+    if (aggregation === 'normalize_then_sum') {
+      gated = gated.map((r, i) => {
+        const start = i - (i % g);
+        const group = gated.slice(start, start + g);
+        return (r - nanMean(group)) / (nanStd(group) + eps);
+      });
+    }
+    const contribution = gated.map((r) => (Number.isNaN(r) ? 0 : w * r));
+    contributions[spec.name] = contribution;
+    contribution.forEach((c, i) => {
+      total[i]! += c;
+    });
+  });
+  if (aggregation === 'normalize_then_sum') {
+    const grouped = groupAdvantages(total, { groupSize: g, scaleRewards: 'none' });
+    const m = nanMean(total);
+    const s = nanStd(total);
+    return {
+      ...grouped,
+      advantages: total.map((t) => (t - m) / (s + eps)),
+      total,
+      contributions,
+    };
+  }
+  const adv = groupAdvantages(total, {
+    groupSize: g,
+    scaleRewards: options.scaleRewards ?? 'group',
+    epsilon: eps,
+  });
+  return { ...adv, total, contributions };
+}

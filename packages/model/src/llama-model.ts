@@ -1,0 +1,361 @@
+// The Llama decoder (RMSNorm, RoPE with Llama 3 scaling, grouped-query attention through
+// @atmanrl/attention-mask, SwiGLU MLP, tied or untied head) implementing CausalLM.
+// Generation lives in generate.ts, checkpoints in checkpoint.ts.
+import { attention, matMul } from '@atmanrl/attention-mask';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LlamaConfig } from './config.js';
+import { ModelError } from './errors.js';
+import { generate } from './generate.js';
+import { LlamaKVCache } from './kv-cache.js';
+import { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';
+import type { Tokenizer } from './tokenizer.js';
+import type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';
+import { type LlamaWeights, variableOf, weightSpecs } from './weights.js';
+
+/** Root-mean-square norm over the last axis: `x / sqrt(mean(x²) + eps) * w`. x `[..., D]`, w `[D]`. */
+function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  const ms = tf.mean(tf.square(x), -1, true); // [..., 1]
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w);
+}
+
+/**
+ * logsumexp over the last axis of `[N,V]` with the analytic gradient `dy * softmax(x)`. tfjs's own
+ * gradient goes through `max`, whose broadcast `Equal` is slow on wasm.
+ */
+const logSumExpRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor; // [N,V]
+  const save = args[1] as tf.GradSaveFunc;
+  const value = tf.logSumExp(x, 1); // [N]
+  save([x, value]);
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sx, sv] = saved as [tf.Tensor, tf.Tensor];
+      const softmax = tf.exp(tf.sub(sx, tf.expandDims(sv, 1))); // [N,V]
+      return [tf.mul(tf.expandDims(dy as tf.Tensor, 1), softmax)];
+    },
+  };
+});
+
+function expect2d(name: string, t: tf.Tensor | undefined, shape: [number, number]): void {
+  if (t === undefined) return;
+  if (t.rank !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) {
+    throw new ModelError(
+      'SHAPE_MISMATCH',
+      `${name} has shape [${t.shape}], expected [B,Tpast+T] = [${shape}]`,
+    );
+  }
+}
+
+/** A Llama-architecture causal LM on TensorFlow.js. Owns its variables; call `dispose()`. */
+export class LlamaModel implements CausalLM {
+  readonly config: LlamaConfig;
+  tokenizer?: Tokenizer;
+  /** The parameters (see weights.ts for layout and Hugging Face names). */
+  readonly weights: LlamaWeights;
+  private readonly invFreq: tf.Tensor1D;
+
+  /**
+   * @param config validated config
+   * @param weights variables (ownership passes to the model)
+   * @param tokenizer optional tokenizer (needed for `text` and stop strings in `generate`)
+   */
+  constructor(config: LlamaConfig, weights: LlamaWeights, tokenizer?: Tokenizer) {
+    this.config = config;
+    this.weights = weights;
+    if (tokenizer) this.tokenizer = tokenizer;
+    this.invFreq = tf.keep(
+      tf.tensor1d(Float32Array.from(ropeInverseFrequencies(config)), 'float32'),
+    );
+  }
+
+  /** Every variable, checkpoint order. */
+  get variables(): tf.Variable[] {
+    return weightSpecs(this.config).map((s) => variableOf(this.weights, s));
+  }
+
+  get trainableVariables(): tf.Variable[] {
+    return this.variables.filter((v) => v.trainable);
+  }
+
+  /**
+   * A copy sharing no mutable state (tfjs tensors are immutable, so memory is shared until a
+   * variable is assigned). `{ trainable: false }` gives a frozen reference model (KL term).
+   */
+  clone(options: { trainable?: boolean } = {}): LlamaModel {
+    const trainable = options.trainable ?? true;
+    const copy = (v: tf.Variable): tf.Variable => tf.variable(v, trainable);
+    const w = this.weights;
+    const weights: LlamaWeights = {
+      embed: copy(w.embed),
+      norm: copy(w.norm),
+      layers: w.layers.map((l) => ({
+        inputNorm: copy(l.inputNorm),
+        q: copy(l.q),
+        k: copy(l.k),
+        v: copy(l.v),
+        o: copy(l.o),
+        postNorm: copy(l.postNorm),
+        gate: copy(l.gate),
+        up: copy(l.up),
+        down: copy(l.down),
+      })),
+    };
+    if (w.lmHead) weights.lmHead = copy(w.lmHead);
+    return new LlamaModel(this.config, weights, this.tokenizer);
+  }
+
+  /** An empty KV cache for `batchSize` rows (grown by `forward`; the caller disposes it). */
+  createCache(batchSize: number): LlamaKVCache {
+    return new LlamaKVCache(batchSize, this.config.num_hidden_layers);
+  }
+
+  /** Token embeddings: `[B,T]` int32 -> `[B,T,D]`. */
+  embed(inputIds: tf.Tensor2D): tf.Tensor3D {
+    if (inputIds.rank !== 2)
+      throw new ModelError('SHAPE_MISMATCH', `inputIds has rank ${inputIds.rank}, expected [B,T]`);
+    if (inputIds.dtype !== 'int32')
+      throw new ModelError('BAD_ARGUMENT', `inputIds has dtype ${inputIds.dtype}, expected int32`);
+    const [b, t] = inputIds.shape;
+    return tf.tidy(() => {
+      const cols = tf.gather(this.weights.embed, tf.reshape(inputIds, [-1]), 1); // [D, B*T]
+      return tf.reshape(tf.transpose(cols), [b, t, this.config.hidden_size]) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * Logits `[B,T,V]` for `[B,T]` int32 ids (or `options.inputEmbeds` `[B,T,D]`); see
+   * {@link ForwardOptions} for bias, suppression, padding, positions and the cache. Synchronous.
+   * @throws ModelError `SHAPE_MISMATCH` / `BAD_ARGUMENT` naming the bad argument
+   */
+  forward(inputIds: tf.Tensor2D | null, options: ForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const hidden = this.hiddenStates(inputIds, options); // [B,T,D]
+      return this.head(hidden);
+    });
+  }
+
+  /** Final-norm hidden states times the output head: `[B,T,D]` -> logits `[B,T,V]`. */
+  head(hidden: tf.Tensor3D): tf.Tensor3D {
+    const [b, t, d] = hidden.shape;
+    return tf.tidy(() => {
+      const w = this.weights.lmHead ?? this.weights.embed; // [D,V]
+      return tf.reshape(matMul(tf.reshape(hidden, [b * t, d]), w), [
+        b,
+        t,
+        this.config.vocab_size,
+      ]) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * The decoder stack without the head: `[B,T]` ids (or `inputEmbeds`) -> normalised hidden
+   * states `[B,T,D]`. Extends `options.cache` unless `updateCache` is false. Call in tf.tidy.
+   */
+  hiddenStates(inputIds: tf.Tensor2D | null, options: ForwardOptions = {}): tf.Tensor3D {
+    const cfg = this.config;
+    const x0 = this.checkedInput(inputIds, options);
+    const [b, t] = x0.shape;
+    const cache = options.cache as LlamaKVCache | undefined;
+    if (cache !== undefined) {
+      if (!(cache instanceof LlamaKVCache) || cache.disposed) {
+        throw new ModelError(
+          'BAD_ARGUMENT',
+          "cache must be a live cache from this model's createCache()",
+        );
+      }
+      if (cache.batchSize !== b) {
+        throw new ModelError(
+          'SHAPE_MISMATCH',
+          `cache was created for batch size ${cache.batchSize}, inputs have B = ${b}`,
+        );
+      }
+    }
+    const past = cache?.length ?? 0;
+    const tk = past + t;
+    expect2d('attentionBias', options.attentionBias, [b, tk]);
+    expect2d('suppress', options.suppress, [b, tk]);
+    expect2d('attentionMask', options.attentionMask, [b, tk]);
+    if (
+      options.positionIds &&
+      (options.positionIds.shape[0] !== b || options.positionIds.shape[1] !== t)
+    ) {
+      throw new ModelError(
+        'SHAPE_MISMATCH',
+        `positionIds has shape [${options.positionIds.shape}], expected [B,T] = [${b},${t}]`,
+      );
+    }
+    const update = options.updateCache ?? true;
+    const h = cfg.num_attention_heads;
+    const hkv = cfg.num_key_value_heads;
+    const hd = cfg.head_dim;
+    const d = cfg.hidden_size;
+    const newKeys: tf.Tensor4D[] = [];
+    const newValues: tf.Tensor4D[] = [];
+    const out = tf.tidy(() => {
+      const keyMask = options.attentionMask ? tf.cast(options.attentionMask, 'float32') : undefined; // [B,Tk]
+      const positions = options.positionIds ?? this.defaultPositions(b, t, past, keyMask);
+      const { cos, sin } = ropeTables(positions, this.invFreq); // [B,1,T,hd]
+      const attnOptions = {
+        ...(options.attentionBias ? { bias: options.attentionBias } : {}),
+        ...(options.queries !== undefined ? { queries: options.queries } : {}),
+        ...(options.suppress ? { suppress: options.suppress } : {}),
+        ...(keyMask ? { keyMask: keyMask as tf.Tensor2D } : {}),
+        queryOffset: past,
+      };
+      let x: tf.Tensor = x0; // [B,T,D]
+      this.weights.layers.forEach((w, layer) => {
+        const xn = tf.reshape(rmsNorm(x, w.inputNorm, cfg.rms_norm_eps), [b * t, d]); // [B*T,D]
+        const heads = (proj: tf.Tensor, n: number): tf.Tensor4D =>
+          tf.transpose(tf.reshape(matMul(xn, proj), [b, t, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B,n,T,hd]
+        const q = applyRope(heads(w.q, h), cos, sin); // [B,H,T,hd]
+        let k = applyRope(heads(w.k, hkv), cos, sin); // [B,Hkv,T,hd]
+        let v = heads(w.v, hkv); // [B,Hkv,T,hd]
+        const pastK = cache?.keys[layer];
+        const pastV = cache?.values[layer];
+        if (pastK && pastV) {
+          k = tf.concat([pastK, k], 2) as tf.Tensor4D; // [B,Hkv,Tk,hd]
+          v = tf.concat([pastV, v], 2) as tf.Tensor4D;
+        }
+        if (cache && update) {
+          newKeys.push(tf.keep(k));
+          newValues.push(tf.keep(v));
+        }
+        const a = attention(q, k, v, attnOptions); // [B,H,T,hd]
+        const merged = tf.reshape(tf.transpose(a, [0, 2, 1, 3]), [b * t, h * hd]); // [B*T,H*hd]
+        x = tf.add(x, tf.reshape(matMul(merged, w.o), [b, t, d]));
+        const xn2 = tf.reshape(rmsNorm(x, w.postNorm, cfg.rms_norm_eps), [b * t, d]); // [B*T,D]
+        const gate = matMul(xn2, w.gate); // [B*T,I]
+        const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), matMul(xn2, w.up)); // SwiGLU [B*T,I]
+        x = tf.add(x, tf.reshape(matMul(act, w.down), [b, t, d]));
+      });
+      return rmsNorm(x, this.weights.norm, cfg.rms_norm_eps) as tf.Tensor3D; // [B,T,D]
+    });
+    if (cache && update) {
+      for (let l = 0; l < newKeys.length; l++) {
+        cache.keys[l]?.dispose();
+        cache.values[l]?.dispose();
+        cache.keys[l] = newKeys[l]!;
+        cache.values[l] = newValues[l]!;
+      }
+    }
+    return out;
+  }
+
+  private checkedInput(inputIds: tf.Tensor2D | null, options: ForwardOptions): tf.Tensor3D {
+    if (options.inputEmbeds) {
+      const e = options.inputEmbeds;
+      if (e.rank !== 3 || e.shape[2] !== this.config.hidden_size) {
+        throw new ModelError(
+          'SHAPE_MISMATCH',
+          `inputEmbeds has shape [${e.shape}], expected [B,T,D] with D = ${this.config.hidden_size}`,
+        );
+      }
+      return e;
+    }
+    if (!inputIds)
+      throw new ModelError('BAD_ARGUMENT', 'forward needs inputIds or options.inputEmbeds');
+    return this.embed(inputIds);
+  }
+
+  /** `[B,T]` int32 positions: from the padding mask (left padding) or Tpast + arange(T). */
+  private defaultPositions(b: number, t: number, past: number, keyMask?: tf.Tensor): tf.Tensor2D {
+    if (!keyMask)
+      return tf.tile(tf.reshape(tf.range(past, past + t, 1, 'int32'), [1, t]), [
+        b,
+        1,
+      ]) as tf.Tensor2D;
+    const cum = tf.sub(tf.cumsum(keyMask, 1), 1); // [B,Tk]
+    const last = tf.slice(cum, [0, past], [b, t]); // [B,T]
+    return tf.cast(tf.maximum(last, 0), 'int32') as tf.Tensor2D;
+  }
+
+  /** Generate completions for B prompts of any lengths (see {@link GenerateOptions}). */
+  generate(promptIds: number[][], options: GenerateOptions): Promise<GenerationResult[]> {
+    return generate(this, promptIds, options);
+  }
+
+  /**
+   * log p(completion token | prefix) for each row: logProbs `[B,Tc]` (0 on padding; differentiable
+   * w.r.t. the variables) and mask `[B,Tc]`. Rows are laid out as in `generate` (left-padded
+   * prompts), so the values match generation-time log-probs. `temperature` divides the logits.
+   * @throws ModelError `BAD_ARGUMENT` for mismatched counts, empty prompts or ids outside the vocabulary
+   */
+  sequenceLogProbs(
+    promptIds: number[][],
+    completionIds: number[][],
+    options: { temperature?: number } = {},
+  ): { logProbs: tf.Tensor2D; mask: tf.Tensor2D } {
+    if (promptIds.length !== completionIds.length || promptIds.length === 0) {
+      throw new ModelError(
+        'BAD_ARGUMENT',
+        `sequenceLogProbs: ${promptIds.length} prompts and ${completionIds.length} completions; expected the same non-zero count`,
+      );
+    }
+    const b = promptIds.length;
+    const p = Math.max(...promptIds.map((x) => x.length));
+    const tc = Math.max(...completionIds.map((x) => x.length));
+    if (p === 0)
+      throw new ModelError(
+        'BAD_ARGUMENT',
+        'sequenceLogProbs: every prompt is empty; a prompt needs at least one token',
+      );
+    const v = this.config.vocab_size;
+    const pad = this.config.pad_token_id ?? 0;
+    // Layout as in generation: [left pads, prompt, completion, right pads], so completions start at column P.
+    const ids = new Int32Array(b * (p + tc)).fill(pad);
+    const attn = new Float32Array(b * (p + tc));
+    const targets = new Int32Array(b * tc);
+    const mask = new Float32Array(b * tc);
+    promptIds.forEach((prompt, r) => {
+      if (prompt.length === 0)
+        throw new ModelError('BAD_ARGUMENT', `sequenceLogProbs: prompt ${r} is empty`);
+      const row = r * (p + tc);
+      const comp = completionIds[r]!;
+      [...prompt, ...comp].forEach((id, j) => {
+        if (!Number.isInteger(id) || id < 0 || id >= v) {
+          throw new ModelError(
+            'BAD_ARGUMENT',
+            `sequenceLogProbs: token id ${id} in row ${r} is outside [0, ${v})`,
+          );
+        }
+        ids[row + p - prompt.length + j] = id;
+        attn[row + p - prompt.length + j] = 1;
+      });
+      comp.forEach((id, j) => {
+        targets[r * tc + j] = id;
+        mask[r * tc + j] = 1;
+      });
+    });
+    return tf.tidy(() => {
+      const maskT = tf.tensor2d(mask, [b, tc]);
+      if (tc === 0) return { logProbs: tf.zeros([b, 0]) as tf.Tensor2D, mask: maskT };
+      const hidden = this.hiddenStates(tf.tensor2d(ids, [b, p + tc], 'int32'), {
+        attentionMask: tf.tensor2d(attn, [b, p + tc]),
+      }); // [B,P+Tc,D]
+      // Position P-1+j predicts completion token j.
+      const h = tf.slice(hidden, [0, p - 1, 0], [b, tc, this.config.hidden_size]) as tf.Tensor3D; // [B,Tc,D]
+      let logits = tf.reshape(this.head(h), [b * tc, v]); // [B*Tc,V]
+      const temperature = options.temperature ?? 1;
+      if (temperature !== 1) logits = tf.div(logits, temperature);
+      if (b * tc * v >= 2 ** 31) {
+        throw new ModelError(
+          'BAD_ARGUMENT',
+          `sequenceLogProbs: B*Tc*V = ${b * tc * v} exceeds int32 indexing; use smaller micro-batches`,
+        );
+      }
+      const flatIdx = new Int32Array(b * tc);
+      for (let i = 0; i < b * tc; i++) flatIdx[i] = i * v + targets[i]!;
+      const picked = tf.gather(tf.reshape(logits, [-1]), tf.tensor1d(flatIdx, 'int32')); // [B*Tc]
+      const lse = logSumExpRows(logits); // [B*Tc]
+      const logProbs = tf.mul(tf.reshape(tf.sub(picked, lse), [b, tc]), maskT) as tf.Tensor2D;
+      return { logProbs, mask: maskT };
+    });
+  }
+
+  /** Free every variable. */
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+    this.invFreq.dispose();
+  }
+}
