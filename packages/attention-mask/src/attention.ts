@@ -72,8 +72,8 @@ export function attention(
     // GQA without repeating k/v: query heads of one kv head are contiguous (h = hkv*G + g).
     const qs = tf.mul(q, tf.scalar(1 / Math.sqrt(d))); // [B,H,Tq,d], scaled before the product
     const qg = tf.reshape(qs, [b, hkv, groups * tq, d]); // [B,Hkv,G*Tq,d]
-    const kT = tf.transpose(k, [0, 1, 3, 2]); // [B,Hkv,d,Tk]
-    let scores = tf.reshape(matMul(qg, kT), [b, h, tq, tk]); // [B,H,Tq,Tk]
+    // q·kᵀ: an explicit transpose on wasm/cpu, a transpose flag on webgpu (matmul.ts).
+    let scores = tf.reshape(matMul(qg, k, false, true), [b, h, tq, tk]); // [B,H,Tq,Tk]
 
     if (options.suppress !== undefined) {
       // AtMan (method.md §1): shift each row so its minimum is 0, then scale suppressed columns.

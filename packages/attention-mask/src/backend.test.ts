@@ -6,6 +6,7 @@ import { unsortedSegmentSumValues } from './_internal/wasm-kernels.js';
 import { initBackend } from './backend.js';
 import { AttentionMaskError } from './errors.js';
 import type { Logger } from './logger.js';
+import { probeWebgpu } from './webgpu.js';
 
 function collect(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -64,11 +65,18 @@ describe('initBackend', () => {
     }
   });
 
-  it('picks a working backend automatically (tensorflow > wasm > cpu)', async () => {
+  it('picks a working backend automatically (tensorflow > hardware webgpu > wasm > cpu)', async () => {
     delete process.env['ATMANRL_BACKEND'];
     const log = collect();
     const info = await initBackend({ logger: log });
-    expect(['tensorflow', 'wasm']).toContain(info.name);
+    const probe = await probeWebgpu();
+    const hardware = probe.available && !probe.adapter.software;
+    expect(hardware ? ['tensorflow', 'webgpu'] : ['tensorflow', 'wasm']).toContain(info.name);
+    if (probe.available && probe.adapter.software) {
+      expect(log.lines).toContainEqual(
+        expect.stringMatching(/^info backend webgpu unavailable: only a software adapter/),
+      );
+    }
     expect(tf.getBackend()).toBe(info.name);
     if (info.name === 'wasm')
       expect(log.lines[0]).toMatch(/^info backend tensorflow unavailable: /);

@@ -11,6 +11,15 @@ import '@tensorflow/tfjs';
 import { registerFastWasmSlice, registerWasmKernels } from './_internal/wasm-kernels.js';
 import { AttentionMaskError } from './errors.js';
 import type { Logger } from './logger.js';
+import { noteWebgpuAdapter } from './matmul.js';
+import {
+  describeAdapter,
+  type GpuAdapterInfo,
+  probeWebgpu,
+  readEnv,
+  setUpWebgpu,
+  splitFlags,
+} from './webgpu.js';
 
 /** Backends this project knows, fastest first. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -21,6 +30,8 @@ export interface BackendInfo {
   name: BackendName;
   /** Human-readable detail, e.g. `'wasm (simd, 1 thread)'` or the GPU adapter. */
   detail: string;
+  /** The GPU adapter (webgpu only): vendor, architecture, software or not, Dawn route. */
+  adapter?: GpuAdapterInfo;
 }
 
 /** Options of {@link initBackend}. */
@@ -37,11 +48,16 @@ export interface InitBackendOptions {
 }
 
 const BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
-/** Automatic order. SIMPLIFICATION: webgpu is never auto-selected (software adapters are slower than wasm); ask for it. */
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+/** Automatic order; webgpu only on a hardware adapter (a software one is slower than wasm). */
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+interface SetUp {
+  detail: string;
+  adapter?: GpuAdapterInfo;
+}
 
 /** One set-up per backend per process (a failure is remembered too). */
-const setups = new Map<BackendName, Promise<string>>();
+const setups = new Map<BackendName, Promise<SetUp>>();
 
 /**
  * Chooses and initialises a TensorFlow.js backend, makes it current and returns it.
@@ -49,8 +65,12 @@ const setups = new Map<BackendName, Promise<string>>();
  * Order: `ATMANRL_BACKEND` (tensorflow|webgpu|wasm|cpu) if set, else `prefer` if given — both
  * strict: an unavailable choice throws `BACKEND_UNAVAILABLE`, never falls back. Otherwise the
  * first that works of: `tensorflow` (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`,
- * optional peers), `wasm` (its `.wasm` files loaded from the installed package, no network),
- * `cpu`. `webgpu` is only used when asked for. Idempotent; safe to call again to switch.
+ * optional peers), `webgpu` only when Dawn offers a hardware adapter (probed once, quietly, in a
+ * child process, and only when the optional peers `webgpu` and `@tensorflow/tfjs-backend-webgpu`
+ * are installed; a software adapter such as lavapipe is skipped: slower than wasm), `wasm` (its
+ * `.wasm` files loaded from the installed package, no network), `cpu`. For webgpu the result
+ * carries the adapter (vendor, architecture, software or not); a software adapter that was asked
+ * for is used, with a warning. Idempotent; safe to call again to switch.
  * Also registers all tfjs gradients and the wasm `UnsortedSegmentSum` kernel.
  *
  * @throws AttentionMaskError `UNKNOWN_BACKEND` for a bad name, `BACKEND_UNAVAILABLE` when the
@@ -72,6 +92,17 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   } else {
     for (const name of AUTO_ORDER) {
       try {
+        if (name === 'webgpu') {
+          // Probed in a child process (quiet, once, only with the optional peers installed).
+          const probe = await probeWebgpu(webgpuFlags(options));
+          if (!probe.available) throw new Error(probe.reason);
+          if (probe.adapter.software) {
+            throw new Error(
+              `only a software adapter (${describeAdapter(probe.adapter)}), slower than wasm; ` +
+                'ask for it with ATMANRL_BACKEND=webgpu',
+            );
+          }
+        }
         info = await activate(name, options);
         break;
       } catch (error) {
@@ -83,6 +114,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     throw new AttentionMaskError('BACKEND_UNAVAILABLE', 'no TensorFlow.js backend could start');
   }
   log?.info(`tfjs backend: ${info.detail}`);
+  if (info.adapter?.software) {
+    log?.warn('webgpu runs on a software (CPU) adapter: exact, but slower than the wasm backend');
+  }
   return info;
 }
 
@@ -92,9 +126,9 @@ async function activate(name: BackendName, options: InitBackendOptions): Promise
     setup = setUp(name, options);
     setups.set(name, setup);
   }
-  let detail: string;
+  let done: SetUp;
   try {
-    detail = await setup;
+    done = await setup;
     if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
     await tf.ready();
   } catch (cause) {
@@ -105,20 +139,29 @@ async function activate(name: BackendName, options: InitBackendOptions): Promise
       { cause },
     );
   }
-  if (name === 'wasm') detail = await wasmDetail();
-  return { name, detail };
+  if (name === 'wasm') return { name, detail: await wasmDetail() };
+  return done.adapter === undefined
+    ? { name, detail: done.detail }
+    : { name, detail: done.detail, adapter: done.adapter };
 }
 
-async function setUp(name: BackendName, options: InitBackendOptions): Promise<string> {
+function webgpuFlags(options: InitBackendOptions): string[] {
+  return options.webgpuFlags ?? splitFlags(readEnv('ATMANRL_WEBGPU_FLAGS'));
+}
+
+async function setUp(name: BackendName, options: InitBackendOptions): Promise<SetUp> {
   switch (name) {
     case 'cpu':
-      return 'cpu (pure JavaScript)';
+      return { detail: 'cpu (pure JavaScript)' };
     case 'wasm':
-      return setUpWasm();
+      return { detail: await setUpWasm() };
     case 'tensorflow':
-      return setUpTensorflow();
-    case 'webgpu':
-      return setUpWebgpu(options.webgpuFlags ?? splitFlags(readEnv('ATMANRL_WEBGPU_FLAGS')));
+      return { detail: await setUpTensorflow() };
+    case 'webgpu': {
+      const adapter = await setUpWebgpu(webgpuFlags(options));
+      noteWebgpuAdapter(!adapter.software);
+      return { detail: describeAdapter(adapter), adapter };
+    }
   }
 }
 
@@ -185,72 +228,4 @@ function findTfjsNodeAddon(pkg: string): string | null {
   return found
     ? null
     : `${pkg}: installed without its native addon (lib/napi-v*/tfjs_binding.node)`;
-}
-
-interface WebgpuModule {
-  create(flags: string[]): GpuLike;
-  globals: Record<string, unknown>;
-}
-interface GpuLike {
-  requestAdapter(options?: object): Promise<AdapterLike | null>;
-}
-interface AdapterLike {
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
-  isFallbackAdapter?: boolean;
-}
-
-async function setUpWebgpu(flags: string[]): Promise<string> {
-  let mod: WebgpuModule;
-  try {
-    const specifier: string = 'webgpu';
-    mod = (await import(specifier)) as WebgpuModule;
-  } catch (cause) {
-    throw new AttentionMaskError(
-      'BACKEND_UNAVAILABLE',
-      `backend webgpu needs the optional peer 'webgpu' (Dawn for Node): ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  // Order matters: tfjs-backend-webgpu checks navigator.gpu when it is imported.
-  Object.assign(globalThis, mod.globals);
-  const g = globalThis as unknown as { navigator?: Record<string, unknown> };
-  g.navigator ??= {};
-  const gpu = mod.create(flags);
-  Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (adapter === null) {
-    throw new AttentionMaskError(
-      'BACKEND_UNAVAILABLE',
-      `backend webgpu: Dawn found no GPU adapter (flags [${flags.join(', ')}]); install a Vulkan ` +
-        'driver (NVIDIA, or Mesa >= 25 lavapipe) or set ATMANRL_WEBGPU_FLAGS',
-    );
-  }
-  try {
-    const specifier: string = '@tensorflow/tfjs-backend-webgpu';
-    await import(specifier);
-  } catch (cause) {
-    throw new AttentionMaskError(
-      'BACKEND_UNAVAILABLE',
-      `backend webgpu needs the optional peer '@tensorflow/tfjs-backend-webgpu': ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  const i = adapter.info ?? {};
-  const name = [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' ');
-  return `webgpu (${name || 'unknown adapter'}${adapter.isFallbackAdapter ? ', software fallback' : ''})`;
-}
-
-function readEnv(key: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.[key];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function splitFlags(value: string | undefined): string[] {
-  return value === undefined
-    ? []
-    : value
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
 }

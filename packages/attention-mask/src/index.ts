@@ -10,3 +10,5 @@ export type { Logger } from './logger.js';
 export { matMul } from './matmul.js';
 export type { SuppressionOptions } from './suppress.js';
 export { suppressionFactors } from './suppress.js';
+export type { GpuAdapterInfo, WebgpuProbe } from './webgpu.js';
+export { isSoftwareAdapter, probeWebgpu } from './webgpu.js';

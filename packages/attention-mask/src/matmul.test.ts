@@ -1,10 +1,16 @@
-// matMul against tf.matMul (values and gradients) on cpu and wasm, plus a hand-computed case.
+// matMul against tf.matMul (values and gradients) on cpu and wasm in the formulation each uses, and
+// on cpu in the other one (transpose flags, webgpu's alternative), plus a hand-computed case.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff, randn } from '../test/helpers.js';
 import { initBackend } from './backend.js';
 import { AttentionMaskError } from './errors.js';
-import { matMul } from './matmul.js';
+import {
+  forceMatMulFormulation,
+  type MatMulFormulation,
+  matMul,
+  matMulFormulation,
+} from './matmul.js';
 
 const shapes: { name: string; a: number[]; b: number[] }[] = [
   { name: '2-D', a: [3, 4], b: [4, 5] },
@@ -21,14 +27,23 @@ function transposedShape(s: number[], t: boolean): number[] {
   return r;
 }
 
-describe.each(['cpu', 'wasm'] as const)('matMul on %s', (backend) => {
+const runs: { backend: 'cpu' | 'wasm'; formulation: MatMulFormulation; forced: boolean }[] = [
+  { backend: 'cpu', formulation: 'explicit', forced: false },
+  { backend: 'wasm', formulation: 'explicit', forced: false },
+  { backend: 'cpu', formulation: 'flags', forced: true },
+];
+
+describe.each(runs)('matMul on $backend ($formulation)', ({ backend, formulation, forced }) => {
   let previous: string;
   beforeAll(async () => {
     previous = tf.getBackend();
     await initBackend({ prefer: backend });
     expect(tf.getBackend()).toBe(backend);
+    if (forced) forceMatMulFormulation(formulation);
+    expect(matMulFormulation()).toBe(formulation);
   });
   afterAll(async () => {
+    forceMatMulFormulation(null);
     if (previous) await tf.setBackend(previous);
   });
 

@@ -1,11 +1,40 @@
-// Matmul whose forward and backward only call plain (non-transposed) `tf.matMul`: the wasm
-// backend runs `matMul(a, b, transposeA, transposeB)` on a naive kernel ~10x slower
-// (toolchain.md). Leaves out fused bias/activation.
+// Matmul formulated per backend. On wasm/cpu, forward and backward only call plain
+// (non-transposed) `tf.matMul`: wasm runs `matMul(a, b, transposeA, transposeB)` on a naive kernel
+// ~10x slower (toolchain.md), and a batched product per batch entry. On webgpu
+// a choice between that and one batched `tf.matMul` with transpose flags and tfjs' own gradient,
+// made from measurements (README "GPU (WebGPU via Dawn)"). Leaves out fused bias/activation.
 import * as tf from '@tensorflow/tfjs-core';
 // Registers every tfjs gradient (tfjs-core's own dist/register_all_gradients is extension-less
 // ESM that plain Node cannot load; the umbrella's CommonJS bundle registers them globally).
 import '@tensorflow/tfjs';
 import { AttentionMaskError } from './errors.js';
+
+/** `'explicit'`: plain products + explicit transposes; `'flags'`: tf.matMul's transpose flags. */
+export type MatMulFormulation = 'explicit' | 'flags';
+
+/**
+ * What webgpu uses on a hardware adapter (measured: README "GPU (WebGPU via Dawn)"). Software
+ * adapters (lavapipe) and every other backend use 'explicit' (measured faster or equal there).
+ */
+const WEBGPU_HARDWARE: MatMulFormulation = 'explicit';
+let forced: MatMulFormulation | null = null;
+let webgpuIsHardware = false;
+
+/** Records whether the webgpu backend runs on a hardware adapter (called by initBackend). */
+export function noteWebgpuAdapter(hardware: boolean): void {
+  webgpuIsHardware = hardware;
+}
+
+/** The formulation {@link matMul} uses on the current backend (benchmarks may force one). */
+export function matMulFormulation(): MatMulFormulation {
+  if (forced !== null) return forced;
+  return tf.getBackend() === 'webgpu' && webgpuIsHardware ? WEBGPU_HARDWARE : 'explicit';
+}
+
+/** Forces a formulation (null = per backend). For benchmarks and tests only. */
+export function forceMatMulFormulation(f: MatMulFormulation | null): void {
+  forced = f;
+}
 
 /**
  * Plain batched product a3 [N,M,K] · b3 [N,K,P]. On wasm a batch > 1 takes a naive loop
@@ -132,6 +161,7 @@ export function matMul(
       { cause },
     );
   }
+  if (matMulFormulation() === 'flags') return flagsMatMul(a, b, transposeA, transposeB, batch);
   return tf.tidy(() => {
     const aa = transposeA ? swapLast(a) : a; // [..., M, K]
     const bb = transposeB ? swapLast(b) : b; // [..., K, N]
@@ -155,6 +185,29 @@ export function matMul(
       n,
     ]); // [prod(batch), K, N]
     return tf.reshape(batchMatMul3(a3, b3), [...batch, m, n]);
+  });
+}
+
+/** One tf.matMul with transpose flags (tfjs' gradient, also with flags); 2-D for a linear layer. */
+function flagsMatMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+  batch: number[],
+): tf.Tensor {
+  return tf.tidy(() => {
+    if (b.rank === 2 && !transposeA) {
+      const k = a.shape[a.rank - 1]!;
+      const n = b.shape[transposeB ? 0 : 1]!;
+      const out = tf.matMul(tf.reshape(a, [-1, k]), b, false, transposeB); // [prod(..)*M, N]
+      return tf.reshape(out, [...a.shape.slice(0, -1), n]);
+    }
+    const r = (x: tf.Tensor) =>
+      sameShape(x.shape.slice(0, -2), batch)
+        ? x
+        : tf.broadcastTo(x, [...batch, ...x.shape.slice(-2)]);
+    return tf.matMul(r(a), r(b), transposeA, transposeB);
   });
 }
 

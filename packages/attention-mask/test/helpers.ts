@@ -1,5 +1,7 @@
 // Test helpers: seeded random arrays, tensors from nested arrays, comparisons.
+
 import * as tf from '@tensorflow/tfjs-core';
+import { probeWebgpu } from '../src/webgpu.js';
 
 /** mulberry32 seeded uniform [0,1). */
 export function rng(seed: number): () => number {
@@ -56,4 +58,18 @@ export function nest4(shape: readonly number[], values: readonly number[]): numb
       Array.from({ length: C }, () => Array.from({ length: D }, () => values[i++]!)),
     ),
   );
+}
+
+/**
+ * Whether the webgpu suites run here: yes when Dawn offers an adapter (software ones included);
+ * otherwise they are skipped with the reason, except on CI with `ATMANRL_REQUIRE_WEBGPU=1`, where
+ * they run anyway and fail on the missing adapter (never a silent skip there).
+ */
+export async function webgpuGate(): Promise<{ run: boolean; label: string }> {
+  const probe = await probeWebgpu();
+  const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
+  if (probe.available)
+    return { run: true, label: `webgpu: ${probe.adapter.device || probe.adapter.vendor}` };
+  if (required) return { run: true, label: `webgpu REQUIRED but unavailable (${probe.reason})` };
+  return { run: false, label: `webgpu skipped: ${probe.reason}` };
 }
