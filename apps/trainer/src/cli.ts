@@ -1,4 +1,31 @@
 #!/usr/bin/env node
-// atmanrl CLI entry (placeholder until the trainer issue lands).
-console.error('atmanrl: the trainer CLI is not built yet (see issue 9).');
-process.exit(1);
+// The `atmanrl` executable: wires process argv/stdout/stderr to the dispatcher.
+import { runCli } from './cli-core.js';
+import { COMMANDS } from './commands/index.js';
+
+const tty = Boolean(process.stderr.isTTY);
+let statusShown = false;
+const code = await runCli(
+  process.argv.slice(2),
+  {
+    out: (line) => {
+      if (statusShown) process.stderr.write('\r\x1b[2K');
+      statusShown = false;
+      process.stdout.write(`${line}\n`);
+    },
+    err: (line) => {
+      if (statusShown) process.stderr.write('\r\x1b[2K');
+      statusShown = false;
+      process.stderr.write(`${line}\n`);
+    },
+    isTTY: tty,
+    status: tty
+      ? (text) => {
+          process.stderr.write(`\r\x1b[2K${text}`);
+          statusShown = text.length > 0;
+        }
+      : undefined,
+  },
+  COMMANDS,
+);
+process.exitCode = code;

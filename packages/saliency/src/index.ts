@@ -1,4 +1,24 @@
 // @atmanrl/saliency: public face (named re-exports only).
-
-/** Package name marker; replaced by real exports as the package is built. */
-export const PACKAGE_NAME = '@atmanrl/saliency';
+export type { AdamWConfig, AdamWState } from './adamw.js';
+export { adamWStep, initAdamW } from './adamw.js';
+export type { TokenDecoder } from './display.js';
+export { displayTokens } from './display.js';
+export type { SaliencyErrorCode } from './errors.js';
+export { SaliencyError } from './errors.js';
+export type { FitSaliencyOptions, FitStepInfo } from './fit.js';
+export { fitSaliencyMasks } from './fit.js';
+export { gradientXInputSaliency } from './gradient.js';
+export type { Logger } from './logger.js';
+export { maskStatistic, relevanceFromTheta } from './relevance.js';
+export type { SaliencyRewardDirection, SaliencyRewardOptions } from './reward.js';
+export { saliencyReward } from './reward.js';
+export { averageRanks, spearman } from './spearman.js';
+export type { SweepOptions } from './sweep.js';
+export { atmanSaliency, occlusionSaliency } from './sweep.js';
+export type {
+  DisplayToken,
+  MaskFitResult,
+  SaliencyItem,
+  SaliencyMap,
+  SaliencyMethod,
+} from './types.js';

@@ -1,0 +1,478 @@
+// The experiment runner (issue 12): arms × seeds of `atmanrl train` from one starting model, an
+// `atmanrl eval` of the start and of every final checkpoint, then a report (tables with mean ±
+// std over seeds, SVG plots). Each job is a child process of this CLI, so jobs run in parallel
+// (`jobs`) and a crashed or interrupted experiment resumes: finished jobs are skipped, a training
+// run with a checkpoint is resumed with `--resume`.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type EvalReport,
+  EvalReportSchema,
+  type MetricsRecord,
+  MetricsRecordSchema,
+  parseJsonl,
+  RunInfoSchema,
+} from '@atmanrl/runs';
+import { writeFileAtomic } from '@atmanrl/runs/node';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigSchema, type RunConfig, toFlag } from '../config.js';
+import { UsageError } from '../errors.js';
+import { barChart, lineChart, type Series } from './svg.js';
+
+const PartialConfig = (ConfigSchema as unknown as z.ZodObject<Record<string, z.ZodType>>).partial();
+
+/** The experiment definition file (YAML or JSON). */
+export const ExperimentSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
+  description: z.string().optional(),
+  /** Starting model folder (relative to the experiment file), e.g. an `atmanrl sft` output. */
+  model: z.string(),
+  seeds: z.array(z.number().int().nonnegative()).min(1),
+  /** Parallel child processes (default: CPU cores). */
+  jobs: z.number().int().positive().optional(),
+  /** Run-config keys shared by every arm's training. */
+  train: PartialConfig,
+  /** Run-config keys of every evaluation (start and after each arm). */
+  eval: PartialConfig,
+  /** Arm name -> run-config keys that differ from `train`. */
+  arms: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), PartialConfig),
+});
+/** A parsed experiment definition. */
+export type Experiment = z.infer<typeof ExperimentSchema>;
+
+/** Reads and validates an experiment file; every problem as `path: message`. */
+export function readExperiment(path: string): Experiment {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(
+      'BAD_CONFIG',
+      `--config ${path}: ${existsSync(path) ? `not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}` : 'the file does not exist'}`,
+    );
+  }
+  const r = ExperimentSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map(
+      (i) =>
+        `${path}: ${i.path.join('.') || '(file)'}: ${i.message}${i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : ''}`,
+    );
+    throw new UsageError(
+      'BAD_CONFIG',
+      `invalid experiment (${lines.length} problem${lines.length > 1 ? 's' : ''}):\n  ${lines.join('\n  ')}`,
+    );
+  }
+  return r.data;
+}
+
+/** Path of this package's built CLI (children run it). */
+export function cliPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'dist', 'cli.js');
+    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new UsageError(
+    'BAD_CONFIG',
+    'the built CLI (apps/trainer/dist/cli.js) was not found: run `pnpm build` first',
+  );
+}
+
+function flagsOf(config: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(config))
+    out.push(`--${toFlag(k)}`, v === null ? 'null' : String(v));
+  return out;
+}
+
+/** One job of the plan. */
+interface Job {
+  id: string;
+  kind: 'train' | 'eval';
+  arm: string | null;
+  seed: number | null;
+  /** Folder holding this job's single run folder. */
+  runsDir: string;
+  argv: () => string[];
+  dependsOn: string | null;
+}
+
+/** The latest run folder inside a job's runs dir, or null. */
+function jobRun(runsDir: string): { dir: string; status: string; step: number } | null {
+  if (!existsSync(runsDir)) return null;
+  const dirs = readdirSync(runsDir).filter((d) => existsSync(join(runsDir, d, 'run.json')));
+  if (dirs.length === 0) return null;
+  const dir = join(runsDir, dirs.sort().at(-1)!);
+  const info = RunInfoSchema.parse(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')));
+  return { dir, status: info.status, step: info.step };
+}
+
+function latestCheckpointDir(runDir: string): string {
+  const p = JSON.parse(readFileSync(join(runDir, 'checkpoints', 'latest.json'), 'utf8')) as {
+    path: string;
+  };
+  return join(runDir, p.path);
+}
+
+function runChild(cli: string, argv: string[], logFile: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [cli, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: string[] = [];
+    child.stdout.on('data', (d) => chunks.push(String(d)));
+    child.stderr.on('data', (d) => chunks.push(String(d)));
+    child.on('error', rej);
+    child.on('exit', (code) => {
+      writeFileSync(logFile, chunks.join(''));
+      res(code ?? 1);
+    });
+  });
+}
+
+/** Runs every job not yet done; resumes interrupted training runs. */
+export async function runExperiment(
+  exp: Experiment,
+  expFile: string,
+  log: (line: string) => void,
+): Promise<string> {
+  const base = dirname(resolve(expFile));
+  const out = join(base, exp.name);
+  const modelDir = resolve(base, exp.model);
+  mkdirSync(join(out, 'logs'), { recursive: true });
+  const cli = cliPath();
+  const evalArgs = (model: string, runsDir: string, seed: number) => [
+    'eval',
+    ...flagsOf({ ...exp.train, ...exp.eval }),
+    '--model',
+    model,
+    '--runs-dir',
+    runsDir,
+    '--seed',
+    String(seed),
+    '--split',
+    'test',
+    '--run-name',
+    'eval',
+  ];
+  const jobs: Job[] = [
+    {
+      id: 'start-eval',
+      kind: 'eval',
+      arm: null,
+      seed: null,
+      runsDir: join(out, 'runs', 'start-eval'),
+      argv: () => evalArgs(modelDir, join(out, 'runs', 'start-eval'), exp.seeds[0]!),
+      dependsOn: null,
+    },
+  ];
+  for (const [arm, overrides] of Object.entries(exp.arms)) {
+    for (const seed of exp.seeds) {
+      const id = `${arm}-s${seed}`;
+      const runsDir = join(out, 'runs', id);
+      jobs.push({
+        id,
+        kind: 'train',
+        arm,
+        seed,
+        runsDir,
+        dependsOn: null,
+        argv: () => {
+          const existing = jobRun(runsDir);
+          if (existing && existsSync(join(existing.dir, 'checkpoints', 'latest.json')))
+            return ['train', '--resume', existing.dir];
+          if (existing) rmSync(existing.dir, { recursive: true, force: true }); // started, never checkpointed
+          return [
+            'train',
+            ...flagsOf({ ...exp.train, ...overrides }),
+            '--model',
+            modelDir,
+            '--runs-dir',
+            runsDir,
+            '--seed',
+            String(seed),
+            '--run-name',
+            id,
+          ];
+        },
+      });
+      const evalDir = join(out, 'runs', `${id}-eval`);
+      jobs.push({
+        id: `${id}-eval`,
+        kind: 'eval',
+        arm,
+        seed,
+        runsDir: evalDir,
+        dependsOn: id,
+        argv: () => evalArgs(latestCheckpointDir(jobRun(runsDir)!.dir), evalDir, seed),
+      });
+    }
+  }
+  const isDone = (j: Job) => jobRun(j.runsDir)?.status === 'finished';
+  const pending = jobs.filter((j) => !isDone(j));
+  log(
+    `experiment ${exp.name}: ${jobs.length} jobs, ${jobs.length - pending.length} already done; output ${relative(process.cwd(), out) || '.'}`,
+  );
+  const width = Math.max(1, exp.jobs ?? cpus().length);
+  const running = new Set<string>();
+  const failed: string[] = [];
+  let finished = jobs.length - pending.length;
+  const t0 = performance.now();
+  await new Promise<void>((resolveAll) => {
+    const pump = () => {
+      if (pending.length === 0 && running.size === 0) {
+        resolveAll();
+        return;
+      }
+      while (running.size < width) {
+        const idx = pending.findIndex(
+          (j) => j.dependsOn === null || isDone(jobs.find((x) => x.id === j.dependsOn)!),
+        );
+        if (idx < 0) break;
+        const job = pending.splice(idx, 1)[0]!;
+        if (job.dependsOn && failed.includes(job.dependsOn)) {
+          failed.push(job.id);
+          continue;
+        }
+        running.add(job.id);
+        const started = performance.now();
+        if (job.kind === 'eval') rmSync(job.runsDir, { recursive: true, force: true });
+        void runChild(cli, job.argv(), join(out, 'logs', `${job.id}.log`)).then((code) => {
+          running.delete(job.id);
+          finished++;
+          const secs = ((performance.now() - started) / 1000).toFixed(0);
+          if (code !== 0) failed.push(job.id);
+          log(
+            `[${finished}/${jobs.length}] ${job.id}: ${code === 0 ? 'done' : `FAILED (exit ${code}, see logs/${job.id}.log)`} in ${secs}s; elapsed ${((performance.now() - t0) / 60000).toFixed(1)} min`,
+          );
+          pump();
+        });
+      }
+      if (running.size === 0 && pending.length > 0) {
+        // Everything left depends on a failed job.
+        for (const j of pending.splice(0)) failed.push(j.id);
+        resolveAll();
+      }
+    };
+    pump();
+  });
+  if (failed.length > 0) {
+    throw new UsageError(
+      'BAD_CONFIG',
+      `experiment ${exp.name}: ${failed.length} job(s) failed: ${failed.join(', ')}. Fix the cause (logs in ${join(out, 'logs')}) and run the same command again to resume.`,
+    );
+  }
+  return out;
+}
+
+/** Mean and sample standard deviation. */
+export function meanStd(values: readonly number[]): { mean: number; std: number; n: number } {
+  const v = values.filter(Number.isFinite);
+  const n = v.length;
+  if (n === 0) return { mean: Number.NaN, std: Number.NaN, n };
+  const mean = v.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
+}
+
+function readEval(runsDir: string): EvalReport | null {
+  const run = jobRun(runsDir);
+  if (!run) return null;
+  const p = join(run.dir, 'eval', 'eval.json');
+  return existsSync(p) ? EvalReportSchema.parse(JSON.parse(readFileSync(p, 'utf8'))) : null;
+}
+
+function readMetrics(runsDir: string): { records: MetricsRecord[]; wallSeconds: number } {
+  const run = jobRun(runsDir);
+  if (!run) return { records: [], wallSeconds: Number.NaN };
+  const p = join(run.dir, 'metrics.jsonl');
+  const records = existsSync(p)
+    ? parseJsonl(readFileSync(p, 'utf8'), MetricsRecordSchema, { file: p, mode: 'tolerant' })
+        .records
+    : [];
+  const wallSeconds = records.reduce((s, r) => s + (r.metrics['step_time'] ?? 0), 0);
+  return { records, wallSeconds };
+}
+
+/** Summary metrics reported per arm (eval summary keys, with labels and direction). */
+export const REPORT_METRICS: { key: string; label: string; better: 'higher' | 'lower' | 'n/a' }[] =
+  [
+    { key: 'pass@1', label: 'pass@1', better: 'higher' },
+    { key: 'pass@4', label: 'pass@4', better: 'higher' },
+    { key: 'cot_tokens/mean', label: 'CoT length (tokens)', better: 'n/a' },
+    { key: 'early_answering/aoc', label: 'early-answering AOC', better: 'higher' },
+    { key: 'adding_mistakes/aoc', label: 'adding-mistakes AOC', better: 'higher' },
+    { key: 'filler/filler_accuracy', label: 'filler-token accuracy', better: 'lower' },
+    { key: 'filler/accuracy_drop', label: 'accuracy drop with filler', better: 'higher' },
+    { key: 'saliency/comprehensiveness', label: 'comprehensiveness', better: 'higher' },
+    { key: 'saliency/sufficiency', label: 'sufficiency', better: 'n/a' },
+    { key: 'atman_agreement/spearman', label: 'mask/AtMan Spearman', better: 'higher' },
+    { key: 'saliency/mask_h', label: 'mask H (test)', better: 'n/a' },
+  ];
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+
+/** Writes REPORT.md and SVG plots from the finished jobs; returns the report path. */
+export function writeExperimentReport(
+  exp: Experiment,
+  expFile: string,
+  commandLine: string,
+): string {
+  const base = dirname(resolve(expFile));
+  const out = join(base, exp.name);
+  const runs = join(out, 'runs');
+  const start = readEval(join(runs, 'start-eval'));
+  const arms = Object.keys(exp.arms);
+  const table: string[] = [];
+  const header = ['metric', 'start (SFT)', ...arms, 'random baseline (start)'];
+  table.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+  const perArm: Record<string, Record<string, { mean: number; std: number; n: number }>> = {};
+  for (const arm of arms) {
+    perArm[arm] = {};
+    for (const m of REPORT_METRICS) {
+      perArm[arm]![m.key] = meanStd(
+        exp.seeds.map(
+          (s) => readEval(join(runs, `${arm}-s${s}-eval`))?.summary[m.key] ?? Number.NaN,
+        ),
+      );
+    }
+  }
+  // Training-time saliency reward (reliance direction for every arm's logged mean is arm-specific).
+  for (const m of REPORT_METRICS) {
+    const baseline = start?.curves.find(
+      (c) => c.area && `${c.name}/${c.area.kind.toLowerCase()}` === m.key,
+    )?.area?.baseline;
+    const cells = arms.map((a) => {
+      const v = perArm[a]![m.key]!;
+      return Number.isFinite(v.mean) ? `${f3(v.mean)} ± ${f3(v.std)}` : '–';
+    });
+    table.push(
+      `| ${m.label} (${m.better === 'n/a' ? '' : `${m.better} = more faithful/better`}) | ${f3(start?.summary[m.key] ?? Number.NaN)} | ${cells.join(' | ')} | ${baseline === undefined ? '–' : f3(baseline)} |`.replace(
+        ' ()',
+        '',
+      ),
+    );
+  }
+  // Training curves, mean over seeds.
+  const curveKeys = [
+    ['accuracy', 'training accuracy (rollouts)'],
+    ['completions/mean_length', 'completion length (tokens)'],
+    ['rewards/saliency/mean', 'saliency reward (as trained)'],
+    ['reward', 'total reward'],
+  ] as const;
+  const images: string[] = [];
+  const wall: string[] = [];
+  for (const [key, title] of curveKeys) {
+    const series: Series[] = [];
+    for (const arm of arms) {
+      const perSeed = exp.seeds.map((s) => readMetrics(join(runs, `${arm}-s${s}`)).records);
+      const steps = perSeed[0]?.map((r) => r.step) ?? [];
+      const y = steps.map(
+        (_, i) => meanStd(perSeed.map((rs) => rs[i]?.metrics[key] ?? Number.NaN)).mean,
+      );
+      if (y.some(Number.isFinite)) series.push({ name: arm, x: steps, y });
+    }
+    if (series.length === 0) continue;
+    const file = `curve-${key.replace(/[^a-z0-9]+/gi, '_')}.svg`;
+    writeFileSync(
+      join(out, file),
+      lineChart(`${title}, mean over ${exp.seeds.length} seeds`, 'step', series),
+    );
+    images.push(`![${title}](${file})`);
+  }
+  for (const m of REPORT_METRICS.filter((x) =>
+    ['pass@1', 'cot_tokens/mean', 'early_answering/aoc', 'adding_mistakes/aoc'].includes(x.key),
+  )) {
+    const bars = arms.map((a) => ({
+      name: a,
+      value: perArm[a]![m.key]!.mean,
+      err: perArm[a]![m.key]!.std,
+    }));
+    if (!bars.some((b) => Number.isFinite(b.value))) continue;
+    const startV = start?.summary[m.key];
+    const file = `bar-${m.key.replace(/[^a-z0-9]+/gi, '_')}.svg`;
+    writeFileSync(
+      join(out, file),
+      barChart(
+        `${m.label}: mean ± std over ${exp.seeds.length} seeds`,
+        bars,
+        startV === undefined || startV === null
+          ? undefined
+          : { label: 'start (SFT)', value: startV },
+      ),
+    );
+    images.push(`![${m.label}](${file})`);
+  }
+  for (const arm of arms) {
+    const secs = exp.seeds.map((s) => readMetrics(join(runs, `${arm}-s${s}`)).wallSeconds);
+    const ms = meanStd(secs);
+    wall.push(
+      `| ${arm} | ${(ms.mean / 60).toFixed(1)} ± ${(ms.std / 60).toFixed(1)} min | ${JSON.stringify(exp.arms[arm])} |`,
+    );
+  }
+  const readingPath = join(base, `${exp.name}.reading.md`);
+  const reading = existsSync(readingPath)
+    ? readFileSync(readingPath, 'utf8').trim()
+    : '_No reading written yet (add `' +
+      `${exp.name}.reading.md` +
+      '` beside the experiment file)._';
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const md = [
+    `# Experiment \`${exp.name}\``,
+    '',
+    exp.description ?? '',
+    '',
+    '## Reproduce',
+    '',
+    '```sh',
+    commandLine,
+    '```',
+    '',
+    `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms. Machine: ${cpus().length} × ${cpu}, Node ${process.versions.node}; every run on the backend recorded in its run.json.`,
+    '',
+    '## Results on the held-out test split (mean ± std over seeds)',
+    '',
+    ...table,
+    '',
+    'Random baselines: early answering keeps k random steps instead of the first k; adding mistakes truncates without a mistake and regenerates; ERASER/deletion use a random token order (see `packages/eval/README.md`).',
+    '',
+    '## The paper, for direction (Llama-3.2-3B-Instruct, 48 × A100; Table 1, before → after AtManRL)',
+    '',
+    '| dataset | CoT length (tokens) | pass@4 |',
+    '|---|---|---|',
+    '| GSM8K | 186.6 → 104.4 | 90 → 89.6 |',
+    '| MMLU | 240 → 129.5 | 78.5 → 78.6 |',
+    '',
+    '## Training curves and results',
+    '',
+    ...images.map((i) => `${i}\n`),
+    '## Wall time per arm (training only, per seed)',
+    '',
+    '| arm | wall time | overrides |',
+    '|---|---|---|',
+    ...wall,
+    '',
+    '## Configuration',
+    '',
+    '```json',
+    JSON.stringify({ train: exp.train, eval: exp.eval, arms: exp.arms }, null, 2),
+    '```',
+    '',
+    '## Reading',
+    '',
+    reading,
+    '',
+  ].join('\n');
+  const path = join(out, 'REPORT.md');
+  writeFileAtomic(path, md);
+  writeFileAtomic(
+    join(out, 'results.json'),
+    `${JSON.stringify({ start: start?.summary ?? null, arms: perArm }, null, 2)}\n`,
+  );
+  return path;
+}
+
+export type { RunConfig };

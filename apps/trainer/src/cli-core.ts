@@ -1,0 +1,110 @@
+// The CLI's dispatcher: `atmanrl <command> [--config file] [--flags] [--dry-run]`.
+// Commands only compose package APIs; this file maps errors to exit codes (0 ok, 1 user, 2 internal).
+import {
+  type CommandName,
+  explicitKeys,
+  optionsTable,
+  parseArgv,
+  type RunConfig,
+  resolveConfig,
+} from './config.js';
+import { UsageError } from './errors.js';
+
+/** Where a command writes: injectable so tests can call commands with argv in-process. */
+export interface CliIO {
+  out(line: string): void;
+  err(line: string): void;
+  /** True when stdout is a terminal (progress bars); otherwise one line per step. */
+  isTTY: boolean;
+  /** On a TTY, rewrite the transient status line (progress bar); elsewhere a no-op. */
+  status?(text: string): void;
+}
+
+/** A command: its description, its config overrides, and what it runs. */
+export interface CommandDef {
+  description: string;
+  /** Per-command defaults layered between the global defaults and `--config`. */
+  defaults?: Partial<RunConfig>;
+  /**
+   * When true, `--config` names this command's own file (e.g. an experiment definition) and is
+   * passed in `ctx.configFile` instead of being merged into the run config.
+   */
+  ownsConfigFile?: boolean;
+  run(config: RunConfig, io: CliIO, ctx: CommandContext): Promise<void>;
+}
+
+/** What a command gets besides the resolved config. */
+export interface CommandContext {
+  positionals: string[];
+  /** Config keys the user set explicitly (file or flags). */
+  explicit: ReadonlySet<string>;
+  /** The `--config` path when the command owns it ({@link CommandDef.ownsConfigFile}). */
+  configFile: string | null;
+}
+
+/** Loads a command module lazily so `--help` and config errors stay fast. */
+export type CommandTable = Record<CommandName, () => Promise<CommandDef>>;
+
+function usage(commands: CommandTable): string {
+  return [
+    'usage: atmanrl <command> [--config file.(json|yaml)] [--<option> value ...] [--dry-run]',
+    '',
+    'commands:',
+    ...Object.keys(commands).map((c) => `  ${c}`),
+    '',
+    'Every option is a kebab-case flag mapping to one config key; `--dry-run` prints the resolved',
+    'config. `atmanrl <command> --help` lists the options.',
+  ].join('\n');
+}
+
+/** Runs the CLI with `argv` (without `node` and the script). Returns the exit code. */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIO,
+  commands: CommandTable,
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage(commands));
+    return name === undefined ? 1 : 0;
+  }
+  const load = (commands as Record<string, (() => Promise<CommandDef>) | undefined>)[name];
+  if (load === undefined) {
+    io.err(`atmanrl: unknown command "${name}".\n\n${usage(commands)}`);
+    return 1;
+  }
+  try {
+    const command = await load();
+    const problems: string[] = [];
+    const parsed = parseArgv(rest, problems);
+    if (parsed.help) {
+      io.out(`atmanrl ${name}: ${command.description}\n\n${optionsTable()}`);
+      return 0;
+    }
+    const ownFile = command.ownsConfigFile ? parsed.configFile : null;
+    if (command.ownsConfigFile) parsed.configFile = null;
+    const config = resolveConfig(parsed, command.defaults ?? {}, problems);
+    if (parsed.dryRun) {
+      io.out(JSON.stringify(config, null, 2));
+      return 0;
+    }
+    await command.run(config, io, {
+      positionals: parsed.positionals,
+      explicit: explicitKeys(parsed),
+      configFile: ownFile,
+    });
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`atmanrl ${name}: ${e.message}`);
+      if (e.code === 'BAD_CONFIG' || e.code === 'BAD_FLAG')
+        io.err(`\nRun \`atmanrl ${name} --help\` for the options.`);
+      return 1;
+    }
+    const err = e as Error;
+    io.err(
+      `atmanrl ${name}: internal error: ${err.message}\n${err.stack ?? ''}\nPlease report this with the command you ran.`,
+    );
+    return 2;
+  }
+}

@@ -1,0 +1,28 @@
+// `atmanrl experiment --config experiments/<name>.yaml`: arms × seeds of AtManRL GRPO from one
+// starting model, evaluated before and after, with a report (see _internal/experiment.ts).
+
+import { readExperiment, runExperiment, writeExperimentReport } from '../_internal/experiment.js';
+import type { CommandDef } from '../cli-core.js';
+import { UsageError } from '../errors.js';
+
+/** The `experiment` command. */
+export const experimentCommand: CommandDef = {
+  description: 'run an experiment file (arms × seeds of GRPO + evals) and write its report',
+  ownsConfigFile: true,
+  async run(_config, io, ctx) {
+    if (ctx.configFile === null) {
+      throw new UsageError(
+        'BAD_CONFIG',
+        '--config experiments/<name>.yaml is required (see experiments/small-cpu.yaml)',
+      );
+    }
+    const exp = readExperiment(ctx.configFile);
+    await runExperiment(exp, ctx.configFile, (l) => io.out(l));
+    const report = writeExperimentReport(
+      exp,
+      ctx.configFile,
+      `pnpm build && pnpm atmanrl experiment --config ${ctx.configFile}`,
+    );
+    io.out(`report: ${report}`);
+  },
+};

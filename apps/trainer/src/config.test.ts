@@ -1,0 +1,159 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli-core.js';
+import {
+  defaultConfig,
+  fromFlag,
+  OPTIONS,
+  optionsTable,
+  parseArgv,
+  resolveConfig,
+  toFlag,
+} from './config.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false },
+    out,
+    err,
+  };
+}
+
+const noop = { description: 'test', run: async () => {} };
+const commands = {
+  sft: async () => noop,
+  train: async () => ({ ...noop, defaults: { maxSteps: 5 } }),
+  saliency: async () => noop,
+  eval: async () => noop,
+  view: async () => noop,
+  demo: async () => noop,
+  experiment: async () => noop,
+};
+
+describe('config', () => {
+  it('maps flags one-to-one to keys', () => {
+    for (const o of OPTIONS) expect(fromFlag(toFlag(o.key))).toBe(o.key);
+    expect(toFlag('maxCompletionLength')).toBe('max-completion-length');
+  });
+
+  it('defaults follow the paper where it gives values (method.md)', () => {
+    const c = defaultConfig();
+    expect([
+      c.numGenerations,
+      c.learningRate,
+      c.epsilon,
+      c.numIterations,
+      c.maxCompletionLength,
+    ]).toEqual([8, 1e-6, 0.2, 2, 1024]);
+    expect([
+      c.saliencySteps,
+      c.saliencyLr,
+      c.saliencyBeta1,
+      c.saliencyBeta2,
+      c.saliencyWeightDecay,
+    ]).toEqual([200, 1e-3, 0.6, 0.9999, 0.05]);
+    expect([c.saliencyInit, c.saliencyScale, c.saliencyDirection, c.saliencyGate]).toEqual([
+      -0.4,
+      10,
+      'reliance',
+      'none',
+    ]);
+  });
+
+  it('resolves defaults < command defaults < config file < flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'max-steps: 7\nlearningRate: 0.01\nseed: 3\n');
+    const problems: string[] = [];
+    const parsed = parseArgv(
+      ['--config', file, '--seed=9', '--saliency-reward', 'false'],
+      problems,
+    );
+    const c = resolveConfig(parsed, { maxSteps: 5, epsilon: 0.3 }, problems);
+    expect([c.maxSteps, c.learningRate, c.seed, c.epsilon, c.saliencyReward]).toEqual([
+      7,
+      0.01,
+      9,
+      0.3,
+      false,
+    ]);
+  });
+
+  it('lists every problem as path: message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ maxStep: 3, lossType: 'ppo', epsilon: -1 }));
+    const problems: string[] = [];
+    const parsed = parseArgv(
+      ['--config', file, '--learning-rte', '1', '--max-steps', 'ten'],
+      problems,
+    );
+    let message = '';
+    try {
+      resolveConfig(parsed, {}, problems);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/5 problems/);
+    expect(message).toMatch(/--learning-rte: unknown option \(did you mean --learning-rate\?\)/);
+    expect(message).toMatch(/--max-steps: expected a number, got "ten"/);
+    expect(message).toMatch(/c\.json: maxStep: unknown option \(did you mean maxSteps\?\)/);
+    expect(message).toMatch(
+      /lossType: Invalid option: expected one of "grpo"\|"bnpo"\|"dr_grpo"\|"dapo"/,
+    );
+    expect(message).toMatch(/epsilon: Too small/);
+  });
+
+  it('a missing or malformed config file is a clear problem', () => {
+    const problems: string[] = [];
+    expect(() =>
+      resolveConfig(parseArgv(['--config', '/nope/x.yaml'], problems), {}, problems),
+    ).toThrow(/--config: cannot read \/nope\/x\.yaml/);
+  });
+
+  it('the options table has one row per option', () => {
+    expect(optionsTable().split('\n')).toHaveLength(OPTIONS.length + 2);
+  });
+});
+
+describe('runCli', () => {
+  it('--dry-run prints the resolved config with command defaults', async () => {
+    const { io, out } = capture();
+    expect(await runCli(['train', '--dry-run', '--seed', '4'], io, commands)).toBe(0);
+    const printed = JSON.parse(out.join('\n'));
+    expect(printed).toMatchObject({ seed: 4, maxSteps: 5, saliencyDirection: 'reliance' });
+  });
+
+  it('a config typo exits 1 with the fix, no stack trace', async () => {
+    const { io, err } = capture();
+    expect(await runCli(['train', '--num-generation', '4'], io, commands)).toBe(1);
+    const text = err.join('\n');
+    expect(text).toMatch(/did you mean --num-generations/);
+    expect(text).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('an unknown command exits 1 with usage', async () => {
+    const { io, err } = capture();
+    expect(await runCli(['trian'], io, commands)).toBe(1);
+    expect(err.join('\n')).toMatch(/unknown command "trian"[\s\S]*usage: atmanrl/);
+  });
+
+  it('an internal error exits 2', async () => {
+    const { io, err } = capture();
+    const broken = {
+      ...commands,
+      eval: async () => ({
+        description: 'x',
+        run: async () => {
+          throw new TypeError('boom');
+        },
+      }),
+    };
+    expect(await runCli(['eval'], io, broken)).toBe(2);
+    expect(err.join('\n')).toMatch(/internal error: boom/);
+  });
+});

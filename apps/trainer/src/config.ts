@@ -1,0 +1,919 @@
+// The one configuration schema of a run: a table of options (data), from which the zod schema,
+// the kebab-case flags, `--dry-run` output and the README table are all derived.
+// Resolution order: defaults < `--config file.(json|yaml)` < flags. Every problem is reported.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+
+/** The CLI's commands. */
+export type CommandName = 'sft' | 'train' | 'saliency' | 'eval' | 'view' | 'demo' | 'experiment';
+
+type OptionType =
+  | { kind: 'number'; min?: number; max?: number }
+  | { kind: 'integer'; min?: number }
+  | { kind: 'string' }
+  | { kind: 'boolean' }
+  | { kind: 'enum'; values: readonly string[] };
+
+/** One configuration option: key, type, default, and where the default comes from. */
+export interface OptionSpec {
+  key: string;
+  type: OptionType;
+  default: number | string | boolean | null;
+  doc: string;
+  /** Where the default comes from (paper, TRL, method.md, project choice). */
+  source: string;
+  group: 'run' | 'model' | 'data' | 'grpo' | 'reward' | 'saliency' | 'sft' | 'eval';
+}
+
+const int = (min = 0): OptionType => ({ kind: 'integer', min });
+const num = (min?: number, max?: number): OptionType => ({
+  kind: 'number',
+  ...(min === undefined ? {} : { min }),
+  ...(max === undefined ? {} : { max }),
+});
+const str: OptionType = { kind: 'string' };
+const bool: OptionType = { kind: 'boolean' };
+const oneOf = (...values: string[]): OptionType => ({ kind: 'enum', values });
+
+/** Every option of every command. Flags are the kebab-case form of `key`. */
+export const OPTIONS: readonly OptionSpec[] = [
+  // run
+  {
+    key: 'seed',
+    type: int(),
+    default: 0,
+    doc: 'seed of every random source',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'backend',
+    type: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
+    default: 'auto',
+    doc: 'TensorFlow.js backend (ATMANRL_BACKEND overrides auto)',
+    source: 'architecture.md',
+    group: 'run',
+  },
+  {
+    key: 'runsDir',
+    type: str,
+    default: 'runs',
+    doc: 'folder holding run folders',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'runName',
+    type: str,
+    default: null,
+    doc: 'human name in the run id',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'resume',
+    type: str,
+    default: null,
+    doc: 'run folder to continue exactly from its latest checkpoint',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'maxSteps',
+    type: int(1),
+    default: 200,
+    doc: 'optimisation steps',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'checkpointEvery',
+    type: int(1),
+    default: 10,
+    doc: 'checkpoint every N steps (and on SIGINT/SIGTERM)',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'logSamplesEvery',
+    type: int(1),
+    default: 1,
+    doc: 'log rollouts to samples.jsonl every N steps',
+    source: 'project',
+    group: 'run',
+  },
+  // model
+  {
+    key: 'model',
+    type: str,
+    default: 'embedded',
+    doc: "'embedded' (the bundled default) or a local Hugging Face Llama folder",
+    source: 'project',
+    group: 'model',
+  },
+  {
+    key: 'out',
+    type: str,
+    default: null,
+    doc: 'output folder for `sft` (Hugging Face layout)',
+    source: 'project',
+    group: 'model',
+  },
+  // data
+  {
+    key: 'dataset',
+    type: oneOf('synthetic', 'gsm8k', 'mmlu'),
+    default: 'synthetic',
+    doc: 'task',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'dataDir',
+    type: str,
+    default: null,
+    doc: 'folder with the dataset files (GSM8K jsonl / MMLU csv or parquet)',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'split',
+    type: str,
+    default: 'train',
+    doc: 'dataset split',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'limit',
+    type: int(1),
+    default: null,
+    doc: 'use at most N items',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'delimiter',
+    type: str,
+    default: '####',
+    doc: 'answer delimiter the prompt asks for',
+    source: 'method.md',
+    group: 'data',
+  },
+  {
+    key: 'fewShot',
+    type: int(),
+    default: 0,
+    doc: 'k-shot examples in the prompt',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'syntheticSteps',
+    type: int(1),
+    default: 2,
+    doc: 'synthetic task: arithmetic steps per problem',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'syntheticMaxNumber',
+    type: int(1),
+    default: 9,
+    doc: 'synthetic task: largest operand',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'syntheticGuessableFraction',
+    type: num(0, 1),
+    default: 0,
+    doc: 'synthetic task: share of problems whose answer is guessable without the CoT',
+    source: 'project',
+    group: 'data',
+  },
+  // grpo (TRL GRPOConfig names)
+  {
+    key: 'numGenerations',
+    type: int(1),
+    default: 8,
+    doc: 'G, completions per prompt',
+    source: 'paper (= TRL)',
+    group: 'grpo',
+  },
+  {
+    key: 'promptsPerStep',
+    type: int(1),
+    default: 8,
+    doc: 'prompts per optimisation step',
+    source: 'paper',
+    group: 'grpo',
+  },
+  {
+    key: 'learningRate',
+    type: num(0),
+    default: 1e-6,
+    doc: 'AdamW learning rate',
+    source: 'paper',
+    group: 'grpo',
+  },
+  {
+    key: 'weightDecay',
+    type: num(0),
+    default: 0,
+    doc: 'AdamW decoupled weight decay',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'lrScheduler',
+    type: oneOf('constant', 'linear'),
+    default: 'constant',
+    doc: 'learning-rate schedule',
+    source: 'project',
+    group: 'grpo',
+  },
+  {
+    key: 'warmupSteps',
+    type: int(),
+    default: 0,
+    doc: 'linear warm-up steps',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'maxGradNorm',
+    type: num(0),
+    default: 1,
+    doc: 'global gradient-norm clip (0 = off)',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'gradientAccumulationSteps',
+    type: int(1),
+    default: 1,
+    doc: 'micro-batches per update',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'beta',
+    type: num(0),
+    default: 0,
+    doc: 'KL weight to the frozen reference (k3)',
+    source: 'TRL (paper: not reported)',
+    group: 'grpo',
+  },
+  {
+    key: 'epsilon',
+    type: num(0),
+    default: 0.2,
+    doc: 'PPO clip ε',
+    source: 'paper (= TRL)',
+    group: 'grpo',
+  },
+  {
+    key: 'epsilonHigh',
+    type: num(0),
+    default: null,
+    doc: 'upper clip ε (DAPO); null = epsilon',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'lossType',
+    type: oneOf('grpo', 'bnpo', 'dr_grpo', 'dapo'),
+    default: 'grpo',
+    doc: 'loss normalisation (method.md §4)',
+    source: 'paper (GRPO)',
+    group: 'grpo',
+  },
+  {
+    key: 'scaleRewards',
+    type: oneOf('group', 'batch', 'none'),
+    default: 'group',
+    doc: 'advantage scaling',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'numIterations',
+    type: int(1),
+    default: 2,
+    doc: 'μ, passes per rollout batch',
+    source: 'paper',
+    group: 'grpo',
+  },
+  {
+    key: 'temperature',
+    type: num(0),
+    default: 1,
+    doc: 'sampling temperature',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'topP',
+    type: num(0, 1),
+    default: 1,
+    doc: 'nucleus sampling',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'topK',
+    type: int(),
+    default: 0,
+    doc: 'top-k sampling (0 = off)',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  {
+    key: 'maxCompletionLength',
+    type: int(1),
+    default: 1024,
+    doc: 'max new tokens per completion',
+    source: 'paper',
+    group: 'grpo',
+  },
+  {
+    key: 'maskTruncatedCompletions',
+    type: bool,
+    default: false,
+    doc: 'exclude truncated completions from the loss',
+    source: 'TRL',
+    group: 'grpo',
+  },
+  // rewards
+  {
+    key: 'outcomeWeight',
+    type: num(),
+    default: 1,
+    doc: 'weight of the outcome reward (0 correct / -1 wrong)',
+    source: 'paper',
+    group: 'reward',
+  },
+  {
+    key: 'saliencyReward',
+    type: bool,
+    default: true,
+    doc: 'add the AtManRL saliency reward',
+    source: 'paper',
+    group: 'reward',
+  },
+  {
+    key: 'saliencyWeight',
+    type: num(),
+    default: 1,
+    doc: 'λ, weight of the saliency reward',
+    source: 'paper',
+    group: 'reward',
+  },
+  {
+    key: 'saliencyDirection',
+    type: oneOf('reliance', 'paper-literal'),
+    default: 'reliance',
+    doc: "'reliance' = 1 - H/c, 'paper-literal' = H/c (method.md §3)",
+    source: 'method.md [choice]',
+    group: 'reward',
+  },
+  {
+    key: 'saliencyGate',
+    type: oneOf('none', 'correct-only'),
+    default: 'none',
+    doc: 'count saliency only for correct completions',
+    source: 'method.md [choice]',
+    group: 'reward',
+  },
+  // saliency fit (method.md §2)
+  {
+    key: 'saliencySteps',
+    type: int(1),
+    default: 200,
+    doc: 'AdamW steps of the mask fit',
+    source: 'paper',
+    group: 'saliency',
+  },
+  {
+    key: 'saliencyLr',
+    type: num(0),
+    default: 1e-3,
+    doc: 'mask-fit learning rate',
+    source: 'paper',
+    group: 'saliency',
+  },
+  {
+    key: 'saliencyBeta1',
+    type: num(0, 1),
+    default: 0.6,
+    doc: 'mask-fit AdamW β1',
+    source: 'paper',
+    group: 'saliency',
+  },
+  {
+    key: 'saliencyBeta2',
+    type: num(0, 1),
+    default: 0.9999,
+    doc: 'mask-fit AdamW β2',
+    source: 'paper',
+    group: 'saliency',
+  },
+  {
+    key: 'saliencyWeightDecay',
+    type: num(0),
+    default: 0.05,
+    doc: 'mask-fit weight decay',
+    source: 'paper',
+    group: 'saliency',
+  },
+  {
+    key: 'saliencyInit',
+    type: num(),
+    default: -0.4,
+    doc: 'c, initial θ',
+    source: 'paper',
+    group: 'saliency',
+  },
+  {
+    key: 'saliencyScale',
+    type: num(0),
+    default: 10,
+    doc: 'bias = scale · min(θ, 0)',
+    source: 'paper',
+    group: 'saliency',
+  },
+  {
+    key: 'saliencyQueries',
+    type: oneOf('all', 'answer'),
+    default: 'all',
+    doc: 'query rows that get the bias',
+    source: 'method.md [choice]',
+    group: 'saliency',
+  },
+  {
+    key: 'traces',
+    type: str,
+    default: null,
+    doc: '`saliency`: JSONL of {prompt, completion, gold} traces to explain',
+    source: 'project',
+    group: 'saliency',
+  },
+  // sft
+  {
+    key: 'sftExamples',
+    type: int(1),
+    default: 4000,
+    doc: '`sft`: training examples',
+    source: 'project',
+    group: 'sft',
+  },
+  {
+    key: 'sftEpochs',
+    type: int(1),
+    default: 1,
+    doc: '`sft`: epochs',
+    source: 'project',
+    group: 'sft',
+  },
+  {
+    key: 'sftBatchSize',
+    type: int(1),
+    default: 16,
+    doc: '`sft`: batch size',
+    source: 'project',
+    group: 'sft',
+  },
+  {
+    key: 'sftLearningRate',
+    type: num(0),
+    default: 3e-3,
+    doc: '`sft`: AdamW learning rate',
+    source: 'project',
+    group: 'sft',
+  },
+  {
+    key: 'hiddenSize',
+    type: int(8),
+    default: 64,
+    doc: '`sft` from scratch: model width D',
+    source: 'project',
+    group: 'sft',
+  },
+  {
+    key: 'numLayers',
+    type: int(1),
+    default: 2,
+    doc: '`sft` from scratch: layers L',
+    source: 'project',
+    group: 'sft',
+  },
+  {
+    key: 'numHeads',
+    type: int(1),
+    default: 4,
+    doc: '`sft` from scratch: heads H',
+    source: 'project',
+    group: 'sft',
+  },
+  {
+    key: 'numKvHeads',
+    type: int(1),
+    default: 2,
+    doc: '`sft` from scratch: key/value heads',
+    source: 'project',
+    group: 'sft',
+  },
+  {
+    key: 'intermediateSize',
+    type: int(8),
+    default: 192,
+    doc: '`sft` from scratch: MLP width',
+    source: 'project',
+    group: 'sft',
+  },
+  // eval
+  {
+    key: 'evalLimit',
+    type: int(1),
+    default: 100,
+    doc: '`eval`: items',
+    source: 'project',
+    group: 'eval',
+  },
+  {
+    key: 'evalSamples',
+    type: int(1),
+    default: 4,
+    doc: '`eval`: samples per item for pass@k (k ≤ n)',
+    source: 'paper (pass@4)',
+    group: 'eval',
+  },
+  {
+    key: 'evalFaithfulness',
+    type: bool,
+    default: true,
+    doc: '`eval`: run the faithfulness tests too',
+    source: 'project',
+    group: 'eval',
+  },
+  // view
+  {
+    key: 'port',
+    type: int(),
+    default: 4173,
+    doc: '`view`: port (127.0.0.1 only)',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'export',
+    type: str,
+    default: null,
+    doc: '`view`: write a static bundle of one run here',
+    source: 'project',
+    group: 'run',
+  },
+];
+
+function zodFor(spec: OptionSpec): z.ZodType {
+  const t = spec.type;
+  let base: z.ZodType;
+  switch (t.kind) {
+    case 'number': {
+      let n = z.number();
+      if (t.min !== undefined) n = n.min(t.min);
+      if (t.max !== undefined) n = n.max(t.max);
+      base = n;
+      break;
+    }
+    case 'integer':
+      base = z
+        .number()
+        .int()
+        .min(t.min ?? 0);
+      break;
+    case 'string':
+      base = z.string();
+      break;
+    case 'boolean':
+      base = z.boolean();
+      break;
+    case 'enum':
+      base = z.enum(t.values as [string, ...string[]]);
+      break;
+  }
+  return spec.default === null ? base.nullable() : base;
+}
+
+/** The zod schema of a full configuration; unknown keys are errors. */
+export const ConfigSchema = z.strictObject(
+  Object.fromEntries(OPTIONS.map((o) => [o.key, zodFor(o)])) as Record<string, z.ZodType>,
+);
+
+/** A fully resolved configuration (every key present). */
+export type RunConfig = {
+  seed: number;
+  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  runsDir: string;
+  runName: string | null;
+  resume: string | null;
+  maxSteps: number;
+  checkpointEvery: number;
+  logSamplesEvery: number;
+  model: string;
+  out: string | null;
+  dataset: 'synthetic' | 'gsm8k' | 'mmlu';
+  dataDir: string | null;
+  split: string;
+  limit: number | null;
+  delimiter: string;
+  fewShot: number;
+  syntheticSteps: number;
+  syntheticMaxNumber: number;
+  syntheticGuessableFraction: number;
+  numGenerations: number;
+  promptsPerStep: number;
+  learningRate: number;
+  weightDecay: number;
+  lrScheduler: 'constant' | 'linear';
+  warmupSteps: number;
+  maxGradNorm: number;
+  gradientAccumulationSteps: number;
+  beta: number;
+  epsilon: number;
+  epsilonHigh: number | null;
+  lossType: 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
+  scaleRewards: 'group' | 'batch' | 'none';
+  numIterations: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  maxCompletionLength: number;
+  maskTruncatedCompletions: boolean;
+  outcomeWeight: number;
+  saliencyReward: boolean;
+  saliencyWeight: number;
+  saliencyDirection: 'reliance' | 'paper-literal';
+  saliencyGate: 'none' | 'correct-only';
+  saliencySteps: number;
+  saliencyLr: number;
+  saliencyBeta1: number;
+  saliencyBeta2: number;
+  saliencyWeightDecay: number;
+  saliencyInit: number;
+  saliencyScale: number;
+  saliencyQueries: 'all' | 'answer';
+  traces: string | null;
+  sftExamples: number;
+  sftEpochs: number;
+  sftBatchSize: number;
+  sftLearningRate: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  intermediateSize: number;
+  evalLimit: number;
+  evalSamples: number;
+  evalFaithfulness: boolean;
+  port: number;
+  export: string | null;
+};
+
+/** Default configuration (the paper's values where it gives them). */
+export function defaultConfig(): RunConfig {
+  return Object.fromEntries(OPTIONS.map((o) => [o.key, o.default])) as RunConfig;
+}
+
+/** `maxSteps` -> `max-steps`. */
+export function toFlag(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `max-steps` -> `maxSteps`. */
+export function fromFlag(flag: string): string {
+  return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+const BY_KEY = new Map(OPTIONS.map((o) => [o.key, o]));
+
+/** Parsed command line: options given as flags, plus CLI-only switches. */
+export interface ParsedArgs {
+  flags: Record<string, unknown>;
+  positionals: string[];
+  configFile: string | null;
+  dryRun: boolean;
+  help: boolean;
+}
+
+function coerceFlag(
+  spec: OptionSpec,
+  raw: string | true,
+  flag: string,
+  problems: string[],
+): unknown {
+  const t = spec.type;
+  if (t.kind === 'boolean') {
+    if (raw === true || raw === 'true') return true;
+    if (raw === 'false') return false;
+    problems.push(`--${flag}: expected true or false, got "${raw}"`);
+    return undefined;
+  }
+  if (raw === true) {
+    problems.push(`--${flag}: needs a value (--${flag} <value> or --${flag}=<value>)`);
+    return undefined;
+  }
+  if (raw === 'null' && spec.default === null) return null;
+  if (t.kind === 'number' || t.kind === 'integer') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) {
+      problems.push(`--${flag}: expected a number, got "${raw}"`);
+      return undefined;
+    }
+    return n;
+  }
+  return raw;
+}
+
+/** Closest option keys to `key` (for "did you mean" hints). */
+function suggest(key: string): string | null {
+  let best: string | null = null;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const o of OPTIONS) {
+    const d = editDistance(key.toLowerCase(), o.key.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = o.key;
+    }
+  }
+  return bestD <= Math.max(2, key.length / 4) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0] ?? 0;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j] ?? 0;
+      dp[j] = Math.min(
+        (dp[j] ?? 0) + 1,
+        (dp[j - 1] ?? 0) + 1,
+        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      prev = tmp;
+    }
+  }
+  return dp[b.length] ?? 0;
+}
+
+/** Parses argv (after the command name). Unknown flags and bad values are collected, not thrown. */
+export function parseArgv(argv: readonly string[], problems: string[]): ParsedArgs {
+  const out: ParsedArgs = {
+    flags: {},
+    positionals: [],
+    configFile: null,
+    dryRun: false,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') continue; // `pnpm start -- --max-steps 2` forwards a literal `--`
+    if (!arg.startsWith('--')) {
+      if (arg === '-h') out.help = true;
+      else out.positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let value: string | true = eq >= 0 ? arg.slice(eq + 1) : true;
+    if (flag === 'help') {
+      out.help = true;
+      continue;
+    }
+    if (flag === 'dry-run') {
+      out.dryRun = true;
+      continue;
+    }
+    const key = fromFlag(flag);
+    const spec = flag === 'config' ? null : BY_KEY.get(key);
+    const takesValue = flag === 'config' || (spec !== undefined && spec?.type.kind !== 'boolean');
+    const next = argv[i + 1];
+    if (value === true && takesValue && next !== undefined && !next.startsWith('--')) {
+      value = next;
+      i++;
+    } else if (
+      value === true &&
+      spec?.type.kind === 'boolean' &&
+      (next === 'true' || next === 'false')
+    ) {
+      value = next;
+      i++;
+    }
+    if (flag === 'config') {
+      if (value === true) problems.push('--config: needs a file path');
+      else out.configFile = value;
+      continue;
+    }
+    if (spec === undefined || spec === null || flag !== toFlag(key)) {
+      const hint = suggest(key);
+      problems.push(
+        `--${flag}: unknown option${hint ? ` (did you mean --${toFlag(hint)}?)` : ''}; see \`atmanrl <command> --help\``,
+      );
+      continue;
+    }
+    const v = coerceFlag(spec, value, flag, problems);
+    if (v !== undefined) out.flags[key] = v;
+  }
+  return out;
+}
+
+/** Reads a `--config` file (JSON or YAML). Keys may be camelCase or kebab-case. */
+export function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    problems.push(`--config: cannot read ${path}: the file does not exist or is not readable`);
+    return {};
+  }
+  let value: unknown;
+  try {
+    value = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    problems.push(
+      `${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+    );
+    return {};
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`${path}: expected a mapping of option: value`);
+    return {};
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>))
+    out[k.includes('-') ? fromFlag(k) : k] = v;
+  return out;
+}
+
+/**
+ * Resolves defaults < config file < flags, validates everything with the schema and throws one
+ * `UsageError` listing every problem as `path: message`.
+ */
+export function resolveConfig(
+  parsed: ParsedArgs,
+  overrides: Partial<RunConfig> = {},
+  earlier: string[] = [],
+): RunConfig {
+  const problems = [...earlier];
+  const fromFile = parsed.configFile ? readConfigFile(parsed.configFile, problems) : {};
+  const merged = { ...defaultConfig(), ...overrides, ...fromFile, ...parsed.flags };
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) {
+          const hint = suggest(k);
+          problems.push(
+            `${parsed.configFile ?? 'config'}: ${k}: unknown option${hint ? ` (did you mean ${hint}?)` : ''}`,
+          );
+        }
+      } else {
+        problems.push(`${issue.path.join('.') || '(config)'}: ${issue.message}`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new UsageError(
+      'BAD_CONFIG',
+      `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
+    );
+  }
+  return result.data as RunConfig;
+}
+
+/** Keys the user set explicitly (config file or flags), e.g. to let `--resume` override them. */
+export function explicitKeys(parsed: ParsedArgs): Set<string> {
+  const keys = new Set(Object.keys(parsed.flags));
+  if (parsed.configFile)
+    for (const k of Object.keys(readConfigFile(parsed.configFile, []))) keys.add(k);
+  return keys;
+}
+
+/** Markdown table of every option (for the README and `--help`). */
+export function optionsTable(): string {
+  const rows = OPTIONS.map((o) => {
+    const t = o.type.kind === 'enum' ? o.type.values.join(' \\| ') : o.type.kind;
+    return `| \`--${toFlag(o.key)}\` | ${t} | \`${JSON.stringify(o.default)}\` | ${o.source} | ${o.doc} |`;
+  });
+  return [
+    '| flag | type | default | default from | meaning |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}

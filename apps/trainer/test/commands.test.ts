@@ -1,0 +1,141 @@
+// The `saliency`, `eval` and `view --export` commands on a tiny model (in-process, cpu backend).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRun } from '@atmanrl/runs';
+import { fsRunSource } from '@atmanrl/runs/node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli-core.js';
+import { COMMANDS } from '../src/commands/index.js';
+import { captureIO, tempDir, tinyModelDir, tinyTrainFlags } from './helpers.js';
+
+let modelDir = '';
+beforeAll(async () => {
+  modelDir = await tinyModelDir(2);
+});
+
+describe('atmanrl saliency', () => {
+  it('fits masks for JSONL traces and saves per-token relevance for every CoT token', async () => {
+    const dir = tempDir();
+    const traces = join(dir, 'traces.jsonl');
+    writeFileSync(
+      traces,
+      `${JSON.stringify({ prompt: 'Q: 2+3=? A:', completion: ' 2+3=5. #### 5', gold: '5' })}\n${JSON.stringify({ prompt: 'Q: 4*2=? A:', completion: ' 4*2=8. #### 8', gold: '8' })}\n`,
+    );
+    const out = join(dir, 'relevance.json');
+    const { io, out: lines } = captureIO();
+    const code = await runCli(
+      [
+        'saliency',
+        '--model',
+        modelDir,
+        '--traces',
+        traces,
+        '--saliency-steps',
+        '4',
+        '--backend',
+        'cpu',
+        '--out',
+        out,
+      ],
+      io,
+      COMMANDS,
+    );
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toMatch(/H -0\.\d+ \| reward reliance/);
+    const saved = JSON.parse(readFileSync(out, 'utf8'));
+    expect(saved.items).toHaveLength(2);
+    const cot = saved.items[0].tokens.filter((t: { span: string }) => t.span === 'cot');
+    // ' 2+3=5.' is 7 bytes = 7 tokens of the byte tokenizer, each with a relevance and an AtMan score.
+    expect(cot.map((t: { text: string }) => t.text).join('')).toBe(' 2+3=5.');
+    expect(
+      cot.every(
+        (t: { relevance: number; atman: number }) =>
+          Number.isFinite(t.relevance) && Number.isFinite(t.atman),
+      ),
+    ).toBe(true);
+    expect(saved.items[0].tokens.find((t: { span: string }) => t.span === 'answer').text).toBe('5');
+  });
+
+  it('names the file and line of a bad trace', async () => {
+    const dir = tempDir();
+    const traces = join(dir, 't.jsonl');
+    writeFileSync(
+      traces,
+      `${JSON.stringify({ prompt: 'Q', completion: 'x', gold: '1' })}\n{"prompt": 3}\n`,
+    );
+    const { io, err } = captureIO();
+    expect(
+      await runCli(
+        ['saliency', '--model', modelDir, '--traces', traces, '--backend', 'cpu'],
+        io,
+        COMMANDS,
+      ),
+    ).toBe(1);
+    expect(err.join('\n')).toMatch(/t\.jsonl:2: needs string fields/);
+  });
+});
+
+describe('atmanrl eval', () => {
+  it('writes an eval report the run reader validates, with curves and baselines', async () => {
+    const runs = tempDir();
+    const { io, out } = captureIO();
+    const code = await runCli(
+      [
+        'eval',
+        '--model',
+        modelDir,
+        '--runs-dir',
+        runs,
+        '--eval-limit',
+        '2',
+        '--eval-samples',
+        '2',
+        '--saliency-steps',
+        '2',
+        '--max-completion-length',
+        '8',
+        '--backend',
+        'cpu',
+      ],
+      io,
+      COMMANDS,
+    );
+    expect(code).toBe(0);
+    expect(out.join('\n')).toMatch(/\| curve \| area \| value \| baseline \|/);
+    const [id] = readdirSync(runs);
+    const run = await loadRun(fsRunSource(runs), id!);
+    expect(run.problems.filter((p) => p.code !== 'NOT_FOUND')).toEqual([]);
+    expect(run.evals).toHaveLength(1);
+    expect(run.evals[0]!.summary).toHaveProperty('pass@1');
+    expect(run.evals[0]!.curves.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['deletion', 'insertion']),
+    );
+  });
+});
+
+describe('atmanrl view --export', () => {
+  it('exports the newest run as a static bundle', async () => {
+    const runs = tempDir();
+    const a = captureIO();
+    expect(
+      await runCli(
+        ['train', ...tinyTrainFlags(modelDir, runs), '--max-steps', '1'],
+        a.io,
+        COMMANDS,
+      ),
+    ).toBe(0);
+    const outDir = join(tempDir(), 'bundle');
+    const b = captureIO();
+    expect(await runCli(['view', runs, '--export', outDir], b.io, COMMANDS)).toBe(0);
+    expect(b.out.join('\n')).toMatch(/exported run .* open .*index\.html/);
+    expect(existsSync(join(outDir, 'index.html'))).toBe(true);
+  });
+
+  it('a runs folder that does not exist is a user error', async () => {
+    const { io, err } = captureIO();
+    expect(
+      await runCli(['view', '/nope/runs', '--export', join(tempDir(), 'x')], io, COMMANDS),
+    ).toBe(1);
+    expect(err.join('\n')).toMatch(/\/nope\/runs/);
+  });
+});

@@ -1,0 +1,96 @@
+// Smoke version of the experiment (issue 12): every arm for 1 step on a tiny model, evaluated
+// before and after, report written; running it again resumes (nothing is redone).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { meanStd } from '../src/_internal/experiment.js';
+import { runCli } from '../src/cli-core.js';
+import { COMMANDS } from '../src/commands/index.js';
+import { captureIO, tempDir, tinyModelDir } from './helpers.js';
+
+describe('atmanrl experiment (smoke)', () => {
+  it('runs all four arms for one step, evaluates them, writes the report, and resumes', async () => {
+    const dir = tempDir('exp-');
+    const model = await tinyModelDir(4);
+    const file = join(dir, 'smoke.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        name: 'smoke',
+        model,
+        seeds: [0],
+        jobs: 2,
+        train: {
+          maxSteps: 1,
+          promptsPerStep: 2,
+          numGenerations: 2,
+          maxCompletionLength: 6,
+          saliencySteps: 2,
+          backend: 'cpu',
+        },
+        eval: { evalLimit: 2, evalSamples: 2, saliencySteps: 2, maxCompletionLength: 6 },
+        arms: {
+          'A-outcome': { saliencyReward: false },
+          'B-reliance': { saliencyDirection: 'reliance' },
+          'C-paper-literal': { saliencyDirection: 'paper-literal' },
+          'D-reliance-gated': { saliencyDirection: 'reliance', saliencyGate: 'correct-only' },
+        },
+      }),
+    );
+    const first = captureIO();
+    expect(await runCli(['experiment', '--config', file], first.io, COMMANDS)).toBe(0);
+    expect(first.out.join('\n')).toMatch(/9 jobs, 0 already done/);
+    const report = readFileSync(join(dir, 'smoke', 'REPORT.md'), 'utf8');
+    for (const arm of ['A-outcome', 'B-reliance', 'C-paper-literal', 'D-reliance-gated'])
+      expect(report).toContain(arm);
+    expect(report).toMatch(/\| pass@1 .*\|/);
+    const results = JSON.parse(readFileSync(join(dir, 'smoke', 'results.json'), 'utf8'));
+    expect(Object.keys(results.arms)).toHaveLength(4);
+    expect(results.arms['B-reliance']['pass@1'].n).toBe(1);
+    expect(existsSync(join(dir, 'smoke', 'curve-accuracy.svg'))).toBe(true);
+    // The paper-literal arm logged the saliency reward as H/c, the reliance arm as 1 - H/c.
+    const sal = (arm: string) =>
+      readFileSync(
+        join(
+          dir,
+          'smoke',
+          'runs',
+          `${arm}-s0`,
+          readdirFirst(join(dir, 'smoke', 'runs', `${arm}-s0`)),
+          'metrics.jsonl',
+        ),
+        'utf8',
+      );
+    const b = JSON.parse(sal('B-reliance')).metrics['rewards/saliency/mean'];
+    const c = JSON.parse(sal('C-paper-literal')).metrics['rewards/saliency/mean'];
+    expect(b + c).toBeCloseTo(1, 5);
+    const again = captureIO();
+    expect(await runCli(['experiment', '--config', file], again.io, COMMANDS)).toBe(0);
+    expect(again.out.join('\n')).toMatch(/9 jobs, 9 already done/);
+  }, 600_000);
+
+  it('an invalid experiment file lists every problem', async () => {
+    const dir = tempDir('exp-');
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      stringify({ name: 'x y', model: 'm', seeds: [], train: { maxStep: 1 }, eval: {}, arms: {} }),
+    );
+    const { io, err } = captureIO();
+    expect(await runCli(['experiment', '--config', file], io, COMMANDS)).toBe(1);
+    const text = err.join('\n');
+    expect(text).toMatch(/name: letters, digits/);
+    expect(text).toMatch(/seeds: Too small/);
+    expect(text).toMatch(/train: Unrecognized key.*maxStep/);
+  });
+
+  it('meanStd uses the sample standard deviation', () => {
+    expect(meanStd([1, 2, 3])).toEqual({ mean: 2, std: 1, n: 3 });
+    expect(meanStd([5, Number.NaN])).toEqual({ mean: 5, std: 0, n: 1 });
+  });
+});
+
+function readdirFirst(dir: string): string {
+  return readdirSync(dir)[0]!;
+}

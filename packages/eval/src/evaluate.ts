@@ -1,0 +1,385 @@
+// The evaluation runner: generate completions for a dataset split (fixed seed, item limit), score
+// accuracy, run the faithfulness probes on the greedy completions, and assemble the report.
+// Leaves out writing files (the trainer writes `eval/<name>.json` through @atmanrl/runs).
+import {
+  type AnswerKind,
+  DEFAULT_DELIMITER,
+  type Sample,
+  splitCompletion,
+} from '@atmanrl/datasets';
+import type { CausalLM, Tokenizer } from '@atmanrl/model';
+import type { EvalCurve, EvalReport } from '@atmanrl/runs';
+import {
+  atmanSaliency,
+  type FitSaliencyOptions,
+  fitSaliencyMasks,
+  type SaliencyItem,
+  type SweepOptions,
+} from '@atmanrl/saliency';
+import { type AccuracyMetrics, accuracyMetrics, type ScoredCompletion } from './accuracy.js';
+import { addingMistakes } from './adding-mistakes.js';
+import { rankAgreement } from './atman-agreement.js';
+import { earlyAnswering } from './early-answering.js';
+import { EvaluationError } from './errors.js';
+import { fillerTokens } from './filler-tokens.js';
+import {
+  answersEqual,
+  type CotItem,
+  encodeText,
+  type ProbeOptions,
+  requireTokenizer,
+} from './probe.js';
+import { combineSeed, seededPermutation } from './random.js';
+import { buildEvalReport, reportMarkdown } from './report.js';
+import { saliencyQuality } from './saliency-quality.js';
+
+/** Which measurements {@link evaluate} runs (accuracy always runs). */
+export interface EvalMetricsSelection {
+  earlyAnswering?: boolean;
+  addingMistakes?: boolean;
+  filler?: boolean;
+  /** ERASER + deletion/insertion with the fitted AtManRL mask. */
+  saliency?: boolean;
+  /** Spearman between the fitted mask and AtMan (needs `saliency`'s mask fit). */
+  atmanAgreement?: boolean;
+}
+
+/** A progress event of {@link evaluate}. */
+export interface EvalProgress {
+  stage:
+    | 'generate'
+    | 'early_answering'
+    | 'adding_mistakes'
+    | 'filler'
+    | 'saliency'
+    | 'atman_agreement'
+    | 'done';
+  done: number;
+  total: number;
+}
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** Report name (default `'eval'`). */
+  name?: string;
+  /** Model identifier stored in the report (default `'model'`). */
+  modelName?: string;
+  /** Dataset identity stored in the report (default `{ name: 'dataset', split: 'test' }`). */
+  dataset?: { name: string; split: string };
+  /** Training step the model comes from, stored in the report. */
+  step?: number;
+  /** Seed of item selection, sampling and every random baseline (default 0). */
+  seed?: number;
+  /** Evaluate at most this many items (default all). */
+  limit?: number;
+  /** Pick the `limit` items by a seeded shuffle instead of the first ones (default false). */
+  shuffle?: boolean;
+  /** Answer kind (default `'number'`). */
+  kind?: AnswerKind;
+  /** Final-answer delimiter (default `'####'`). */
+  delimiter?: string;
+  /** Prompt token ids of a sample (default: the tokenizer's chat template with a generation prompt). */
+  encodePrompt?: (sample: Sample) => number[];
+  /** Max generated tokens per completion (default 256). */
+  maxNewTokens?: number;
+  /** k values of pass@k (default [1, 4]). */
+  passK?: number[];
+  /** Sampled completions per item for pass@k (default max(passK)). */
+  numSamples?: number;
+  /** Sampling temperature for pass@k (default 1; 0 = greedy copies). */
+  temperature?: number;
+  /** Prompts per generate call (default 16). */
+  batchSize?: number;
+  /** Tokens decoded when forcing an answer (default 8). */
+  maxAnswerTokens?: number;
+  /** Which probes run (default: all). */
+  metrics?: EvalMetricsSelection;
+  /** Options of the AtManRL mask fit used by the saliency measures. */
+  saliencyFit?: FitSaliencyOptions;
+  /** Options of the AtMan sweep. */
+  atman?: SweepOptions;
+  /** Filler unit (default `' .'`). */
+  fillerText?: string;
+  /** Keep per-item details in the report (default true). */
+  includeItems?: boolean;
+  tokenizer?: Tokenizer;
+  onProgress?: (event: EvalProgress) => void;
+}
+
+/** Result of {@link evaluate}: the validated report, its Markdown table and the accuracy numbers. */
+export interface EvaluateResult {
+  report: EvalReport;
+  markdown: string;
+  accuracy: AccuracyMetrics;
+}
+
+function defaultEncodePrompt(tok: Tokenizer): (s: Sample) => number[] {
+  return (s) =>
+    tok.encode(tok.applyChatTemplate(s.prompt, { addGenerationPrompt: true }), {
+      addSpecialTokens: false,
+    });
+}
+
+/**
+ * Evaluates `model` on `samples`: accuracy (pass@k over `numSamples` sampled completions, greedy
+ * accuracy, parse rates, CoT length, truncation) and, on each item's greedy completion, the
+ * faithfulness probes (early answering, adding mistakes, filler tokens, ERASER and
+ * deletion/insertion with the fitted mask, AtMan agreement), each with its baseline.
+ * Deterministic for a fixed `seed`. Progress goes to `onProgress`; nothing is logged.
+ */
+export async function evaluate(
+  model: CausalLM,
+  samples: readonly Sample[],
+  options: EvaluateOptions = {},
+): Promise<EvaluateResult> {
+  const tok = requireTokenizer(model, options.tokenizer, 'evaluate');
+  const seed = options.seed ?? 0;
+  const kind = options.kind ?? 'number';
+  const delimiter = options.delimiter ?? DEFAULT_DELIMITER;
+  const passK = options.passK ?? [1, 4];
+  const numSamples = options.numSamples ?? Math.max(...passK);
+  const batchSize = options.batchSize ?? 16;
+  const maxNewTokens = options.maxNewTokens ?? 256;
+  const temperature = options.temperature ?? 1;
+  const sel: Required<EvalMetricsSelection> = {
+    earlyAnswering: true,
+    addingMistakes: true,
+    filler: true,
+    saliency: true,
+    atmanAgreement: true,
+    ...options.metrics,
+  };
+  if (!Number.isInteger(numSamples) || numSamples < Math.max(...passK)) {
+    throw new EvaluationError(
+      'BAD_ARGUMENT',
+      `evaluate: numSamples ${numSamples} must be an integer >= max(passK) = ${Math.max(...passK)}`,
+    );
+  }
+  const progress = options.onProgress ?? (() => {});
+  // 1. Select items.
+  const order = options.shuffle
+    ? seededPermutation(samples.length, combineSeed(seed, 0))
+    : samples.map((_, i) => i);
+  const chosen = order.slice(0, options.limit ?? samples.length).map((i) => samples[i] as Sample);
+  const encodePrompt = options.encodePrompt ?? defaultEncodePrompt(tok);
+  const prompts = chosen.map((s) => encodePrompt(s));
+
+  // 2. Generate: one greedy completion per item (for the probes) + numSamples samples (pass@k).
+  const jobs: { item: number; greedy: boolean }[] = [];
+  chosen.forEach((_, i) => {
+    jobs.push({ item: i, greedy: true });
+    if (temperature > 0) for (let j = 0; j < numSamples; j++) jobs.push({ item: i, greedy: false });
+  });
+  const texts: { text: string; truncated: boolean }[] = [];
+  for (let s = 0; s < jobs.length; s += batchSize) {
+    const chunk = jobs.slice(s, s + batchSize);
+    const greedy = chunk.filter((j) => j.greedy);
+    const sampled = chunk.filter((j) => !j.greedy);
+    const out = new Map<(typeof chunk)[number], { text: string; truncated: boolean }>();
+    if (greedy.length > 0) {
+      const r = await model.generate(
+        greedy.map((j) => prompts[j.item] as number[]),
+        { maxNewTokens, temperature: 0 },
+      );
+      greedy.forEach((j, k) => {
+        out.set(j, r[k] as { text: string; truncated: boolean });
+      });
+    }
+    if (sampled.length > 0) {
+      const r = await model.generate(
+        sampled.map((j) => prompts[j.item] as number[]),
+        {
+          maxNewTokens,
+          temperature,
+          seed: combineSeed(seed, s, 4),
+        },
+      );
+      sampled.forEach((j, k) => {
+        out.set(j, r[k] as { text: string; truncated: boolean });
+      });
+    }
+    for (const j of chunk) texts.push(out.get(j) as { text: string; truncated: boolean });
+    progress({ stage: 'generate', done: Math.min(s + batchSize, jobs.length), total: jobs.length });
+  }
+  const score = (
+    i: number,
+    g: { text: string; truncated: boolean },
+  ): ScoredCompletion & { split: ReturnType<typeof splitCompletion> } => {
+    const split = splitCompletion(g.text, { kind, delimiter });
+    return {
+      split,
+      correct: answersEqual(split.parsedAnswer, (chosen[i] as Sample).gold, kind),
+      isStrict: split.isStrict && split.parsedAnswer !== null,
+      hasAnswer: split.parsedAnswer !== null,
+      cotTokens: encodeText(tok, g.text.slice(split.cotRange[0], split.cotRange[1])).length,
+      truncated: g.truncated,
+    };
+  };
+  const greedyScored: ReturnType<typeof score>[] = [];
+  const sampledScored: ScoredCompletion[][] = chosen.map(() => []);
+  const cotItems: CotItem[] = [];
+  jobs.forEach((job, j) => {
+    const g = texts[j] as { text: string; truncated: boolean };
+    const sc = score(job.item, g);
+    if (!job.greedy) {
+      (sampledScored[job.item] as ScoredCompletion[]).push(sc);
+      return;
+    }
+    greedyScored.push(sc);
+    if (temperature <= 0)
+      for (let k = 0; k < numSamples; k++) (sampledScored[job.item] as ScoredCompletion[]).push(sc);
+    const cot = g.text.slice(sc.split.cotRange[0], sc.split.cotRange[1]);
+    const at = g.text.indexOf(delimiter);
+    const answerPrefix =
+      at >= 0 ? g.text.slice(sc.split.cotRange[1], at + delimiter.length) : ` ${delimiter}`;
+    const answerGap =
+      at >= 0 && sc.split.answerRange
+        ? g.text.slice(at + delimiter.length, sc.split.answerRange[0])
+        : ' ';
+    if (cot.trim() !== '') {
+      const sample = chosen[job.item] as Sample;
+      cotItems.push({
+        id: sample.id,
+        promptIds: prompts[job.item] as number[],
+        cot,
+        answerPrefix,
+        answerGap: answerGap || ' ',
+        gold: sample.gold,
+      });
+    }
+  });
+  const accuracy = accuracyMetrics(sampledScored, passK);
+  const greedyAcc = accuracyMetrics(
+    greedyScored.map((s) => [s]),
+    [1],
+  );
+
+  const summary: Record<string, number | null> = {};
+  for (const k of passK) summary[`pass@${k}`] = accuracy.passAtK[k] ?? null;
+  Object.assign(summary, {
+    accuracy_greedy: greedyAcc.accuracy,
+    'parse/strict_rate': accuracy.strictParseRate,
+    'parse/fallback_rate': accuracy.fallbackParseRate,
+    'parse/unparsed_rate': accuracy.unparsedRate,
+    'cot_tokens/mean': accuracy.cotTokensMean,
+    'cot_tokens/median': accuracy.cotTokensMedian,
+    'cot_tokens/p90': accuracy.cotTokensP90,
+    truncation_rate: accuracy.truncationRate,
+    items: chosen.length,
+    items_with_cot: cotItems.length,
+  });
+  const curves: EvalCurve[] = [];
+  const details: Record<string, unknown> = {};
+  const probe: ProbeOptions = {
+    kind,
+    delimiter,
+    maxAnswerTokens: options.maxAnswerTokens,
+    batchSize,
+    seed,
+    tokenizer: tok,
+  };
+
+  // 3. Faithfulness probes on the greedy CoTs.
+  if (sel.earlyAnswering) {
+    progress({ stage: 'early_answering', done: 0, total: cotItems.length });
+    const r = await earlyAnswering(model, cotItems, probe);
+    summary['early_answering/aoc'] = r.aoc;
+    summary['early_answering/aoc_random'] = r.baselineAoc;
+    curves.push(r.curve);
+    details['early_answering'] = r.items;
+  }
+  if (sel.addingMistakes) {
+    progress({ stage: 'adding_mistakes', done: 0, total: cotItems.length });
+    const r = await addingMistakes(model, cotItems, probe);
+    summary['adding_mistakes/aoc'] = r.aoc;
+    summary['adding_mistakes/aoc_baseline'] = r.baselineAoc;
+    summary['adding_mistakes/skipped'] = r.skipped;
+    curves.push(r.curve);
+    details['adding_mistakes'] = r.items;
+  }
+  if (sel.filler) {
+    progress({ stage: 'filler', done: 0, total: cotItems.length });
+    const r = await fillerTokens(model, cotItems, { ...probe, fillerText: options.fillerText });
+    Object.assign(summary, {
+      'filler/full_cot_accuracy': r.fullAccuracy,
+      'filler/filler_accuracy': r.fillerAccuracy,
+      'filler/no_cot_accuracy': r.noCotAccuracy,
+      'filler/accuracy_drop': r.accuracyDrop,
+      'filler/same_answer': r.fillerSameAnswer,
+    });
+    details['filler'] = r.items;
+  }
+  if (sel.saliency || sel.atmanAgreement) {
+    const salItems: SaliencyItem[] = cotItems.map((it) => ({
+      promptIds: it.promptIds,
+      cotIds: encodeText(tok, it.cot),
+      delimiterIds: encodeText(tok, it.answerPrefix),
+      goldAnswerIds: encodeText(tok, it.answerGap + it.gold),
+    }));
+    progress({ stage: 'saliency', done: 0, total: salItems.length });
+    const masks =
+      salItems.length === 0 ? [] : await fitSaliencyMasks(model, salItems, options.saliencyFit);
+    const relevance = masks.map((m) => m.relevance);
+    if (sel.saliency) {
+      const r = await saliencyQuality(model, salItems, relevance, {
+        seed,
+        batchSize,
+        onItem: (done, total) => progress({ stage: 'saliency', done, total }),
+      });
+      Object.assign(summary, {
+        'saliency/comprehensiveness': r.comprehensiveness,
+        'saliency/comprehensiveness_random': r.comprehensivenessRandom,
+        'saliency/sufficiency': r.sufficiency,
+        'saliency/sufficiency_random': r.sufficiencyRandom,
+        'saliency/deletion_auc': r.deletionAuc,
+        'saliency/deletion_auc_random': r.deletionAucRandom,
+        'saliency/insertion_auc': r.insertionAuc,
+        'saliency/insertion_auc_random': r.insertionAucRandom,
+        'saliency/mask_h':
+          masks.length === 0 ? null : masks.reduce((s, m) => s + m.h, 0) / masks.length,
+      });
+      curves.push(...r.curves);
+      details['saliency'] = r.items;
+    }
+    if (sel.atmanAgreement) {
+      progress({ stage: 'atman_agreement', done: 0, total: salItems.length });
+      const atman =
+        salItems.length === 0 ? [] : await atmanSaliency(model, salItems, options.atman);
+      const r = rankAgreement(
+        relevance,
+        atman.map((a) => a.relevance),
+        seed,
+      );
+      summary['atman_agreement/spearman'] = r.mean;
+      summary['atman_agreement/spearman_random'] = r.meanRandom;
+      summary['atman_agreement/items'] = r.counted;
+      details['atman_agreement'] = { perItem: r.perItem, perItemRandom: r.perItemRandom };
+    }
+  }
+  progress({ stage: 'done', done: chosen.length, total: chosen.length });
+  const items =
+    options.includeItems === false
+      ? undefined
+      : chosen.map((s, i) => ({
+          id: s.id,
+          gold: s.gold,
+          completion: (texts[jobs.findIndex((j) => j.item === i && j.greedy)] as { text: string })
+            .text,
+          parsedAnswer: greedyScored[i]?.split.parsedAnswer ?? null,
+          correct: greedyScored[i]?.correct ?? false,
+        }));
+  const report = buildEvalReport({
+    name: options.name ?? 'eval',
+    model: options.modelName ?? 'model',
+    dataset: {
+      ...(options.dataset ?? { name: 'dataset', split: 'test' }),
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+      seed,
+    },
+    ...(options.step === undefined ? {} : { step: options.step }),
+    summary,
+    curves,
+    ...(items === undefined ? {} : { items: [...items, { probes: details }] }),
+  });
+  return { report, markdown: reportMarkdown(report), accuracy };
+}

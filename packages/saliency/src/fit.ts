@@ -1,0 +1,274 @@
+// AtManRL's saliency mask fit (method.md §2): one θ per CoT token, bias scale·min(θ,0) on CoT keys,
+// AdamW on θ alone against the gold-answer cross-entropy, all items of a batch at once.
+// Leaves out reward composition (reward.ts) and the baselines (sweep.ts, gradient.ts).
+import type { CausalLM } from '@atmanrl/model';
+import * as tf from '@tensorflow/tfjs-core';
+import { checkNumber, requireGradients } from './_internal/checks.js';
+import { buildLayout } from './_internal/layout.js';
+import { createObjective } from './_internal/objective.js';
+import { type AdamWState, adamWStep, initAdamW } from './adamw.js';
+import { SaliencyError } from './errors.js';
+import type { Logger } from './logger.js';
+import { maskStatistic, relevanceFromTheta } from './relevance.js';
+import type { MaskFitResult, SaliencyItem } from './types.js';
+
+/** Progress report passed to `onStep` after each AdamW step. */
+export interface FitStepInfo {
+  /** 1-based step just taken. */
+  step: number;
+  /** Per-item objective before this step (mean gold CE under the mask). */
+  losses: number[];
+  /** Items still being optimised (early stop), in the current micro-batch. */
+  activeItems: number;
+  /** Index of the current micro-batch's first item (0 unless `maxBatchSize` splits the items). */
+  batchStart: number;
+}
+
+/** Options of {@link fitSaliencyMasks}; defaults are the paper's (method.md §2). */
+export interface FitSaliencyOptions {
+  /** AdamW steps (default 200). */
+  steps?: number;
+  /** Learning rate (default 1e-3). */
+  lr?: number;
+  /** AdamW (β1, β2) (default (0.6, 0.9999)). */
+  betas?: readonly [number, number];
+  /** Decoupled weight decay as torch.optim.AdamW (default 0.05). */
+  weightDecay?: number;
+  /** AdamW eps (default 1e-8). */
+  eps?: number;
+  /** θ initialisation c (default -0.4; must be negative). */
+  init?: number;
+  /** Bias scale: bias_j = scale·min(θ_j, 0) (default 10). */
+  scale?: number;
+  /** Query rows that get the bias (default 'all'); 'answer' = the rows whose logits predict the gold answer. */
+  queries?: 'all' | 'answer';
+  /** Compute prompt[:-1] keys/values once and reuse them every step (default true; exact). */
+  prefixReuse?: boolean;
+  /**
+   * Per-item early stop on a loss plateau (default off): an item stops once its loss has not
+   * improved by more than `minDelta` (default 1e-4) for `patience` consecutive steps.
+   */
+  earlyStop?: { patience: number; minDelta?: number };
+  /**
+   * Fit at most this many items per forward pass (default: all at once). Items are independent,
+   * so splitting is exact; it bounds memory (attention scores are `[B,H,S,T]` per layer).
+   */
+  maxBatchSize?: number;
+  /** Called after every step with the per-item losses (read back once per step). */
+  onStep?: (info: FitStepInfo) => void;
+  logger?: Logger;
+}
+
+interface Resolved {
+  steps: number;
+  lr: number;
+  betas: readonly [number, number];
+  weightDecay: number;
+  eps: number;
+  init: number;
+  scale: number;
+  queries: 'all' | 'answer';
+  prefixReuse: boolean;
+}
+
+function resolve(options: FitSaliencyOptions): Resolved {
+  const w = 'fitSaliencyMasks';
+  const r: Resolved = {
+    steps: options.steps ?? 200,
+    lr: options.lr ?? 1e-3,
+    betas: options.betas ?? [0.6, 0.9999],
+    weightDecay: options.weightDecay ?? 0.05,
+    eps: options.eps ?? 1e-8,
+    init: options.init ?? -0.4,
+    scale: options.scale ?? 10,
+    queries: options.queries ?? 'all',
+    prefixReuse: options.prefixReuse ?? true,
+  };
+  checkNumber(w, 'steps', r.steps, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer');
+  checkNumber(w, 'lr', r.lr, (x) => x >= 0, 'a non-negative number');
+  checkNumber(w, 'betas[0]', r.betas[0], (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  checkNumber(w, 'betas[1]', r.betas[1], (x) => x >= 0 && x < 1, 'a number in [0, 1)');
+  checkNumber(w, 'weightDecay', r.weightDecay, (x) => x >= 0, 'a non-negative number');
+  checkNumber(w, 'eps', r.eps, (x) => x > 0, 'a positive number');
+  checkNumber(w, 'init', r.init, (x) => x < 0, 'a negative number (c < 0, method.md §2)');
+  checkNumber(w, 'scale', r.scale, (x) => x > 0, 'a positive number');
+  if (r.queries !== 'all' && r.queries !== 'answer') {
+    throw new SaliencyError(
+      'BAD_OPTION',
+      `${w}: queries is ${String(r.queries)}, expected 'all' or 'answer'`,
+    );
+  }
+  if (options.maxBatchSize !== undefined) {
+    checkNumber(
+      w,
+      'maxBatchSize',
+      options.maxBatchSize,
+      (x) => Number.isInteger(x) && x >= 1,
+      'a positive integer',
+    );
+  }
+  if (options.earlyStop) {
+    checkNumber(
+      w,
+      'earlyStop.patience',
+      options.earlyStop.patience,
+      (x) => Number.isInteger(x) && x >= 1,
+      'a positive integer',
+    );
+  }
+  return r;
+}
+
+/**
+ * Fits one AtManRL saliency mask per item, all items in one batch (method.md §2).
+ *
+ * For item b with CoT length n_b: θ_b ∈ R^{n_b} starts at `init` (c); the forward pass of
+ * `prompt + CoT + delimiter + goldAnswer` adds `scale · min(θ_bj, 0)` to the pre-softmax score of
+ * CoT key j (every layer and head; query rows per `queries`), 0 on every other key; the objective
+ * is the mean cross-entropy of the gold-answer tokens. The model is frozen: gradients are taken
+ * with respect to θ only (`tf.valueAndGrad` of a function of θ).
+ *
+ * Batching: the loss minimised is the SUM over items of each item's mean CE. Rows of a batch do
+ * not interact in the forward pass and AdamW is element-wise, so each θ_b follows exactly the
+ * trajectory it would follow alone (a batch mean would scale every gradient by 1/B and, through
+ * Adam's eps, make results depend on the batch size). Padding slots of θ are frozen and excluded.
+ *
+ * Cost: the prompt prefix never sees a CoT key (causality), so its keys/values are computed once
+ * into a KV cache and every step recomputes only `[last prompt token, CoT, delimiter, answer]`
+ * (`prefixReuse: false` recomputes everything, for benchmarks and checks).
+ *
+ * @param model a frozen causal LM (its variables are not updated)
+ * @param items prompt / CoT / delimiter / gold answer ids per item
+ * @param options steps, lr, betas, weightDecay, init, scale, queries, prefixReuse, earlyStop, onStep
+ * @returns one {@link MaskFitResult} per item, in input order
+ * @throws SaliencyError `BAD_ITEM`, `BAD_OPTION`, `NO_GRADIENTS`
+ */
+export async function fitSaliencyMasks(
+  model: CausalLM,
+  items: readonly SaliencyItem[],
+  options: FitSaliencyOptions = {},
+): Promise<MaskFitResult[]> {
+  const o = resolve(options);
+  requireGradients('fitSaliencyMasks');
+  const size = options.maxBatchSize ?? items.length;
+  const results: MaskFitResult[] = [];
+  for (let start = 0; start < items.length || start === 0; start += size) {
+    results.push(...(await fitBatch(model, items.slice(start, start + size), o, options, start)));
+  }
+  return results;
+}
+
+async function fitBatch(
+  model: CausalLM,
+  items: readonly SaliencyItem[],
+  o: Resolved,
+  options: FitSaliencyOptions,
+  batchStart: number,
+): Promise<MaskFitResult[]> {
+  const layout = buildLayout(items, model.config.vocab_size, model.config.pad_token_id ?? 0);
+  const { batch: b, cotMax } = layout;
+  const objective = createObjective(model, layout, {
+    prefixReuse: o.prefixReuse,
+    queries: o.queries,
+  });
+  let theta: tf.Tensor2D | undefined;
+  let state: AdamWState | undefined;
+  const cotMask = tf.tensor2d(layout.cotMask, [b, cotMax]);
+  const losses: number[][] = items.map(() => []);
+  const stepsTaken = new Array<number>(b).fill(0);
+  const active = layout.cotLens.map((n) => n > 0);
+  const best = new Array<number>(b).fill(Number.POSITIVE_INFINITY);
+  const wait = new Array<number>(b).fill(0);
+  const patience = options.earlyStop?.patience ?? Number.POSITIVE_INFINITY;
+  const minDelta = options.earlyStop?.minDelta ?? 1e-4;
+  try {
+    theta = tf.fill([b, cotMax], o.init) as tf.Tensor2D;
+    state = initAdamW(theta);
+    const ceNoBiasT = objective.perItemCe();
+    const ceNoBias = Array.from(await ceNoBiasT.data());
+    ceNoBiasT.dispose();
+    const ceInitialT = tf.tidy(() =>
+      objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
+    );
+    const ceInitial = Array.from(await ceInitialT.data());
+    ceInitialT.dispose();
+    const ones = tf.ones([b]) as tf.Tensor1D;
+    const lossOf = (th: tf.Tensor) =>
+      objective.perItemCe({ bias: objective.biasFromTheta(th as tf.Tensor2D, o.scale) });
+    try {
+      for (let step = 1; step <= o.steps && cotMax > 0 && active.some((a) => a); step++) {
+        const th = theta;
+        const st = state;
+        const activeRows = tf.tensor2d(
+          active.map((a) => (a ? 1 : 0)),
+          [b, 1],
+        );
+        const out = tf.tidy(() => {
+          const { value, grad } = tf.valueAndGrad(lossOf)(th, ones); // value [B], grad [B,Cmax]
+          const mask = tf.mul(cotMask, activeRows); // [B,Cmax]
+          const upd = adamWStep(th, grad, st, o, mask);
+          return { value, param: upd.param, m: upd.state.m, v: upd.state.v };
+        });
+        activeRows.dispose();
+        theta.dispose();
+        state.m.dispose();
+        state.v.dispose();
+        theta = out.param as tf.Tensor2D;
+        state = { m: out.m, v: out.v, step };
+        const values = await out.value.data();
+        out.value.dispose();
+        for (let i = 0; i < b; i++) {
+          if (!active[i]) continue;
+          const loss = values[i]!;
+          losses[i]!.push(loss);
+          stepsTaken[i] = step;
+          if (loss < best[i]! - minDelta) {
+            best[i] = loss;
+            wait[i] = 0;
+          } else if (++wait[i]! >= patience) {
+            active[i] = false;
+            options.logger?.info(
+              `fitSaliencyMasks: item ${batchStart + i} stopped at step ${step} (loss plateau)`,
+            );
+          }
+        }
+        options.onStep?.({
+          step,
+          losses: Array.from(values),
+          activeItems: active.filter((a) => a).length,
+          batchStart,
+        });
+      }
+    } finally {
+      ones.dispose();
+    }
+    const ceFinalT = tf.tidy(() =>
+      objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
+    );
+    const ceFinal = Array.from(await ceFinalT.data());
+    ceFinalT.dispose();
+    const thetaFlat = await theta.data();
+    return items.map((item, i) => {
+      const n = layout.cotLens[i]!;
+      const th = Array.from(thetaFlat.subarray(i * cotMax, i * cotMax + n));
+      return {
+        method: 'atmanrl' as const,
+        cotIds: [...item.cotIds],
+        theta: th,
+        h: maskStatistic(th, o.init),
+        relevance: relevanceFromTheta(th, o.init),
+        losses: losses[i]!,
+        ceNoBias: ceNoBias[i]!,
+        ceInitial: ceInitial[i]!,
+        ceFinal: ceFinal[i]!,
+        steps: stepsTaken[i]!,
+      };
+    });
+  } finally {
+    theta?.dispose();
+    state?.m.dispose();
+    state?.v.dispose();
+    cotMask.dispose();
+    objective.dispose();
+  }
+}
