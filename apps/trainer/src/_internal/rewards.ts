@@ -5,6 +5,7 @@ import { whenReward } from '@atmanrl/grpo';
 import type { CausalLM, Tokenizer } from '@atmanrl/model';
 import { fitSaliencyMasks, type MaskFitResult, saliencyReward } from '@atmanrl/saliency';
 import type { RunConfig } from '../config.js';
+import { saliencyFitOptions } from './run-setup.js';
 import { type CompletionTokens, saliencyItem, splitCompletionTokens } from './spans.js';
 import { judge, type Task, type TaskItem } from './task.js';
 
@@ -49,13 +50,7 @@ export function saliencyRewardFn(
       saliencyItem(tokenizer, ctx.promptIds[i]!, s, samples[i]!.sample.gold, task.delimiter),
     );
     const fits = await fitSaliencyMasks(model, items, {
-      steps: config.saliencySteps,
-      lr: config.saliencyLr,
-      betas: [config.saliencyBeta1, config.saliencyBeta2],
-      weightDecay: config.saliencyWeightDecay,
-      init: config.saliencyInit,
-      scale: config.saliencyScale,
-      queries: config.saliencyQueries,
+      ...saliencyFitOptions(config),
       ...(onProgress
         ? { onStep: (info: { step: number }) => onProgress(info.step, config.saliencySteps) }
         : {}),

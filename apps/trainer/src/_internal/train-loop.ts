@@ -2,7 +2,6 @@
 // then per step: batch -> grpoStep (rollout, rewards incl. the saliency fit, advantages, update)
 // -> metrics/samples to the run folder -> checkpoint. Exact resume restores weights, optimizer
 // moments, RNG state, data cursor and step (trainer_state.json).
-import { initBackend } from '@atmanrl/attention-mask';
 import { createCursor, type DataCursor, nextBatch } from '@atmanrl/datasets';
 import { createOptimizer, type GrpoConfigInput, grpoStep } from '@atmanrl/grpo';
 import { createRng, type LlamaModel, loadModel, type Tokenizer } from '@atmanrl/model';
@@ -15,9 +14,9 @@ import { readLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { loadPolicy } from './model-source.js';
 import { StepProgress } from './progress.js';
 import { rewardSpecs, type SaliencyNotes } from './rewards.js';
+import { createRun, setUpBackend } from './run-setup.js';
 import { displayCompletion } from './spans.js';
 import { encodePrompt, judge, loadTask, type Task, type TaskItem } from './task.js';
-import { packageVersions } from './versions.js';
 
 /** How a training run ended. */
 export interface TrainOutcome {
@@ -155,8 +154,7 @@ export async function runTraining(
     resumeFrom = await readLatestCheckpoint(run);
   }
 
-  const backend = await initBackend(config.backend === 'auto' ? {} : { prefer: config.backend });
-  io.out(`backend: ${backend.detail}`);
+  const backend = await setUpBackend(config, io);
 
   const task = await loadTask(config);
   const needsChat = task.items[0]?.promptText === null;
@@ -171,16 +169,7 @@ export async function runTraining(
   }
   const tokenizer = policy.tokenizer ?? initial.model.tokenizer!;
   if (resumeFrom === null) {
-    run = RunWriter.create({
-      runsDir: config.runsDir,
-      command: options.command,
-      ...(config.runName === null ? {} : { name: config.runName }),
-      config: config as unknown as Record<string, unknown>,
-      seed: config.seed,
-      backend: { name: backend.name, detail: backend.detail },
-      versions: packageVersions(),
-      totalSteps: config.maxSteps,
-    });
+    run = createRun(config, options.command, backend, config.maxSteps);
   } else {
     run!.truncateAfter(resumeFrom.state.step);
     run!.update({ status: 'running', totalSteps: config.maxSteps });

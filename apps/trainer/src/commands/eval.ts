@@ -1,11 +1,9 @@
 // `atmanrl eval`: accuracy (pass@k) and CoT-faithfulness measurements (@atmanrl/eval) of a model
 // on a task split, written as eval/<name>.json in a new run folder and printed as a table.
-import { initBackend } from '@atmanrl/attention-mask';
 import { evaluate } from '@atmanrl/eval';
-import { RunWriter } from '@atmanrl/runs/node';
 import { loadPolicy } from '../_internal/model-source.js';
+import { createRun, saliencyFitOptions, setUpBackend } from '../_internal/run-setup.js';
 import { encodePrompt, loadTask } from '../_internal/task.js';
-import { packageVersions } from '../_internal/versions.js';
 import type { CommandDef } from '../cli-core.js';
 
 /** The `eval` command. */
@@ -13,23 +11,14 @@ export const evalCommand: CommandDef = {
   description: 'accuracy (pass@k) and faithfulness tests of a model on a task split',
   defaults: { split: 'test', runName: 'eval' },
   async run(config, io) {
-    const backend = await initBackend(config.backend === 'auto' ? {} : { prefer: config.backend });
-    io.out(`backend: ${backend.detail}`);
+    const backend = await setUpBackend(config, io);
     const task = await loadTask(config);
     const { model, dir } = await loadPolicy(config.model, {
       needsChatTemplate: task.items[0]?.promptText === null,
       trainable: false,
     });
     const byId = new Map(task.items.map((it) => [it.sample.id, it]));
-    const run = RunWriter.create({
-      runsDir: config.runsDir,
-      command: 'eval',
-      name: config.runName ?? 'eval',
-      config: config as unknown as Record<string, unknown>,
-      seed: config.seed,
-      backend: { name: backend.name, detail: backend.detail },
-      versions: packageVersions(),
-    });
+    const run = createRun(config, 'eval', backend);
     io.out(`run: ${run.dir}`);
     try {
       const f = config.evalFaithfulness;
@@ -56,15 +45,7 @@ export const evalCommand: CommandDef = {
             saliency: f,
             atmanAgreement: f,
           },
-          saliencyFit: {
-            steps: config.saliencySteps,
-            lr: config.saliencyLr,
-            betas: [config.saliencyBeta1, config.saliencyBeta2],
-            weightDecay: config.saliencyWeightDecay,
-            init: config.saliencyInit,
-            scale: config.saliencyScale,
-            queries: config.saliencyQueries,
-          },
+          saliencyFit: saliencyFitOptions(config),
           onProgress: (p) => io.status?.(`eval ${p.stage} ${p.done}/${p.total}`),
         },
       );

@@ -2,10 +2,10 @@
 // `{prompt, completion, gold}` per line) or for greedy completions of `--limit` task items, and
 // print/save per-token relevance next to AtMan's one-token sweep (Spearman agreement per item).
 import { readFileSync } from 'node:fs';
-import { initBackend } from '@atmanrl/attention-mask';
 import { writeJsonAtomic } from '@atmanrl/runs/node';
 import { atmanSaliency, fitSaliencyMasks, saliencyReward, spearman } from '@atmanrl/saliency';
 import { loadPolicy } from '../_internal/model-source.js';
+import { saliencyFitOptions, setUpBackend } from '../_internal/run-setup.js';
 import { displayCompletion, saliencyItem, splitCompletionTokens } from '../_internal/spans.js';
 import { encodePrompt, judge, loadTask, type Task } from '../_internal/task.js';
 import type { CommandDef } from '../cli-core.js';
@@ -67,8 +67,7 @@ export const saliencyCommand: CommandDef = {
   description: 'fit AtManRL masks for traces and print per-token relevance (with AtMan agreement)',
   defaults: { split: 'test', limit: 4 },
   async run(config, io) {
-    const backend = await initBackend(config.backend === 'auto' ? {} : { prefer: config.backend });
-    io.out(`backend: ${backend.detail}`);
+    await setUpBackend(config, io);
     const task: Task = await loadTask(config);
     const { model } = await loadPolicy(config.model, {
       needsChatTemplate: task.items[0]?.promptText === null,
@@ -125,14 +124,8 @@ export const saliencyCommand: CommandDef = {
         saliencyItem(tokenizer, t.promptIds, splits[i]!.tokens, t.gold, task.delimiter),
       );
       const fits = await fitSaliencyMasks(model, items, {
-        steps: config.saliencySteps,
-        lr: config.saliencyLr,
-        betas: [config.saliencyBeta1, config.saliencyBeta2],
-        weightDecay: config.saliencyWeightDecay,
-        init: config.saliencyInit,
-        scale: config.saliencyScale,
-        queries: config.saliencyQueries,
-        onStep: (s) => io.status?.(`saliency fit ${s.step}/${config.saliencySteps}`),
+        ...saliencyFitOptions(config),
+        onStep: (st) => io.status?.(`saliency fit ${st.step}/${config.saliencySteps}`),
       });
       const atman = await atmanSaliency(model, items);
       const report = traces.map((t, i) => {

@@ -1,7 +1,6 @@
 // `atmanrl sft`: supervised fine-tuning on the synthetic task's step-by-step CoT, from scratch
 // (`--model scratch`, a new Llama with the tiny byte tokenizer) or from a model folder. This is
 // how the embedded default model is made (see the README for the exact command and seed).
-import { initBackend } from '@atmanrl/attention-mask';
 import { createCursor, nextBatch } from '@atmanrl/datasets';
 import {
   createRandomModel,
@@ -10,13 +9,12 @@ import {
   saveModel,
   TINY_VOCAB_SIZE,
 } from '@atmanrl/model';
-import { RunWriter } from '@atmanrl/runs/node';
 import { greedyAccuracy } from '../_internal/accuracy.js';
 import { loadPolicy } from '../_internal/model-source.js';
 import { StepProgress } from '../_internal/progress.js';
+import { createRun, setUpBackend } from '../_internal/run-setup.js';
 import { type SftExample, SftTrainer, sftExample } from '../_internal/sft.js';
 import { loadTask } from '../_internal/task.js';
-import { packageVersions } from '../_internal/versions.js';
 import type { CommandDef } from '../cli-core.js';
 import { UsageError } from '../errors.js';
 
@@ -37,8 +35,7 @@ export const sftCommand: CommandDef = {
         '--dataset: sft trains on the synthetic task only (its reference CoTs are generated); GSM8K/MMLU SFT is not implemented',
       );
     }
-    const backend = await initBackend(config.backend === 'auto' ? {} : { prefer: config.backend });
-    io.out(`backend: ${backend.detail}`);
+    const backend = await setUpBackend(config, io);
     let model: LlamaModel;
     if (config.model === 'scratch') {
       const tokenizer = createTinyTokenizer();
@@ -70,16 +67,12 @@ export const sftCommand: CommandDef = {
     );
     const stepsPerEpoch = Math.floor(examples.length / config.sftBatchSize);
     const totalSteps = stepsPerEpoch * config.sftEpochs;
-    const run = RunWriter.create({
-      runsDir: config.runsDir,
-      command: 'sft',
-      name: config.runName ?? 'sft',
-      config: config as unknown as Record<string, unknown>,
-      seed: config.seed,
-      backend: { name: backend.name, detail: backend.detail },
-      versions: packageVersions(),
+    const run = createRun(
+      { ...config, runName: config.runName ?? 'sft' },
+      'sft',
+      backend,
       totalSteps,
-    });
+    );
     io.out(
       `run: ${run.dir}; ${examples.length} examples, ${totalSteps} steps of ${config.sftBatchSize}`,
     );

@@ -1,0 +1,51 @@
+// Shared set-up of the commands: the backend from the config, a new run folder, and the mask-fit
+// options from the `saliency*` config keys (method.md §2 defaults).
+import { type BackendInfo, initBackend } from '@atmanrl/attention-mask';
+import { RunWriter } from '@atmanrl/runs/node';
+import type { FitSaliencyOptions } from '@atmanrl/saliency';
+import type { CliIO } from '../cli-core.js';
+import type { RunConfig } from '../config.js';
+import { packageVersions } from './versions.js';
+
+/** Initialises the configured backend and prints it. */
+export async function setUpBackend(config: RunConfig, io: CliIO): Promise<BackendInfo> {
+  const backend = await initBackend(config.backend === 'auto' ? {} : { prefer: config.backend });
+  io.out(`backend: ${backend.detail}`);
+  return backend;
+}
+
+/** Creates the run folder of a command, recording config, seed, backend and versions. */
+export function createRun(
+  config: RunConfig,
+  command: string,
+  backend: BackendInfo,
+  totalSteps?: number,
+): RunWriter {
+  return RunWriter.create({
+    runsDir: config.runsDir,
+    command,
+    ...(config.runName === null ? {} : { name: config.runName }),
+    config: config as unknown as Record<string, unknown>,
+    seed: config.seed,
+    backend: {
+      name: backend.name,
+      detail: backend.detail,
+      ...(backend.adapter ? { adapter: backend.adapter } : {}),
+    },
+    versions: packageVersions(),
+    ...(totalSteps === undefined ? {} : { totalSteps }),
+  });
+}
+
+/** `fitSaliencyMasks` options from the run config. */
+export function saliencyFitOptions(config: RunConfig): FitSaliencyOptions {
+  return {
+    steps: config.saliencySteps,
+    lr: config.saliencyLr,
+    betas: [config.saliencyBeta1, config.saliencyBeta2],
+    weightDecay: config.saliencyWeightDecay,
+    init: config.saliencyInit,
+    scale: config.saliencyScale,
+    queries: config.saliencyQueries,
+  };
+}
