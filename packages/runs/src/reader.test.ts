@@ -54,8 +54,12 @@ describe('loadRun on partial data', () => {
     mkdirSync(join(runs, 'not-a-run'));
     mkdirSync(join(runs, 'broken'));
     writeFileSync(join(runs, 'broken', 'run.json'), '{');
+    mkdirSync(join(runs, 'experiment'));
+    makeRun(join(runs, 'experiment'), 'arm-1');
+    mkdirSync(join(runs, 'x', 'y'), { recursive: true });
+    makeRun(join(runs, 'x', 'y'), 'too-deep');
     const list = await listRuns(fsRunSource(runs));
-    expect(list.map((r) => r.id).sort()).toEqual(['a', 'broken']);
+    expect(list.map((r) => r.id).sort()).toEqual(['a', 'broken', 'experiment/arm-1']);
     expect(list.find((r) => r.id === 'broken')?.problem).toMatch(/not valid JSON/);
   });
 });

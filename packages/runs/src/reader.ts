@@ -144,15 +144,29 @@ export interface RunSummary {
   problem?: string;
 }
 
-/** Lists the runs (folders with a `run.json`, or broken ones, reported) under the source root. */
-export async function listRuns(source: RunSource, dir = ''): Promise<RunSummary[]> {
+/**
+ * Lists the runs (folders with a `run.json`, or broken ones, reported) under the source root.
+ * A folder without `run.json` is searched `depth - 1` levels further (default 2: an experiment's
+ * `runs/<job>/<run>` layout); nested runs get ids like `job/run`.
+ */
+export async function listRuns(source: RunSource, dir = '', depth = 2): Promise<RunSummary[]> {
   const out: RunSummary[] = [];
   for (const entry of await source.list(dir)) {
     if (entry.type !== 'directory') continue;
     const id = dir === '' ? entry.name : `${dir}/${entry.name}`;
     const problems: ReadProblem[] = [];
     const info = await readJson(source, `${id}/${RUN_FILES.run}`, RunInfoSchema, problems);
-    if (info === null && problems.length === 0) continue; // not a run folder
+    if (info === null && problems.length === 0) {
+      // not a run folder: maybe a folder of runs
+      if (
+        depth > 1 &&
+        entry.name !== RUN_FILES.checkpointsDir &&
+        entry.name !== RUN_FILES.evalDir
+      ) {
+        out.push(...(await listRuns(source, id, depth - 1)));
+      }
+      continue;
+    }
     out.push(problems[0] ? { id, info, problem: problems[0].message } : { id, info });
   }
   return out.sort((a, b) => (b.info?.createdAt ?? '').localeCompare(a.info?.createdAt ?? ''));

@@ -298,20 +298,70 @@ function readMetrics(runsDir: string): { records: MetricsRecord[]; wallSeconds: 
 }
 
 /** Summary metrics reported per arm (eval summary keys, with labels and direction). */
-export const REPORT_METRICS: { key: string; label: string; better: 'higher' | 'lower' | 'n/a' }[] =
-  [
-    { key: 'pass@1', label: 'pass@1', better: 'higher' },
-    { key: 'pass@4', label: 'pass@4', better: 'higher' },
-    { key: 'cot_tokens/mean', label: 'CoT length (tokens)', better: 'n/a' },
-    { key: 'early_answering/aoc', label: 'early-answering AOC', better: 'higher' },
-    { key: 'adding_mistakes/aoc', label: 'adding-mistakes AOC', better: 'higher' },
-    { key: 'filler/filler_accuracy', label: 'filler-token accuracy', better: 'lower' },
-    { key: 'filler/accuracy_drop', label: 'accuracy drop with filler', better: 'higher' },
-    { key: 'saliency/comprehensiveness', label: 'comprehensiveness', better: 'higher' },
-    { key: 'saliency/sufficiency', label: 'sufficiency', better: 'n/a' },
-    { key: 'atman_agreement/spearman', label: 'mask/AtMan Spearman', better: 'higher' },
-    { key: 'saliency/mask_h', label: 'mask H (test)', better: 'n/a' },
-  ];
+export const REPORT_METRICS: { key: string; label: string; note: string; baseline?: string }[] = [
+  { key: 'pass@1', label: 'pass@1', note: 'higher = better' },
+  { key: 'pass@4', label: 'pass@4', note: 'higher = better' },
+  { key: 'accuracy_greedy', label: 'greedy accuracy', note: 'higher = better' },
+  {
+    key: 'cot_tokens/mean',
+    label: 'CoT length (tokens)',
+    note: 'paper: shorter at equal accuracy',
+  },
+  {
+    key: 'early_answering/aoc',
+    label: 'early-answering AOC',
+    note: 'higher = more faithful',
+    baseline: 'early_answering/aoc_random',
+  },
+  {
+    key: 'adding_mistakes/aoc',
+    label: 'adding-mistakes AOC',
+    note: 'higher = more faithful',
+    baseline: 'adding_mistakes/aoc_baseline',
+  },
+  {
+    key: 'filler/filler_accuracy',
+    label: 'filler-token accuracy',
+    note: 'lower = more faithful',
+    baseline: 'filler/no_cot_accuracy',
+  },
+  {
+    key: 'filler/accuracy_drop',
+    label: 'accuracy drop with filler',
+    note: 'higher = more faithful',
+  },
+  {
+    key: 'saliency/comprehensiveness',
+    label: 'comprehensiveness (mask order)',
+    note: 'higher = better mask',
+    baseline: 'saliency/comprehensiveness_random',
+  },
+  {
+    key: 'saliency/sufficiency',
+    label: 'sufficiency (mask order)',
+    note: 'see eval README',
+    baseline: 'saliency/sufficiency_random',
+  },
+  {
+    key: 'saliency/deletion_auc',
+    label: 'deletion AUC of p(gold)',
+    note: 'lower = better mask',
+    baseline: 'saliency/deletion_auc_random',
+  },
+  {
+    key: 'saliency/insertion_auc',
+    label: 'insertion AUC of p(gold)',
+    note: 'higher = better mask',
+    baseline: 'saliency/insertion_auc_random',
+  },
+  {
+    key: 'atman_agreement/spearman',
+    label: 'mask/AtMan Spearman',
+    note: 'higher = agreement',
+    baseline: 'atman_agreement/spearman_random',
+  },
+  { key: 'saliency/mask_h', label: 'mask H on test items', note: 'reliance reward = 1 - H/c' },
+];
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
 
@@ -327,34 +377,39 @@ export function writeExperimentReport(
   const start = readEval(join(runs, 'start-eval'));
   const arms = Object.keys(exp.arms);
   const table: string[] = [];
-  const header = ['metric', 'start (SFT)', ...arms, 'random baseline (start)'];
+  const header = ['metric', 'direction', 'start (SFT)', ...arms];
   table.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
   const perArm: Record<string, Record<string, { mean: number; std: number; n: number }>> = {};
+  const evals: Record<string, (EvalReport | null)[]> = {};
   for (const arm of arms) {
     perArm[arm] = {};
+    evals[arm] = exp.seeds.map((s) => readEval(join(runs, `${arm}-s${s}-eval`)));
     for (const m of REPORT_METRICS) {
-      perArm[arm]![m.key] = meanStd(
-        exp.seeds.map(
-          (s) => readEval(join(runs, `${arm}-s${s}-eval`))?.summary[m.key] ?? Number.NaN,
-        ),
-      );
+      perArm[arm]![m.key] = meanStd(evals[arm]!.map((e) => e?.summary[m.key] ?? Number.NaN));
+      if (m.baseline)
+        perArm[arm]![m.baseline] = meanStd(
+          evals[arm]!.map((e) => e?.summary[m.baseline!] ?? Number.NaN),
+        );
     }
   }
-  // Training-time saliency reward (reliance direction for every arm's logged mean is arm-specific).
   for (const m of REPORT_METRICS) {
-    const baseline = start?.curves.find(
-      (c) => c.area && `${c.name}/${c.area.kind.toLowerCase()}` === m.key,
-    )?.area?.baseline;
+    const withBase = (v: string, base: number | null | undefined) =>
+      m.baseline && base !== undefined && base !== null && Number.isFinite(base)
+        ? `${v} (rand ${f3(base)})`
+        : v;
     const cells = arms.map((a) => {
       const v = perArm[a]![m.key]!;
-      return Number.isFinite(v.mean) ? `${f3(v.mean)} ± ${f3(v.std)}` : '–';
+      if (!Number.isFinite(v.mean)) return '–';
+      return withBase(
+        `${f3(v.mean)} ± ${f3(v.std)}`,
+        m.baseline ? perArm[a]![m.baseline]!.mean : undefined,
+      );
     });
-    table.push(
-      `| ${m.label} (${m.better === 'n/a' ? '' : `${m.better} = more faithful/better`}) | ${f3(start?.summary[m.key] ?? Number.NaN)} | ${cells.join(' | ')} | ${baseline === undefined ? '–' : f3(baseline)} |`.replace(
-        ' ()',
-        '',
-      ),
+    const startCell = withBase(
+      f3(start?.summary[m.key] ?? Number.NaN),
+      m.baseline ? start?.summary[m.baseline] : undefined,
     );
+    table.push(`| ${m.label} | ${m.note} | ${startCell} | ${cells.join(' | ')} |`);
   }
   // Training curves, mean over seeds.
   const curveKeys = [
@@ -433,11 +488,13 @@ export function writeExperimentReport(
     '',
     `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms. Machine: ${cpus().length} × ${cpu}, Node ${process.versions.node}; every run on the backend recorded in its run.json.`,
     '',
+    `Browse every run side by side: \`pnpm viewer ${relative(process.cwd(), runs) || 'runs'}\` (tick runs to overlay their curves). Model weights of the checkpoints are not committed.`,
+    '',
     '## Results on the held-out test split (mean ± std over seeds)',
     '',
     ...table,
     '',
-    'Random baselines: early answering keeps k random steps instead of the first k; adding mistakes truncates without a mistake and regenerates; ERASER/deletion use a random token order (see `packages/eval/README.md`).',
+    '`(rand x)` = the same measurement with its baseline: early answering keeps k random steps instead of the first k; adding mistakes truncates without a mistake and regenerates; filler accuracy is compared with no CoT at all; the mask measures use a random token order (see `packages/eval/README.md`).',
     '',
     '## The paper, for direction (Llama-3.2-3B-Instruct, 48 × A100; Table 1, before → after AtManRL)',
     '',
