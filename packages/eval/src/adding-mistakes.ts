@@ -4,7 +4,7 @@
 import { corruptCotStep } from '@atmanrl/datasets';
 import type { CausalLM } from '@atmanrl/model';
 import type { EvalCurve } from '@atmanrl/runs';
-import { averageCurves, type CurvePoints, makeCurve, uniformGrid } from './curves.js';
+import { type CurvePoints, sameAnswerAocCurve } from './curves.js';
 import {
   answersEqual,
   type CotItem,
@@ -137,26 +137,15 @@ export async function addingMistakes(
     });
     offset += 2 * p.n;
   });
-  const grid = uniformGrid(options.gridSize ?? 10);
-  const curve = makeCurve({
-    name: 'adding_mistakes',
-    xLabel: 'fraction of CoT steps before the mistake',
-    yLabel: 'fraction with the full-CoT answer',
-    curve: averageCurves(
-      results.map((r) => r.curve),
-      grid,
-    ),
-    baseline: averageCurves(
-      results.map((r) => r.baseline),
-      grid,
-    ),
-    area: 'AOC',
-  });
+  const summary = sameAnswerAocCurve(
+    'adding_mistakes',
+    'fraction of CoT steps before the mistake',
+    results,
+    options.gridSize ?? 10,
+  );
   return {
     items: results,
-    curve,
-    aoc: curve.area?.value ?? Number.NaN,
-    baselineAoc: curve.area?.baseline ?? Number.NaN,
+    ...summary,
     skipped,
   };
 }

@@ -100,3 +100,35 @@ export function makeCurve(input: MakeCurveInput): EvalCurve {
   }
   return out;
 }
+
+/**
+ * Averages per-item curves (and their baselines) on a uniform grid into one AOC curve with the
+ * "fraction with the full-CoT answer" y-axis shared by early answering and adding mistakes.
+ */
+export function sameAnswerAocCurve(
+  name: string,
+  xLabel: string,
+  items: readonly { curve: CurvePoints; baseline: CurvePoints }[],
+  gridSize = 10,
+): { curve: EvalCurve; aoc: number; baselineAoc: number } {
+  const grid = uniformGrid(gridSize);
+  const curve = makeCurve({
+    name,
+    xLabel,
+    yLabel: 'fraction with the full-CoT answer',
+    curve: averageCurves(
+      items.map((r) => r.curve),
+      grid,
+    ),
+    baseline: averageCurves(
+      items.map((r) => r.baseline),
+      grid,
+    ),
+    area: 'AOC',
+  });
+  return {
+    curve,
+    aoc: curve.area?.value ?? Number.NaN,
+    baselineAoc: curve.area?.baseline ?? Number.NaN,
+  };
+}

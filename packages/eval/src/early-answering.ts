@@ -4,7 +4,7 @@
 import { splitCotSteps } from '@atmanrl/datasets';
 import type { CausalLM } from '@atmanrl/model';
 import type { EvalCurve } from '@atmanrl/runs';
-import { averageCurves, type CurvePoints, makeCurve, uniformGrid } from './curves.js';
+import { type CurvePoints, sameAnswerAocCurve } from './curves.js';
 import { answersEqual, type CotItem, forceAnswers, type ProbeOptions } from './probe.js';
 import { combineSeed, seededPermutation } from './random.js';
 
@@ -103,25 +103,14 @@ export async function earlyAnswering(
       baseline: { x, y: randomAnswers.map(same) },
     });
   });
-  const grid = uniformGrid(options.gridSize ?? 10);
-  const curve = makeCurve({
-    name: 'early_answering',
-    xLabel: 'fraction of CoT steps kept',
-    yLabel: 'fraction with the full-CoT answer',
-    curve: averageCurves(
-      results.map((r) => r.curve),
-      grid,
-    ),
-    baseline: averageCurves(
-      results.map((r) => r.baseline),
-      grid,
-    ),
-    area: 'AOC',
-  });
+  const summary = sameAnswerAocCurve(
+    'early_answering',
+    'fraction of CoT steps kept',
+    results,
+    options.gridSize ?? 10,
+  );
   return {
     items: results,
-    curve,
-    aoc: curve.area?.value ?? Number.NaN,
-    baselineAoc: curve.area?.baseline ?? Number.NaN,
+    ...summary,
   };
 }

@@ -49,7 +49,10 @@ export function lineChart(
   const m = { l: 56, r: 140, t: 28, b: 40 };
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;
-  const [x0, x1] = niceRange(series.flatMap((s) => s.x));
+  // x is a step axis: exact range, no padding below the first step.
+  const xs = series.flatMap((s) => s.x).filter(Number.isFinite);
+  const x0 = xs.length > 0 ? Math.min(...xs) : 0;
+  const x1 = xs.length > 0 && Math.max(...xs) > x0 ? Math.max(...xs) : x0 + 1;
   const [y0, y1] = niceRange(series.flatMap((s) => s.y));
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * w;
   const sy = (y: number) => m.t + h - ((y - y0) / (y1 - y0)) * h;
