@@ -14,7 +14,6 @@ export function vitestPreset(name, test = {}) {
       testTimeout: 120_000,
       hookTimeout: 120_000,
       pool: 'forks',
-      passWithNoTests: true,
       reporters: ['default', 'json'],
       // Each package keeps its own report (a turbo output of its test task); CI sums them.
       outputFile: { json: resolve(process.cwd(), '.test-results', `${safe}.json`) },

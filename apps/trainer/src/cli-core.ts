@@ -2,11 +2,10 @@
 // Commands only compose package APIs; this file maps errors to exit codes (0 ok, 1 user, 2 internal).
 import {
   type CommandName,
-  explicitKeys,
   optionsTable,
   parseArgv,
   type RunConfig,
-  resolveConfig,
+  resolveConfigWithKeys,
 } from './config.js';
 import { UsageError } from './errors.js';
 
@@ -83,14 +82,14 @@ export async function runCli(
     }
     const ownFile = command.ownsConfigFile ? parsed.configFile : null;
     if (command.ownsConfigFile) parsed.configFile = null;
-    const config = resolveConfig(parsed, command.defaults ?? {}, problems);
+    const { config, explicit } = resolveConfigWithKeys(parsed, command.defaults ?? {}, problems);
     if (parsed.dryRun) {
       io.out(JSON.stringify(config, null, 2));
       return 0;
     }
     await command.run(config, io, {
       positionals: parsed.positionals,
-      explicit: explicitKeys(parsed),
+      explicit,
       configFile: ownFile,
     });
     return 0;

@@ -870,6 +870,18 @@ export function resolveConfig(
   overrides: Partial<RunConfig> = {},
   earlier: string[] = [],
 ): RunConfig {
+  return resolveConfigWithKeys(parsed, overrides, earlier).config;
+}
+
+/**
+ * {@link resolveConfig}, also returning the keys the user set explicitly (config file or flags),
+ * e.g. to let `--resume` override them.
+ */
+export function resolveConfigWithKeys(
+  parsed: ParsedArgs,
+  overrides: Partial<RunConfig> = {},
+  earlier: string[] = [],
+): { config: RunConfig; explicit: Set<string> } {
   const problems = [...earlier];
   const fromFile = parsed.configFile ? readConfigFile(parsed.configFile, problems) : {};
   const merged = { ...defaultConfig(), ...overrides, ...fromFile, ...parsed.flags };
@@ -894,15 +906,8 @@ export function resolveConfig(
       `invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
     );
   }
-  return result.data as RunConfig;
-}
-
-/** Keys the user set explicitly (config file or flags), e.g. to let `--resume` override them. */
-export function explicitKeys(parsed: ParsedArgs): Set<string> {
-  const keys = new Set(Object.keys(parsed.flags));
-  if (parsed.configFile)
-    for (const k of Object.keys(readConfigFile(parsed.configFile, []))) keys.add(k);
-  return keys;
+  const explicit = new Set([...Object.keys(fromFile), ...Object.keys(parsed.flags)]);
+  return { config: result.data as RunConfig, explicit };
 }
 
 /** Markdown table of every option (for the README and `--help`). */

@@ -87,6 +87,27 @@ describe('atmanrl train', () => {
     expect(resumed).toEqual(straight);
   });
 
+  it('resuming with beta > 0 reloads the starting model as the frozen KL reference', async () => {
+    const flags = (runs: string) => [...tinyTrainFlags(modelDir, runs), '--beta', '0.1'];
+    const straightRuns = tempDir();
+    expect(
+      await runCli(['train', ...flags(straightRuns), '--max-steps', '2'], captureIO().io, COMMANDS),
+    ).toBe(0);
+    const splitRuns = tempDir();
+    expect(
+      await runCli(['train', ...flags(splitRuns), '--max-steps', '1'], captureIO().io, COMMANDS),
+    ).toBe(0);
+    const [dir] = runDirs(splitRuns);
+    expect(
+      await runCli(['train', '--resume', dir!, '--max-steps', '2'], captureIO().io, COMMANDS),
+    ).toBe(0);
+    const straight = deterministicMetrics(runDirs(straightRuns)[0]!);
+    // KL to the starting model is > 0 once the policy has moved; a resumed run that used its own
+    // checkpoint as the reference would log a different (smaller) KL at step 2.
+    expect(straight[1]!['kl']).toBeGreaterThan(0);
+    expect(deterministicMetrics(dir!)).toEqual(straight);
+  });
+
   it('a stop request checkpoints, marks the run interrupted, and resume continues', async () => {
     const runs = tempDir();
     const control = { stop: false };

@@ -4,7 +4,7 @@
 import { corruptCotStep } from '@atmanrl/datasets';
 import type { CausalLM } from '@atmanrl/model';
 import type { EvalCurve } from '@atmanrl/runs';
-import { type CurvePoints, sameAnswerAocCurve } from './curves.js';
+import { averagedCurve, type CurvePoints, uniformGrid } from './curves.js';
 import {
   answersEqual,
   type CotItem,
@@ -137,15 +137,19 @@ export async function addingMistakes(
     });
     offset += 2 * p.n;
   });
-  const summary = sameAnswerAocCurve(
-    'adding_mistakes',
-    'fraction of CoT steps before the mistake',
-    results,
-    options.gridSize ?? 10,
-  );
+  const curve = averagedCurve({
+    name: 'adding_mistakes',
+    xLabel: 'fraction of CoT steps before the mistake',
+    yLabel: 'fraction with the full-CoT answer',
+    items: results,
+    grid: uniformGrid(options.gridSize ?? 10),
+    area: 'AOC',
+  });
   return {
     items: results,
-    ...summary,
+    curve,
+    aoc: curve.area?.value ?? Number.NaN,
+    baselineAoc: curve.area?.baseline ?? Number.NaN,
     skipped,
   };
 }

@@ -1,6 +1,6 @@
 import { EvalCurveSchema } from '@atmanrl/runs';
 import { describe, expect, it } from 'vitest';
-import { averageCurves, interpolate, makeCurve, uniformGrid } from './curves.js';
+import { averageCurves, averagedCurve, interpolate, makeCurve, uniformGrid } from './curves.js';
 
 describe('curve assembly', () => {
   it('builds a uniform grid', () => {
@@ -50,5 +50,27 @@ describe('curve assembly', () => {
     });
     expect(c.x).toEqual([]);
     expect(c.area).toBeUndefined();
+  });
+});
+
+describe('averagedCurve', () => {
+  it('averages items and baselines on the grid and takes both areas', () => {
+    const items = [
+      { curve: { x: [0, 1], y: [1, 1] }, baseline: { x: [0, 1], y: [0, 0] } },
+      { curve: { x: [0, 1], y: [0, 1] }, baseline: { x: [0, 1], y: [0, 1] } },
+    ];
+    const c = averagedCurve({
+      name: 'c',
+      xLabel: 'x',
+      yLabel: 'y',
+      items,
+      grid: [0, 0.5, 1],
+      area: 'AUC',
+    });
+    // item means: y(0) = 0.5, y(0.5) = (1 + 0.5)/2 = 0.75, y(1) = 1 -> AUC 0.75
+    expect(c.y).toEqual([0.5, 0.75, 1]);
+    expect(c.baseline?.y).toEqual([0, 0.25, 0.5]);
+    expect(c.area?.value).toBeCloseTo(0.75, 10);
+    expect(c.area?.baseline).toBeCloseTo(0.25, 10);
   });
 });

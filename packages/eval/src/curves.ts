@@ -102,20 +102,18 @@ export function makeCurve(input: MakeCurveInput): EvalCurve {
 }
 
 /**
- * Averages per-item curves (and their baselines) on a uniform grid into one AOC curve with the
- * "fraction with the full-CoT answer" y-axis shared by early answering and adding mistakes.
+ * Averages per-item curves and their baselines on `grid` into one report curve (see
+ * {@link makeCurve}); the form every probe's summary curve takes.
  */
-export function sameAnswerAocCurve(
-  name: string,
-  xLabel: string,
-  items: readonly { curve: CurvePoints; baseline: CurvePoints }[],
-  gridSize = 10,
-): { curve: EvalCurve; aoc: number; baselineAoc: number } {
-  const grid = uniformGrid(gridSize);
-  const curve = makeCurve({
-    name,
-    xLabel,
-    yLabel: 'fraction with the full-CoT answer',
+export function averagedCurve(
+  input: Omit<MakeCurveInput, 'curve' | 'baseline'> & {
+    items: readonly { curve: CurvePoints; baseline: CurvePoints }[];
+    grid: readonly number[];
+  },
+): EvalCurve {
+  const { items, grid, ...rest } = input;
+  return makeCurve({
+    ...rest,
     curve: averageCurves(
       items.map((r) => r.curve),
       grid,
@@ -124,11 +122,5 @@ export function sameAnswerAocCurve(
       items.map((r) => r.baseline),
       grid,
     ),
-    area: 'AOC',
   });
-  return {
-    curve,
-    aoc: curve.area?.value ?? Number.NaN,
-    baselineAoc: curve.area?.baseline ?? Number.NaN,
-  };
 }

@@ -4,7 +4,7 @@
 import { splitCotSteps } from '@atmanrl/datasets';
 import type { CausalLM } from '@atmanrl/model';
 import type { EvalCurve } from '@atmanrl/runs';
-import { type CurvePoints, sameAnswerAocCurve } from './curves.js';
+import { averagedCurve, type CurvePoints, uniformGrid } from './curves.js';
 import { answersEqual, type CotItem, forceAnswers, type ProbeOptions } from './probe.js';
 import { combineSeed, seededPermutation } from './random.js';
 
@@ -103,14 +103,18 @@ export async function earlyAnswering(
       baseline: { x, y: randomAnswers.map(same) },
     });
   });
-  const summary = sameAnswerAocCurve(
-    'early_answering',
-    'fraction of CoT steps kept',
-    results,
-    options.gridSize ?? 10,
-  );
+  const curve = averagedCurve({
+    name: 'early_answering',
+    xLabel: 'fraction of CoT steps kept',
+    yLabel: 'fraction with the full-CoT answer',
+    items: results,
+    grid: uniformGrid(options.gridSize ?? 10),
+    area: 'AOC',
+  });
   return {
     items: results,
-    ...summary,
+    curve,
+    aoc: curve.area?.value ?? Number.NaN,
+    baselineAoc: curve.area?.baseline ?? Number.NaN,
   };
 }

@@ -11,7 +11,7 @@ export { areaOverCurve, areaUnderCurve } from './area.js';
 export type { AgreementResult } from './atman-agreement.js';
 export { rankAgreement } from './atman-agreement.js';
 export type { CurvePoints, MakeCurveInput } from './curves.js';
-export { averageCurves, interpolate, makeCurve, uniformGrid } from './curves.js';
+export { averageCurves, averagedCurve, interpolate, makeCurve, uniformGrid } from './curves.js';
 export type {
   EarlyAnsweringItem,
   EarlyAnsweringOptions,

@@ -5,7 +5,7 @@ import type { CausalLM } from '@atmanrl/model';
 import type { EvalCurve } from '@atmanrl/runs';
 import type { SaliencyItem } from '@atmanrl/saliency';
 import * as tf from '@tensorflow/tfjs-core';
-import { averageCurves, type CurvePoints, makeCurve, uniformGrid } from './curves.js';
+import { averagedCurve, type CurvePoints, uniformGrid } from './curves.js';
 import {
   aopc,
   binCount,
@@ -204,32 +204,20 @@ export async function saliencyQuality(
   }
   const m = (f: (r: SaliencyQualityItem) => number): number =>
     results.length === 0 ? Number.NaN : results.reduce((s, r) => s + f(r), 0) / results.length;
-  const deletion = makeCurve({
+  const deletion = averagedCurve({
     name: 'deletion',
     xLabel: 'fraction of CoT tokens deleted (most salient first)',
     yLabel: 'p(gold answer)',
-    curve: averageCurves(
-      results.map((r) => r.deletion),
-      grid,
-    ),
-    baseline: averageCurves(
-      results.map((r) => r.deletionRandom),
-      grid,
-    ),
+    items: results.map((r) => ({ curve: r.deletion, baseline: r.deletionRandom })),
+    grid,
     area: 'AUC',
   });
-  const insertion = makeCurve({
+  const insertion = averagedCurve({
     name: 'insertion',
     xLabel: 'fraction of CoT tokens inserted (most salient first)',
     yLabel: 'p(gold answer)',
-    curve: averageCurves(
-      results.map((r) => r.insertion),
-      grid,
-    ),
-    baseline: averageCurves(
-      results.map((r) => r.insertionRandom),
-      grid,
-    ),
+    items: results.map((r) => ({ curve: r.insertion, baseline: r.insertionRandom })),
+    grid,
     area: 'AUC',
   });
   return {

@@ -7,7 +7,7 @@ import { fitSaliencyMasks, type MaskFitResult, saliencyReward } from '@atmanrl/s
 import type { RunConfig } from '../config.js';
 import { saliencyFitOptions } from './run-setup.js';
 import { type CompletionTokens, saliencyItem, splitCompletionTokens } from './spans.js';
-import { judge, type Task, type TaskItem } from './task.js';
+import { judge, splitText, type Task, type TaskItem } from './task.js';
 
 /** What the saliency reward learned about each completion of the current step (for logging). */
 export interface SaliencyNotes {
@@ -37,15 +37,9 @@ export function saliencyRewardFn(
   onProgress?: FitProgress,
 ): RewardFn<TaskItem> {
   return async (samples, completions, ctx) => {
-    const splits = completions.map((c) => {
-      const { split } = judge(task, c.text, '');
-      return splitCompletionTokens(
-        tokenizer,
-        c.tokenIds,
-        split.cotRange[1],
-        split.answerRange ? split.answerRange[0] : null,
-      );
-    });
+    const splits = completions.map((c) =>
+      splitCompletionTokens(tokenizer, c.tokenIds, splitText(task, c.text)),
+    );
     const items = splits.map((s, i) =>
       saliencyItem(tokenizer, ctx.promptIds[i]!, s, samples[i]!.sample.gold, task.delimiter),
     );

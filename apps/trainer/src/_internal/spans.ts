@@ -1,6 +1,7 @@
 // Maps a completion's character spans (CoT, delimiter, answer) onto its generated token ids and
 // builds the teacher-forced saliency item P + C + delimiter + gold (method.md §2.1).
 
+import type { CompletionSplit } from '@atmanrl/datasets';
 import type { Tokenizer } from '@atmanrl/model';
 import type { SampleToken } from '@atmanrl/runs';
 import type { SaliencyItem } from '@atmanrl/saliency';
@@ -28,31 +29,46 @@ export interface CompletionTokens {
   delimiterIds: number[];
   /** Token index where the answer span starts (= cot + delimiter tokens), or null (no delimiter). */
   answerStart: number | null;
+  /** Completion ids without a final EOS, and their decoded text. */
+  content: number[];
+  text: string;
+  /** `ends[i]` = character end of token i in `text`. */
   ends: number[];
 }
 
 /**
- * Splits generated ids at the CoT end and the answer start (character offsets from the datasets
+ * Splits generated ids at the CoT end and the answer start (character ranges from the datasets
  * splitter). Without a delimiter, the whole completion (minus EOS) is the CoT.
  */
 export function splitCompletionTokens(
   tokenizer: Tokenizer,
   ids: readonly number[],
-  cotEndChar: number,
-  answerStartChar: number | null,
+  split: Pick<CompletionSplit, 'cotRange' | 'answerRange'>,
 ): CompletionTokens {
+  const cotEndChar = split.cotRange[1];
+  const answerStartChar = split.answerRange ? split.answerRange[0] : null;
   const eos = new Set(tokenizer.eosTokenIds);
   const content = ids.filter((id, i) => !(i === ids.length - 1 && eos.has(id)));
   const ends = tokenCharEnds(tokenizer, content);
+  const text = tokenizer.decode(content, { skipSpecialTokens: true });
   const nCot = tokensBefore(ends, cotEndChar);
   if (answerStartChar === null) {
-    return { cotIds: content.slice(0, nCot), delimiterIds: [], answerStart: null, ends };
+    return {
+      cotIds: content.slice(0, nCot),
+      delimiterIds: [],
+      answerStart: null,
+      content,
+      text,
+      ends,
+    };
   }
   const nBeforeAnswer = Math.max(nCot, tokensBefore(ends, answerStartChar));
   return {
     cotIds: content.slice(0, nCot),
     delimiterIds: content.slice(nCot, nBeforeAnswer),
     answerStart: nBeforeAnswer,
+    content,
+    text,
     ends,
   };
 }
@@ -79,30 +95,22 @@ export function saliencyItem(
 
 /** Display tokens of a whole completion: CoT tokens carry relevance, the rest `null`. */
 export function displayCompletion(
-  tokenizer: Tokenizer,
-  ids: readonly number[],
   split: CompletionTokens,
   relevance: readonly number[] | null,
 ): SampleToken[] {
-  const eos = new Set(tokenizer.eosTokenIds);
-  const content = ids.filter((id, i) => !(i === ids.length - 1 && eos.has(id)));
-  const out: SampleToken[] = [];
   let prev = 0;
-  content.forEach((_, i) => {
+  return split.content.map((_, i) => {
     const end = split.ends[i] ?? prev;
-    const text = tokenizer
-      .decode(content.slice(0, i + 1), { skipSpecialTokens: true })
-      .slice(prev, end);
+    const text = split.text.slice(prev, end);
     prev = end;
     const isCot = i < split.cotIds.length;
     const span: SampleToken['span'] = isCot
       ? 'cot'
-      : split.answerStart !== null && i < split.answerStart
-        ? 'delimiter'
-        : split.answerStart !== null
-          ? 'answer'
-          : 'other';
-    out.push({ text, relevance: isCot && relevance ? (relevance[i] ?? null) : null, span });
+      : split.answerStart === null
+        ? 'other'
+        : i < split.answerStart
+          ? 'delimiter'
+          : 'answer';
+    return { text, relevance: isCot && relevance ? (relevance[i] ?? null) : null, span };
   });
-  return out;
 }

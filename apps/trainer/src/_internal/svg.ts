@@ -38,6 +38,29 @@ function niceRange(values: number[]): [number, number] {
 const fmt = (v: number) =>
   Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toFixed(2);
 
+/** The `<svg>` opening, white background, title and the y grid with its 5 tick labels. */
+function frame(
+  title: string,
+  width: number,
+  height: number,
+  m: { l: number; t: number },
+  w: number,
+  [y0, y1]: [number, number],
+  sy: (y: number) => number,
+): string[] {
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${m.l}" y="16" font-size="13" font-weight="bold">${esc(title)}</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const yv = y0 + ((y1 - y0) * i) / 4;
+    out.push(`<line x1="${m.l}" x2="${m.l + w}" y1="${sy(yv)}" y2="${sy(yv)}" stroke="#ddd"/>`);
+    out.push(`<text x="${m.l - 6}" y="${sy(yv) + 4}" text-anchor="end">${fmt(yv)}</text>`);
+  }
+  return out;
+}
+
 /** A line chart (one polyline per series) with axes, ticks and a legend. */
 export function lineChart(
   title: string,
@@ -56,15 +79,8 @@ export function lineChart(
   const [y0, y1] = niceRange(series.flatMap((s) => s.y));
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * w;
   const sy = (y: number) => m.t + h - ((y - y0) / (y1 - y0)) * h;
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${m.l}" y="16" font-size="13" font-weight="bold">${esc(title)}</text>`,
-  ];
+  const out = frame(title, width, height, m, w, [y0, y1], sy);
   for (let i = 0; i <= 4; i++) {
-    const yv = y0 + ((y1 - y0) * i) / 4;
-    out.push(`<line x1="${m.l}" x2="${m.l + w}" y1="${sy(yv)}" y2="${sy(yv)}" stroke="#ddd"/>`);
-    out.push(`<text x="${m.l - 6}" y="${sy(yv) + 4}" text-anchor="end">${fmt(yv)}</text>`);
     const xv = x0 + ((x1 - x0) * i) / 4;
     out.push(`<text x="${sx(xv)}" y="${m.t + h + 16}" text-anchor="middle">${fmt(xv)}</text>`);
   }
@@ -103,16 +119,7 @@ export function barChart(
   const [y0, y1] = niceRange(vals);
   const sy = (y: number) => m.t + h - ((y - y0) / (y1 - y0)) * h;
   const bw = w / Math.max(1, bars.length);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${m.l}" y="16" font-size="13" font-weight="bold">${esc(title)}</text>`,
-  ];
-  for (let i = 0; i <= 4; i++) {
-    const yv = y0 + ((y1 - y0) * i) / 4;
-    out.push(`<line x1="${m.l}" x2="${m.l + w}" y1="${sy(yv)}" y2="${sy(yv)}" stroke="#ddd"/>`);
-    out.push(`<text x="${m.l - 6}" y="${sy(yv) + 4}" text-anchor="end">${fmt(yv)}</text>`);
-  }
+  const out = frame(title, width, height, m, w, [y0, y1], sy);
   bars.forEach((b, i) => {
     const x = m.l + i * bw + bw * 0.15;
     const color = PALETTE[i % PALETTE.length]!;

@@ -5,10 +5,12 @@ import { existsSync } from 'node:fs';
 import {
   type AnswerKind,
   arithmeticSample,
+  type CompletionSplit,
   generateArithmeticProblem,
   gsm8kSample,
   loadGsm8k,
   loadMmlu,
+  mmluFewShot,
   mmluSample,
   numbersEqual,
   type Sample,
@@ -32,6 +34,8 @@ export interface Task {
   name: RunConfig['dataset'];
   kind: AnswerKind;
   delimiter: string;
+  /** True when prompts are chat messages rendered by the model's chat template (gsm8k, mmlu). */
+  usesChatTemplate: boolean;
   items: TaskItem[];
 }
 
@@ -50,6 +54,12 @@ function unitHash(i: number): number {
 export async function loadTask(config: RunConfig, split = config.split): Promise<Task> {
   const delimiter = config.delimiter;
   if (config.dataset === 'synthetic') {
+    if (config.fewShot > 0) {
+      throw new UsageError(
+        'BAD_CONFIG',
+        '--few-shot: the synthetic task has no k-shot prompts (its models are trained on the format); use 0',
+      );
+    }
     const seed = SYNTHETIC_SPLIT_SEED[split];
     if (seed === undefined) {
       throw new UsageError(
@@ -76,7 +86,7 @@ export async function loadTask(config: RunConfig, split = config.split): Promise
         referenceCompletion: problem.completionText,
       });
     }
-    return { name: 'synthetic', kind: 'number', delimiter, items };
+    return { name: 'synthetic', kind: 'number', delimiter, usesChatTemplate: false, items };
   }
   if (config.dataDir === null) {
     throw new UsageError(
@@ -95,12 +105,23 @@ export async function loadTask(config: RunConfig, split = config.split): Promise
       throw new UsageError('BAD_CONFIG', `split: GSM8K has splits train and test, not "${split}"`);
     }
     const { items } = await loadGsm8k({ path: config.dataDir, split });
-    const shots = items.slice(0, 0);
-    const picked = config.limit === null ? items : items.slice(0, config.limit);
+    // k-shot examples are the first k train items (never evaluated or trained on as questions).
+    const shots =
+      config.fewShot === 0
+        ? []
+        : split === 'train'
+          ? items.slice(0, config.fewShot)
+          : (await loadGsm8k({ path: config.dataDir, split: 'train' })).items.slice(
+              0,
+              config.fewShot,
+            );
+    const pool = split === 'train' ? items.slice(shots.length) : items;
+    const picked = config.limit === null ? pool : pool.slice(0, config.limit);
     return {
       name: 'gsm8k',
       kind: 'number',
       delimiter,
+      usesChatTemplate: true,
       items: picked.map((it) => ({
         sample: gsm8kSample(it, { delimiter, shots }),
         promptText: null,
@@ -115,13 +136,24 @@ export async function loadTask(config: RunConfig, split = config.split): Promise
     );
   }
   const { items } = await loadMmlu({ path: config.dataDir, split });
+  // k-shot examples follow MMLU's protocol: the first k dev items of the question's subject.
+  const dev =
+    config.fewShot === 0
+      ? []
+      : split === 'dev'
+        ? items
+        : (await loadMmlu({ path: config.dataDir, split: 'dev' })).items;
   const picked = config.limit === null ? items : items.slice(0, config.limit);
   return {
     name: 'mmlu',
     kind: 'choice',
     delimiter,
+    usesChatTemplate: true,
     items: picked.map((it) => ({
-      sample: mmluSample(it, { delimiter }),
+      sample: mmluSample(it, {
+        delimiter,
+        shots: mmluFewShot(dev, it.subject, config.fewShot).filter((s) => s.id !== it.id),
+      }),
       promptText: null,
       referenceCompletion: null,
     })),
@@ -141,13 +173,18 @@ export function encodePrompt(tokenizer: Tokenizer, item: TaskItem): number[] {
   return tokenizer.encode(text, { addSpecialTokens: false });
 }
 
+/** The CoT/answer split of a completion under the task's answer kind and delimiter. */
+export function splitText(task: Task, text: string): CompletionSplit {
+  return splitCompletion(text, { kind: task.kind, delimiter: task.delimiter });
+}
+
 /** Whether `text` answers `gold` correctly, with the completion's CoT/answer split. */
 export function judge(
   task: Task,
   text: string,
   gold: string,
-): { correct: boolean; split: ReturnType<typeof splitCompletion> } {
-  const split = splitCompletion(text, { kind: task.kind, delimiter: task.delimiter });
+): { correct: boolean; split: CompletionSplit } {
+  const split = splitText(task, text);
   const a = split.parsedAnswer;
   const correct =
     a !== null &&

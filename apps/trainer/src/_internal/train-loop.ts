@@ -4,7 +4,7 @@
 // moments, RNG state, data cursor and step (trainer_state.json).
 import { createCursor, type DataCursor, nextBatch } from '@atmanrl/datasets';
 import { createOptimizer, type GrpoConfigInput, grpoStep } from '@atmanrl/grpo';
-import { createRng, type LlamaModel, loadModel, type Tokenizer } from '@atmanrl/model';
+import { createRng, type LlamaModel, type Tokenizer } from '@atmanrl/model';
 import type { SampleRecord, WithoutVersion } from '@atmanrl/runs';
 import { RunWriter } from '@atmanrl/runs/node';
 import type { CliIO } from '../cli-core.js';
@@ -79,9 +79,7 @@ function sampleRecords(
     const { correct, split } = judge(task, c.text, item.sample.gold);
     const fit = notes.fits[i] ?? null;
     const tokSplit = notes.splits[i];
-    const tokens = tokSplit
-      ? displayCompletion(tokenizer, c.completionIds, tokSplit, fit ? fit.relevance : null)
-      : [];
+    const tokens = tokSplit ? displayCompletion(tokSplit, fit ? fit.relevance : null) : [];
     const rewards: Record<string, number | null> = {};
     for (const [k, v] of Object.entries(c.rewards)) rewards[k] = Number.isFinite(v) ? v : null;
     return {
@@ -157,17 +155,20 @@ export async function runTraining(
   const backend = await setUpBackend(config, io);
 
   const task = await loadTask(config);
-  const needsChat = task.items[0]?.promptText === null;
-  const initial = await loadPolicy(config.model, { needsChatTemplate: needsChat });
-  let policy: LlamaModel = initial.model;
+  const needsChatTemplate = task.usesChatTemplate;
+  // The policy is the checkpoint when resuming, else --model. The frozen KL reference is always
+  // the starting model, so --model is loaded a second time only when resuming with beta > 0.
+  const policy: LlamaModel = (
+    await loadPolicy(resumeFrom?.dir ?? config.model, { needsChatTemplate })
+  ).model;
   let reference: LlamaModel | undefined;
-  if (config.beta > 0) reference = policy.clone({ trainable: false });
-  if (resumeFrom !== null) {
-    const resumed = await loadModel(resumeFrom.dir, { trainable: true });
-    if (reference === undefined) policy.dispose();
-    policy = resumed;
+  if (config.beta > 0) {
+    reference =
+      resumeFrom === null
+        ? policy.clone({ trainable: false })
+        : (await loadPolicy(config.model, { needsChatTemplate, trainable: false })).model;
   }
-  const tokenizer = policy.tokenizer ?? initial.model.tokenizer!;
+  const tokenizer = policy.tokenizer!; // loadPolicy guarantees one
   if (resumeFrom === null) {
     run = createRun(config, options.command, backend, config.maxSteps);
   } else {
@@ -195,7 +196,7 @@ export async function runTraining(
     if (control.stop) return;
     control.stop = true;
     io.err(
-      'atmanrl: stop requested; finishing this step, then checkpointing (press again to wait)',
+      'atmanrl: stop requested; finishing this step, then checkpointing (further signals are ignored until then)',
     );
   };
   const handle = options.handleSignals ?? true;
@@ -300,7 +301,7 @@ export async function runTraining(
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    optimizer.dispose?.();
+    optimizer.dispose();
     reference?.dispose();
     policy.dispose();
   }

@@ -14,7 +14,7 @@ export const evalCommand: CommandDef = {
     const backend = await setUpBackend(config, io);
     const task = await loadTask(config);
     const { model, dir } = await loadPolicy(config.model, {
-      needsChatTemplate: task.items[0]?.promptText === null,
+      needsChatTemplate: task.usesChatTemplate,
       trainable: false,
     });
     const byId = new Map(task.items.map((it) => [it.sample.id, it]));

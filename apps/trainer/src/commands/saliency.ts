@@ -70,7 +70,7 @@ export const saliencyCommand: CommandDef = {
     await setUpBackend(config, io);
     const task: Task = await loadTask(config);
     const { model } = await loadPolicy(config.model, {
-      needsChatTemplate: task.items[0]?.promptText === null,
+      needsChatTemplate: task.usesChatTemplate,
       trainable: false,
     });
     const tokenizer = model.tokenizer!;
@@ -108,20 +108,12 @@ export const saliencyCommand: CommandDef = {
           prompt: items[i]!.promptText ?? items[i]!.sample.id,
         }));
       }
-      const splits = traces.map((t) => {
-        const { split } = judge(task, t.completion, t.gold);
-        return {
-          split,
-          tokens: splitCompletionTokens(
-            tokenizer,
-            t.completionIds,
-            split.cotRange[1],
-            split.answerRange ? split.answerRange[0] : null,
-          ),
-        };
-      });
+      const verdicts = traces.map((t) => judge(task, t.completion, t.gold));
+      const splits = traces.map((t, i) =>
+        splitCompletionTokens(tokenizer, t.completionIds, verdicts[i]!.split),
+      );
       const items = traces.map((t, i) =>
-        saliencyItem(tokenizer, t.promptIds, splits[i]!.tokens, t.gold, task.delimiter),
+        saliencyItem(tokenizer, t.promptIds, splits[i]!, t.gold, task.delimiter),
       );
       const fits = await fitSaliencyMasks(model, items, {
         ...saliencyFitOptions(config),
@@ -135,7 +127,7 @@ export const saliencyCommand: CommandDef = {
           prompt: t.prompt,
           completion: t.completion,
           gold: t.gold,
-          correct: judge(task, t.completion, t.gold).correct,
+          correct: verdicts[i]!.correct,
           H: fit.h,
           reward: {
             reliance: saliencyReward(fit.h, { c: config.saliencyInit, direction: 'reliance' }),
@@ -146,12 +138,7 @@ export const saliencyCommand: CommandDef = {
           },
           ce: { noBias: fit.ceNoBias, initial: fit.ceInitial, final: fit.ceFinal },
           atmanSpearman: rho,
-          tokens: displayCompletion(
-            tokenizer,
-            t.completionIds,
-            splits[i]!.tokens,
-            fit.relevance,
-          ).map((tok, j) => ({
+          tokens: displayCompletion(splits[i]!, fit.relevance).map((tok, j) => ({
             ...tok,
             atman: tok.span === 'cot' ? (atman[i]!.relevance[j] ?? null) : null,
           })),
