@@ -7,7 +7,7 @@ import {
   type RunConfig,
   resolveConfigWithKeys,
 } from './config.js';
-import { UsageError } from './errors.js';
+import { toUserError } from './errors.js';
 
 /** Where a command writes: injectable so tests can call commands with argv in-process. */
 export interface CliIO {
@@ -94,9 +94,10 @@ export async function runCli(
     });
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`atmanrl ${name}: ${e.message}`);
-      if (e.code === 'BAD_CONFIG' || e.code === 'BAD_FLAG')
+    const user = toUserError(e);
+    if (user !== null) {
+      io.err(`atmanrl ${name}: ${user.message}`);
+      if (user.code === 'BAD_CONFIG' || user.code === 'BAD_FLAG')
         io.err(`\nRun \`atmanrl ${name} --help\` for the options.`);
       return 1;
     }

@@ -3,6 +3,13 @@
 import { runCli } from './cli-core.js';
 import { COMMANDS } from './commands/index.js';
 
+// A closed terminal (SIGHUP, `| head`) must not kill a run mid-checkpoint: drop output instead.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'EIO') throw e;
+  });
+}
+
 const tty = Boolean(process.stderr.isTTY);
 let statusShown = false;
 const code = await runCli(

@@ -1,14 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { runCli } from './cli-core.js';
 import {
+  combinationProblems,
   defaultConfig,
   fromFlag,
   OPTIONS,
   optionsTable,
   parseArgv,
+  type RunConfig,
   resolveConfig,
   toFlag,
 } from './config.js';
@@ -155,5 +157,45 @@ describe('runCli', () => {
     };
     expect(await runCli(['eval'], io, broken)).toBe(2);
     expect(err.join('\n')).toMatch(/internal error: boom/);
+  });
+});
+
+describe('RunConfig is inferred from the option table', () => {
+  it('gives each key its option type, nullable where the default is null', () => {
+    expectTypeOf<RunConfig['lossType']>().toEqualTypeOf<'grpo' | 'bnpo' | 'dr_grpo' | 'dapo'>();
+    expectTypeOf<RunConfig['epsilonHigh']>().toEqualTypeOf<number | null>();
+    expectTypeOf<RunConfig['runName']>().toEqualTypeOf<string | null>();
+    expectTypeOf<RunConfig['saliencyReward']>().toEqualTypeOf<boolean>();
+    expectTypeOf<RunConfig['maxSteps']>().toEqualTypeOf<number>();
+    expectTypeOf<keyof RunConfig>().toEqualTypeOf<(typeof OPTIONS)[number]['key']>();
+    const d = defaultConfig();
+    expect(Object.keys(d).sort()).toEqual(OPTIONS.map((o) => o.key).sort());
+  });
+});
+
+describe('combinationProblems', () => {
+  it('names each invalid combination with its flag and fix, for GRPO commands only', () => {
+    const bad = {
+      ...defaultConfig(),
+      numGenerations: 1,
+      promptsPerStep: 3,
+      gradientAccumulationSteps: 2,
+      temperature: 0,
+      epsilon: 0.2,
+      epsilonHigh: 0.1,
+    };
+    const p = combinationProblems(bad, 'train');
+    expect(p).toHaveLength(4);
+    expect(p[0]).toMatch(/^--num-generations 1: .*use 2 or more/);
+    expect(p[1]).toMatch(/^--gradient-accumulation-steps 2: the 3 × 1 = 3 completions/);
+    expect(p[2]).toMatch(/^--temperature 0: .*> 0/);
+    expect(p[3]).toMatch(/^--epsilon-high 0.1 is below --epsilon 0.2/);
+    expect(combinationProblems(bad, 'eval')).toEqual([]);
+    expect(combinationProblems(defaultConfig(), 'train')).toEqual([]);
+  });
+
+  it('checks the modes mix', () => {
+    const c = { ...defaultConfig(), syntheticTask: 'modes' as const, modeMixTerse: 0.5 };
+    expect(combinationProblems(c, 'sft')[0]).toMatch(/sum to 1.2/);
   });
 });

@@ -28,18 +28,20 @@ export interface OptionSpec {
   group: 'run' | 'model' | 'data' | 'grpo' | 'reward' | 'saliency' | 'sft' | 'eval';
 }
 
-const int = (min = 0): OptionType => ({ kind: 'integer', min });
-const num = (min?: number, max?: number): OptionType => ({
-  kind: 'number',
-  ...(min === undefined ? {} : { min }),
-  ...(max === undefined ? {} : { max }),
-});
-const str: OptionType = { kind: 'string' };
-const bool: OptionType = { kind: 'boolean' };
-const oneOf = (...values: string[]): OptionType => ({ kind: 'enum', values });
+const int = (min = 0) => ({ kind: 'integer', min }) as const;
+const num = (min?: number, max?: number) =>
+  ({
+    kind: 'number',
+    ...(min === undefined ? {} : { min }),
+    ...(max === undefined ? {} : { max }),
+  }) as { kind: 'number'; min?: number; max?: number };
+const str = { kind: 'string' } as const;
+const bool = { kind: 'boolean' } as const;
+const oneOf = <const V extends readonly [string, ...string[]]>(...values: V) =>
+  ({ kind: 'enum', values }) as const;
 
 /** Every option of every command. Flags are the kebab-case form of `key`. */
-export const OPTIONS: readonly OptionSpec[] = [
+export const OPTIONS = [
   // run
   {
     key: 'seed',
@@ -55,6 +57,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'auto',
     doc: 'TensorFlow.js backend (ATMANRL_BACKEND overrides auto)',
     source: 'architecture.md',
+    group: 'run',
+  },
+  {
+    key: 'workers',
+    type: int(0),
+    default: null,
+    doc: 'worker threads for rollouts and mask fits (null = available cores; 0 = in this thread); results do not depend on it',
+    source: 'project',
     group: 'run',
   },
   {
@@ -122,6 +132,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     source: 'project',
     group: 'model',
   },
+  {
+    key: 'force',
+    type: bool,
+    default: false,
+    doc: '`sft`: replace an existing, non-empty --out folder',
+    source: 'project',
+    group: 'model',
+  },
   // data
   {
     key: 'dataset',
@@ -137,6 +155,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: null,
     doc: 'folder with the dataset files (GSM8K jsonl / MMLU csv or parquet)',
     source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'dataOnError',
+    type: oneOf('throw', 'skip'),
+    default: 'throw',
+    doc: "malformed GSM8K/MMLU record: 'throw' (stop, naming file:line) or 'skip' (count and go on)",
+    source: 'datasets',
     group: 'data',
   },
   {
@@ -192,6 +218,38 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: num(0, 1),
     default: 0,
     doc: 'synthetic task: share of problems whose answer is guessable without the CoT',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'syntheticTask',
+    type: oneOf('arithmetic', 'modes'),
+    default: 'arithmetic',
+    doc: "synthetic task family: 'arithmetic' (step-by-step CoTs) or 'modes' (terse / verbose / bypass CoTs mixed by --mode-mix-*)",
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'modeMixTerse',
+    type: num(0, 1),
+    default: 0.3,
+    doc: 'modes task: share of reference CoTs with only the needed steps (sft)',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'modeMixVerbose',
+    type: num(0, 1),
+    default: 0.5,
+    doc: 'modes task: share of reference CoTs with the steps plus removable text (sft)',
+    source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'modeMixBypass',
+    type: num(0, 1),
+    default: 0.2,
+    doc: 'modes task: share of reference CoTs that compute nothing (guessable problems only; sft)',
     source: 'project',
     group: 'data',
   },
@@ -577,7 +635,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     source: 'project',
     group: 'run',
   },
-];
+] as const satisfies readonly OptionSpec[];
 
 function zodFor(spec: OptionSpec): z.ZodType {
   const t = spec.type;
@@ -614,74 +672,25 @@ export const ConfigSchema = z.strictObject(
   Object.fromEntries(OPTIONS.map((o) => [o.key, zodFor(o)])) as Record<string, z.ZodType>,
 );
 
-/** A fully resolved configuration (every key present). */
+/** The value type of one option type. */
+type ValueOf<T> = T extends { kind: 'number' | 'integer' }
+  ? number
+  : T extends { kind: 'string' }
+    ? string
+    : T extends { kind: 'boolean' }
+      ? boolean
+      : T extends { kind: 'enum'; values: readonly (infer V)[] }
+        ? V
+        : never;
+
+/**
+ * A fully resolved configuration (every key present), inferred from {@link OPTIONS}: a key's
+ * type is its option type, `| null` when its default is null. The table is the single source.
+ */
 export type RunConfig = {
-  seed: number;
-  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-  runsDir: string;
-  runName: string | null;
-  resume: string | null;
-  maxSteps: number;
-  checkpointEvery: number;
-  logSamplesEvery: number;
-  model: string;
-  out: string | null;
-  dataset: 'synthetic' | 'gsm8k' | 'mmlu';
-  dataDir: string | null;
-  split: string;
-  limit: number | null;
-  delimiter: string;
-  fewShot: number;
-  syntheticSteps: number;
-  syntheticMaxNumber: number;
-  syntheticGuessableFraction: number;
-  numGenerations: number;
-  promptsPerStep: number;
-  learningRate: number;
-  weightDecay: number;
-  lrScheduler: 'constant' | 'linear';
-  warmupSteps: number;
-  maxGradNorm: number;
-  gradientAccumulationSteps: number;
-  beta: number;
-  epsilon: number;
-  epsilonHigh: number | null;
-  lossType: 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
-  scaleRewards: 'group' | 'batch' | 'none';
-  numIterations: number;
-  temperature: number;
-  topP: number;
-  topK: number;
-  maxCompletionLength: number;
-  maskTruncatedCompletions: boolean;
-  outcomeWeight: number;
-  saliencyReward: boolean;
-  saliencyWeight: number;
-  saliencyDirection: 'reliance' | 'paper-literal';
-  saliencyGate: 'none' | 'correct-only';
-  saliencySteps: number;
-  saliencyLr: number;
-  saliencyBeta1: number;
-  saliencyBeta2: number;
-  saliencyWeightDecay: number;
-  saliencyInit: number;
-  saliencyScale: number;
-  saliencyQueries: 'all' | 'answer';
-  traces: string | null;
-  sftExamples: number;
-  sftEpochs: number;
-  sftBatchSize: number;
-  sftLearningRate: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  numKvHeads: number;
-  intermediateSize: number;
-  evalLimit: number;
-  evalSamples: number;
-  evalFaithfulness: boolean;
-  port: number;
-  export: string | null;
+  -readonly [S in (typeof OPTIONS)[number] as S['key']]: S['default'] extends null
+    ? ValueOf<S['type']> | null
+    : ValueOf<S['type']>;
 };
 
 /** Default configuration (the paper's values where it gives them). */
@@ -699,7 +708,7 @@ export function fromFlag(flag: string): string {
   return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-const BY_KEY = new Map(OPTIONS.map((o) => [o.key, o]));
+const BY_KEY = new Map<string, OptionSpec>(OPTIONS.map((o) => [o.key, o]));
 
 /** Parsed command line: options given as flags, plus CLI-only switches. */
 export interface ParsedArgs {
@@ -908,6 +917,47 @@ export function resolveConfigWithKeys(
   }
   const explicit = new Set([...Object.keys(fromFile), ...Object.keys(parsed.flags)]);
   return { config: result.data as RunConfig, explicit };
+}
+
+/** Commands that run GRPO and so need a valid GRPO combination of options. */
+const GRPO_COMMANDS: readonly CommandName[] = ['train', 'demo', 'experiment'];
+
+/**
+ * Problems of option combinations that each option alone cannot show, as `--flag: message` lines
+ * with the fix; checked before anything is written (also by `--dry-run`).
+ */
+export function combinationProblems(config: RunConfig, command: CommandName): string[] {
+  const out: string[] = [];
+  if (config.dataset === 'synthetic' && config.syntheticTask === 'modes') {
+    const sum = config.modeMixTerse + config.modeMixVerbose + config.modeMixBypass;
+    if (Math.abs(sum - 1) > 1e-6)
+      out.push(
+        `--mode-mix-terse/--mode-mix-verbose/--mode-mix-bypass: the shares sum to ${sum}; make them sum to 1`,
+      );
+    if (config.modeMixBypass > config.syntheticGuessableFraction + 1e-9)
+      out.push(
+        `--mode-mix-bypass ${config.modeMixBypass} exceeds --synthetic-guessable-fraction ${config.syntheticGuessableFraction}; bypass CoTs are written for guessable problems only, so raise the fraction or lower the share`,
+      );
+  }
+  if (!GRPO_COMMANDS.includes(command)) return out;
+  if (config.numGenerations < 2)
+    out.push(
+      `--num-generations ${config.numGenerations}: GRPO needs at least 2 completions per prompt (a group of one has advantage 0); use 2 or more`,
+    );
+  const n = config.promptsPerStep * config.numGenerations;
+  if (n % config.gradientAccumulationSteps !== 0)
+    out.push(
+      `--gradient-accumulation-steps ${config.gradientAccumulationSteps}: the ${config.promptsPerStep} × ${config.numGenerations} = ${n} completions of a step do not split into that many equal micro-batches; use a divisor of ${n}`,
+    );
+  if (!(config.temperature > 0))
+    out.push(
+      `--temperature ${config.temperature}: GRPO samples its completions, so the temperature must be > 0 (the paper and TRL use 1)`,
+    );
+  if (config.epsilonHigh !== null && config.epsilonHigh < config.epsilon)
+    out.push(
+      `--epsilon-high ${config.epsilonHigh} is below --epsilon ${config.epsilon}; the upper clip must be at least the lower one (or null for the same value)`,
+    );
+  return out;
 }
 
 /** Markdown table of every option (for the README and `--help`). */

@@ -90,17 +90,19 @@ describe.skipIf(!hasChromium)('viewer e2e (chromium)', () => {
 
   it('runs list shows every run with status, steps and key metrics, and diffs configs', async () => {
     const { page, errors } = await open(`${server.url}#/`);
-    const rows = page.locator('table.runs-table tbody tr');
+    const rows = page.locator('table.runs-table tr[data-run]');
     await expect.poll(() => rows.count()).toBe(3);
     const rowA = page.locator(`tr[data-run="${FIXTURE_RUNS.a}"]`);
     await expect
-      .poll(() => rowA.locator('td.num').first().textContent())
+      .poll(() => rowA.locator('td[data-col="steps"]').textContent())
       .toBe(`${FIXTURE_STEPS} / ${FIXTURE_STEPS}`);
     const lines = readFileSync(join(runsDir, FIXTURE_RUNS.a, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n');
     const lastReward = JSON.parse(lines[lines.length - 1]!).metrics.reward as number;
-    expect(await rowA.locator('td.num').nth(1).textContent()).toBe(lastReward.toFixed(3));
+    expect(await rowA.locator('td[data-col="metric:reward"]').textContent()).toBe(
+      lastReward.toFixed(3),
+    );
     expect(await rowA.locator('.status').textContent()).toBe('finished');
     expect(await page.locator(`tr[data-run="${FIXTURE_RUNS.partial}"] .status`).textContent()).toBe(
       'running',
@@ -155,7 +157,7 @@ describe.skipIf(!hasChromium)('viewer e2e (chromium)', () => {
 
   it('rollouts colour each token by its relevance on the fixed scale and compare steps', async () => {
     const { page, errors } = await open(
-      `${server.url}#/run/${FIXTURE_RUNS.a}/rollouts?step=10&prompt=0`,
+      `${server.url}#/run/${FIXTURE_RUNS.a}/rollouts?step=10&prompt=0&scale=fixed`,
     );
     const cards = page.locator('article.completion');
     await expect.poll(() => cards.count()).toBe(G);
@@ -314,7 +316,7 @@ describe.skipIf(!hasChromium)('viewer e2e (chromium)', () => {
     await page.goto(`${url}#/run/${FIXTURE_RUNS.a}/eval`);
     await expect.poll(() => page.locator('figure[data-curve]').count()).toBe(4);
     await page.goto(`${url}#/`);
-    await expect.poll(() => page.locator('table.runs-table tbody tr').count()).toBe(1);
+    await expect.poll(() => page.locator('table.runs-table tr[data-run]').count()).toBe(1);
     expect(errors).toEqual([]);
     await page.close();
     rmSync(out, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // Registers every tfjs gradient (tfjs-core's own dist/register_all_gradients is extension-less
 // ESM that plain Node cannot load; the umbrella's CommonJS bundle registers them globally).
 import '@tensorflow/tfjs';
+import { guardWasmBackend, withWasmPrintHooks } from './_internal/wasm-guard.js';
 import { registerFastWasmSlice, registerWasmKernels } from './_internal/wasm-kernels.js';
 import { AttentionMaskError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -72,6 +73,10 @@ const setups = new Map<BackendName, Promise<SetUp>>();
  * carries the adapter (vendor, architecture, software or not); a software adapter that was asked
  * for is used, with a warning. Idempotent; safe to call again to switch.
  * Also registers all tfjs gradients and the wasm `UnsortedSegmentSum` kernel.
+ *
+ * On wasm, a failed XNNPACK call or heap allocation (which tfjs-backend-wasm 4.22 only prints, going
+ * on with an uninitialised output) throws `BACKEND_OUT_OF_MEMORY` / `BACKEND_KERNEL_FAILED` from
+ * the op, naming the kernel and its input shapes, so no garbage reaches a loss or a gradient.
  *
  * @throws AttentionMaskError `UNKNOWN_BACKEND` for a bad name, `BACKEND_UNAVAILABLE` when the
  *   requested backend cannot start (message says why and how to fix it)
@@ -173,6 +178,14 @@ async function setUpWasm(): Promise<string> {
   wasm.setWasmPaths(dir + sep);
   registerWasmKernels();
   registerFastWasmSlice();
+  // The emscripten module binds its print hooks when it is created (the backend's first
+  // initialisation); wrapped then, XNNPACK's status lines become errors (wasm-guard.ts).
+  const current = tf.getBackend();
+  await withWasmPrintHooks(async () => {
+    if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false");
+  });
+  guardWasmBackend();
+  if (current !== undefined && current !== 'wasm') await tf.setBackend(current);
   return 'wasm';
 }
 

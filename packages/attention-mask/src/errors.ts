@@ -5,7 +5,11 @@ export type AttentionMaskErrorCode =
   | 'SHAPE_MISMATCH'
   | 'INVALID_ARGUMENT'
   | 'BACKEND_UNAVAILABLE'
-  | 'UNKNOWN_BACKEND';
+  | 'UNKNOWN_BACKEND'
+  /** The backend could not allocate memory for an op (wasm heap or XNNPACK); the op's result is discarded. */
+  | 'BACKEND_OUT_OF_MEMORY'
+  /** A backend kernel reported a failure (e.g. an XNNPACK status other than out-of-memory). */
+  | 'BACKEND_KERNEL_FAILED';
 
 /** Error thrown for bad input shapes/options or an unavailable backend; `code` is stable. */
 export class AttentionMaskError extends Error {

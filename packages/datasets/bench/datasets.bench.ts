@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { bench, describe } from 'vitest';
 import { splitCompletion } from '../src/answer-parsing.js';
 import { generateArithmeticProblem } from '../src/arithmetic.js';
-import { loadGsm8k } from '../src/gsm8k.js';
-import { loadMmlu } from '../src/mmlu.js';
+import { loadGsm8k } from '../src/node/gsm8k.js';
+import { loadMmlu } from '../src/node/mmlu.js';
 import { FIXTURES, HAS_SHARED_DATA, SHARED_DATA } from '../test/paths.js';
 
 const root = HAS_SHARED_DATA ? SHARED_DATA : FIXTURES;

@@ -1,4 +1,5 @@
-// @atmanrl/datasets: public face (named re-exports only).
+// @atmanrl/datasets: public face (named re-exports only), browser-safe: no fs, path or crypto.
+// File loading and downloads are in `@atmanrl/datasets/node` (src/node/index.ts).
 
 export {
   type AnswerKind,
@@ -20,20 +21,8 @@ export {
 } from './arithmetic.js';
 export { type CorruptedCot, corruptCotStep } from './corrupt-step.js';
 export { type CotStep, splitCotSteps } from './cot-steps.js';
-export {
-  type DownloadedFile,
-  type DownloadOptions,
-  type DownloadResult,
-  downloadDataset,
-} from './download.js';
 export { type DataLocation, DatasetError, type DatasetErrorCode } from './errors.js';
-export {
-  type Gsm8kItem,
-  type Gsm8kSplit,
-  type LoadGsm8kOptions,
-  loadGsm8k,
-  parseGsm8kSolution,
-} from './gsm8k.js';
+export { type Gsm8kItem, type Gsm8kSplit, parseGsm8kSolution } from './gsm8k.js';
 export {
   type Batch,
   createCursor,
@@ -48,15 +37,21 @@ export {
   type ManifestEntry,
   type ManifestFile,
 } from './manifest.js';
-export {
-  type ChoiceLetter,
-  type LoadMmluOptions,
-  loadMmlu,
-  type MmluItem,
-  type MmluSplit,
-  mmluFewShot,
-} from './mmlu.js';
+export { type ChoiceLetter, type MmluItem, type MmluSplit, mmluFewShot } from './mmlu.js';
 export { MMLU_SUBJECTS, type MmluCategory, mmluCategory } from './mmlu-subjects.js';
+export {
+  classifyReasoningMode,
+  DEFAULT_MODE_MIX,
+  generateModesProblem,
+  MODE_LABELS,
+  type ModeLabel,
+  type ModeMix,
+  type ModesOptions,
+  type ModesProblem,
+  modeShares,
+  modesSample,
+  type ReasoningMode,
+} from './modes.js';
 export { normalizeNumber, numbersEqual } from './numbers.js';
 export {
   buildGsm8kPrompt,

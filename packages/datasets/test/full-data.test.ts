@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadGsm8k } from '../src/gsm8k.js';
 import { DATASET_MANIFEST } from '../src/manifest.js';
-import { loadMmlu } from '../src/mmlu.js';
 import { MMLU_SUBJECTS } from '../src/mmlu-subjects.js';
+import { loadGsm8k } from '../src/node/gsm8k.js';
+import { loadMmlu } from '../src/node/mmlu.js';
 import { FIXTURES, HAS_SHARED_DATA, SHARED_DATA } from './paths.js';
 
 describe.skipIf(!HAS_SHARED_DATA)(`full data from ${SHARED_DATA} (skipped when absent)`, () => {

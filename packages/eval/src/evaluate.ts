@@ -3,7 +3,10 @@
 // Leaves out writing files (the trainer writes `eval/<name>.json` through @atmanrl/runs).
 import {
   type AnswerKind,
+  classifyReasoningMode,
   DEFAULT_DELIMITER,
+  MODE_LABELS,
+  type ModeLabel,
   type Sample,
   splitCompletion,
 } from '@atmanrl/datasets';
@@ -15,6 +18,8 @@ import {
   fitSaliencyMasks,
   type SaliencyItem,
   type SweepOptions,
+  saliencyItemFromSpans,
+  splitCompletionIds,
 } from '@atmanrl/saliency';
 import { type AccuracyMetrics, accuracyMetrics, type ScoredCompletion } from './accuracy.js';
 import { addingMistakes } from './adding-mistakes.js';
@@ -22,16 +27,11 @@ import { rankAgreement } from './atman-agreement.js';
 import { earlyAnswering } from './early-answering.js';
 import { EvaluationError } from './errors.js';
 import { fillerTokens } from './filler-tokens.js';
-import {
-  answersEqual,
-  type CotItem,
-  encodeText,
-  type ProbeOptions,
-  requireTokenizer,
-} from './probe.js';
+import { answersEqual, type CotItem, type ProbeOptions, requireTokenizer } from './probe.js';
 import { combineSeed, seededPermutation } from './random.js';
 import { buildEvalReport, reportMarkdown } from './report.js';
 import { saliencyQuality } from './saliency-quality.js';
+import { mean, standardError } from './stats.js';
 
 /** Which measurements {@link evaluate} runs (accuracy always runs). */
 export interface EvalMetricsSelection {
@@ -42,6 +42,11 @@ export interface EvalMetricsSelection {
   saliency?: boolean;
   /** Spearman between the fitted mask and AtMan (needs `saliency`'s mask fit). */
   atmanAgreement?: boolean;
+  /**
+   * Only the mask statistic: fit the masks and report `saliency/mask_h` (mean H over the greedy
+   * CoTs) and `saliency/mask_h_se`, without the ERASER curves (implied by `saliency`).
+   */
+  maskStatistic?: boolean;
 }
 
 /** A progress event of {@link evaluate}. */
@@ -102,6 +107,11 @@ export interface EvaluateOptions {
   fillerText?: string;
   /** Keep per-item details in the report (default true). */
   includeItems?: boolean;
+  /**
+   * Classify every CoT's reasoning mode (datasets' `classifyReasoningMode`) and report mode shares
+   * and per-mode accuracy (default false; meaningful for the synthetic modes task).
+   */
+  reasoningModes?: boolean;
   tokenizer?: Tokenizer;
   onProgress?: (event: EvalProgress) => void;
 }
@@ -147,6 +157,7 @@ export async function evaluate(
     filler: true,
     saliency: true,
     atmanAgreement: true,
+    maskStatistic: false,
     ...options.metrics,
   };
   if (!Number.isInteger(numSamples) || numSamples < Math.max(...passK)) {
@@ -170,19 +181,20 @@ export async function evaluate(
     jobs.push({ item: i, greedy: true });
     if (temperature > 0) for (let j = 0; j < numSamples; j++) jobs.push({ item: i, greedy: false });
   });
-  const texts: { text: string; truncated: boolean }[] = [];
+  type Generated = { text: string; truncated: boolean; tokenIds: number[] };
+  const texts: Generated[] = [];
   for (let s = 0; s < jobs.length; s += batchSize) {
     const chunk = jobs.slice(s, s + batchSize);
     const greedy = chunk.filter((j) => j.greedy);
     const sampled = chunk.filter((j) => !j.greedy);
-    const out = new Map<(typeof chunk)[number], { text: string; truncated: boolean }>();
+    const out = new Map<(typeof chunk)[number], Generated>();
     if (greedy.length > 0) {
       const r = await model.generate(
         greedy.map((j) => prompts[j.item] as number[]),
         { maxNewTokens, temperature: 0 },
       );
       greedy.forEach((j, k) => {
-        out.set(j, r[k] as { text: string; truncated: boolean });
+        out.set(j, r[k] as Generated);
       });
     }
     if (sampled.length > 0) {
@@ -195,31 +207,37 @@ export async function evaluate(
         },
       );
       sampled.forEach((j, k) => {
-        out.set(j, r[k] as { text: string; truncated: boolean });
+        out.set(j, r[k] as Generated);
       });
     }
-    for (const j of chunk) texts.push(out.get(j) as { text: string; truncated: boolean });
+    for (const j of chunk) texts.push(out.get(j) as Generated);
     progress({ stage: 'generate', done: Math.min(s + batchSize, jobs.length), total: jobs.length });
   }
-  const score = (
-    i: number,
-    g: { text: string; truncated: boolean },
-  ): ScoredCompletion & { split: ReturnType<typeof splitCompletion> } => {
+  // Each completion is split once, on the generated ids (the same split training uses).
+  const score = (i: number, g: Generated) => {
     const split = splitCompletion(g.text, { kind, delimiter });
+    const spans = splitCompletionIds(tok, g.tokenIds, split);
+    const correct = answersEqual(split.parsedAnswer, (chosen[i] as Sample).gold, kind);
+    const mode: ModeLabel | null = options.reasoningModes
+      ? classifyReasoningMode(g.text.slice(split.cotRange[0], split.cotRange[1]))
+      : null;
     return {
       split,
-      correct: answersEqual(split.parsedAnswer, (chosen[i] as Sample).gold, kind),
+      spans,
+      mode,
+      correct,
       isStrict: split.isStrict && split.parsedAnswer !== null,
       hasAnswer: split.parsedAnswer !== null,
-      cotTokens: encodeText(tok, g.text.slice(split.cotRange[0], split.cotRange[1])).length,
+      cotTokens: spans.cotEnd,
       truncated: g.truncated,
     };
   };
   const greedyScored: ReturnType<typeof score>[] = [];
-  const sampledScored: ScoredCompletion[][] = chosen.map(() => []);
+  const sampledScored: ReturnType<typeof score>[][] = chosen.map(() => []);
   const cotItems: CotItem[] = [];
+  const salItems: SaliencyItem[] = [];
   jobs.forEach((job, j) => {
-    const g = texts[j] as { text: string; truncated: boolean };
+    const g = texts[j] as Generated;
     const sc = score(job.item, g);
     if (!job.greedy) {
       (sampledScored[job.item] as ScoredCompletion[]).push(sc);
@@ -246,6 +264,9 @@ export async function evaluate(
         answerGap: answerGap || ' ',
         gold: sample.gold,
       });
+      salItems.push(
+        saliencyItemFromSpans(tok, prompts[job.item] as number[], sc.spans, sample.gold, delimiter),
+      );
     }
   });
   const accuracy = accuracyMetrics(sampledScored, passK);
@@ -267,6 +288,8 @@ export async function evaluate(
     truncation_rate: accuracy.truncationRate,
     items: chosen.length,
     items_with_cot: cotItems.length,
+    ...standardErrors(sampledScored),
+    ...(options.reasoningModes ? modeSummary(sampledScored, greedyScored) : {}),
   });
   const curves: EvalCurve[] = [];
   const details: Record<string, unknown> = {};
@@ -309,17 +332,13 @@ export async function evaluate(
     });
     details['filler'] = r.items;
   }
-  if (sel.saliency || sel.atmanAgreement) {
-    const salItems: SaliencyItem[] = cotItems.map((it) => ({
-      promptIds: it.promptIds,
-      cotIds: encodeText(tok, it.cot),
-      delimiterIds: encodeText(tok, it.answerPrefix),
-      goldAnswerIds: encodeText(tok, it.answerGap + it.gold),
-    }));
+  if (sel.saliency || sel.atmanAgreement || sel.maskStatistic) {
     progress({ stage: 'saliency', done: 0, total: salItems.length });
     const masks =
       salItems.length === 0 ? [] : await fitSaliencyMasks(model, salItems, options.saliencyFit);
     const relevance = masks.map((m) => m.relevance);
+    summary['saliency/mask_h'] = masks.length === 0 ? null : mean(masks.map((m) => m.h));
+    summary['saliency/mask_h_se'] = nullIfNaN(standardError(masks.map((m) => m.h)));
     if (sel.saliency) {
       const r = await saliencyQuality(model, salItems, relevance, {
         seed,
@@ -335,8 +354,6 @@ export async function evaluate(
         'saliency/deletion_auc_random': r.deletionAucRandom,
         'saliency/insertion_auc': r.insertionAuc,
         'saliency/insertion_auc_random': r.insertionAucRandom,
-        'saliency/mask_h':
-          masks.length === 0 ? null : masks.reduce((s, m) => s + m.h, 0) / masks.length,
       });
       curves.push(...r.curves);
       details['saliency'] = r.items;
@@ -382,4 +399,50 @@ export async function evaluate(
     ...(items === undefined ? {} : { items: [...items, { probes: details }] }),
   });
   return { report, markdown: reportMarkdown(report), accuracy };
+}
+
+type Scored = ScoredCompletion & { mode: ModeLabel | null };
+
+const nullIfNaN = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/**
+ * Standard errors with the item as the unit (samples of one item are correlated): `pass@1_se`
+ * of the per-item mean accuracy over the sampled completions, `cot_tokens/mean_se` likewise.
+ */
+function standardErrors(sampled: readonly (readonly Scored[])[]): Record<string, number | null> {
+  const items = sampled.filter((s) => s.length > 0);
+  return {
+    'pass@1_se': nullIfNaN(
+      standardError(items.map((s) => mean(s.map((c) => (c.correct ? 1 : 0))))),
+    ),
+    'cot_tokens/mean_se': nullIfNaN(
+      standardError(items.map((s) => mean(s.map((c) => c.cotTokens)))),
+    ),
+  };
+}
+
+/**
+ * Reasoning-mode shares of the sampled completions (`modes/<label>`, with `modes/<label>_se` over
+ * items), of the greedy ones (`modes_greedy/<label>`), and the sampled accuracy within each mode
+ * (`mode_accuracy/<label>`, null when a mode never occurs).
+ */
+function modeSummary(
+  sampled: readonly (readonly Scored[])[],
+  greedy: readonly Scored[],
+): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  const all = sampled.flat();
+  const items = sampled.filter((s) => s.length > 0);
+  for (const label of MODE_LABELS) {
+    const inMode = all.filter((c) => c.mode === label);
+    out[`modes/${label}`] = all.length === 0 ? null : inMode.length / all.length;
+    out[`modes/${label}_se`] = nullIfNaN(
+      standardError(items.map((s) => mean(s.map((c) => (c.mode === label ? 1 : 0))))),
+    );
+    out[`modes_greedy/${label}`] =
+      greedy.length === 0 ? null : greedy.filter((c) => c.mode === label).length / greedy.length;
+    out[`mode_accuracy/${label}`] =
+      inMode.length === 0 ? null : inMode.filter((c) => c.correct).length / inMode.length;
+  }
+  return out;
 }

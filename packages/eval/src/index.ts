@@ -50,4 +50,4 @@ export type {
   SaliencyQualityResult,
 } from './saliency-quality.js';
 export { goldProbabilities, saliencyQuality } from './saliency-quality.js';
-export { mean, median, quantile } from './stats.js';
+export { mean, median, quantile, standardError } from './stats.js';

@@ -7,6 +7,17 @@ export function mean(values: readonly number[]): number {
 }
 
 /**
+ * Standard error of the mean: sample standard deviation (n - 1) over sqrt(n); NaN below two values.
+ * @example standardError([0, 1, 0, 1]) // sqrt(1/3) / 2 ≈ 0.2887
+ */
+export function standardError(values: readonly number[]): number {
+  if (values.length < 2) return Number.NaN;
+  const m = mean(values);
+  const variance = values.reduce((s, v) => s + (v - m) ** 2, 0) / (values.length - 1);
+  return Math.sqrt(variance / values.length);
+}
+
+/**
  * The q-quantile with linear interpolation between order statistics (numpy's default):
  * position `q·(n-1)` in the sorted list. NaN for an empty list.
  * @example quantile([1, 2, 3, 4], 0.5) // 2.5

@@ -154,6 +154,26 @@ describe('faithfulness separates a CoT-using model (A) from a CoT-ignoring one (
         metrics: { saliency: false, atmanAgreement: false, addingMistakes: false },
       });
       expect(again.report.summary).toEqual(once.report.summary);
+      const modes = await evaluate(model, tinySamples('uses-cot', 12), {
+        seed: 3,
+        limit: 4,
+        encodePrompt: encodePlainPrompt(model),
+        maxNewTokens: 24,
+        metrics: {
+          saliency: false,
+          atmanAgreement: false,
+          addingMistakes: false,
+          filler: false,
+          earlyAnswering: false,
+        },
+        reasoningModes: true,
+      });
+      const sm = modes.report.summary;
+      const shares = ['terse', 'verbose', 'bypass', 'other'].map((k) => sm[`modes/${k}`] as number);
+      expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      expect(sm['pass@1_se']).toBeGreaterThanOrEqual(0);
+      expect(sm['pass@1_se']).toBeLessThanOrEqual(0.5);
+      expect(once.report.summary['modes/terse']).toBeUndefined();
       expect(again.report.curves).toEqual(once.report.curves);
     } finally {
       model.dispose();

@@ -7,7 +7,9 @@ export type GrpoErrorCode =
   | 'SHAPE_MISMATCH'
   | 'BAD_REWARD'
   | 'BAD_STATE'
-  | 'DISPOSED';
+  | 'DISPOSED'
+  /** A loss or gradient norm was NaN/Inf; the update was not applied. */
+  | 'NON_FINITE';
 
 /**
  * Error thrown by `@atmanrl/grpo`. The message says what happened, what was expected and how to

@@ -10,6 +10,8 @@ export type {
   ScaleRewards,
 } from './config.js';
 export { GRPO_DEFAULTS, resolveGrpoConfig } from './config.js';
+export type { Episode } from './episode.js';
+export { episodesFromRollouts, recordAdvantages, recordRewards } from './episode.js';
 export type { GrpoErrorCode } from './errors.js';
 export { GrpoError } from './errors.js';
 export { k3Kl } from './kl.js';
@@ -27,12 +29,16 @@ export type {
   RewardContext,
   RewardFn,
   RewardGate,
+  RewardOutput,
   RewardSpec,
+  ScoredCompletions,
 } from './rewards.js';
 export { combineRewards, scoreCompletions, whenReward } from './rewards.js';
 export type { InProcessRolloutOptions, Rollout, RolloutEngine, RolloutRequest } from './rollout.js';
 export { InProcessRolloutEngine } from './rollout.js';
 export type { LrScheduleOptions } from './schedule.js';
 export { learningRateAt, warmupStepCount } from './schedule.js';
-export type { CompletionRecord, GrpoBatch, GrpoStepOptions, GrpoStepResult } from './step.js';
+export type { GrpoBatch, GrpoStepOptions, GrpoStepResult } from './step.js';
 export { createOptimizer, grpoStep } from './step.js';
+export type { MicroBatchStats, UpdateEpisode, UpdateModels, UpdateStats } from './update.js';
+export { updateLearningRate, updatePolicy } from './update.js';

@@ -4,6 +4,7 @@
 import { nanMean, nanStd } from './_internal/stats.js';
 import type { CombinedRewards } from './rewards.js';
 import type { Rollout } from './rollout.js';
+import type { UpdateStats } from './update.js';
 
 /**
  * Metric name -> value. Always present: `reward`, `reward_std`, `frac_reward_zero_std`,
@@ -11,24 +12,28 @@ import type { Rollout } from './rollout.js';
  * `clip_ratio/high_mean`, `clip_ratio/region_mean`, `completions/mean_length`,
  * `completions/min_length`, `completions/max_length`, `completions/mean_terminated_length`,
  * `completions/clipped_ratio`, `grad_norm`, `learning_rate`, `loss`, `time/generation`,
- * `time/reward`, `time/update` (seconds), `tokens_per_second`; `kl` only when β > 0 (as TRL).
+ * `time/reward`, `time/reward/<name>`, `time/update` (seconds), `tokens_per_second`; `kl` only
+ * when β > 0 (as TRL).
  */
 export type GrpoMetrics = Record<string, number>;
 
 /** Inputs of {@link buildStepMetrics}. */
 export interface StepMetricInputs {
-  rollouts: readonly Rollout[];
+  rollouts: readonly Pick<Rollout, 'completionIds' | 'truncated'>[];
   raw: Readonly<Record<string, readonly number[]>>;
   combined: CombinedRewards;
-  /** Per (iteration, micro-batch): [loss, clipLow, clipHigh, clipRegion, kl, activeTokens, entropy]. */
-  microRows: readonly (readonly number[])[];
-  /** Pre-clipping global gradient norm of each of the μ updates. */
-  gradNorms: readonly number[];
+  /** The update stage's statistics. */
+  update: UpdateStats;
   numIterations: number;
-  /** Learning rate of the last update. */
-  learningRate: number;
   beta: number;
-  timesMs: { generation: number; reward: number; update: number; total: number };
+  timesMs: {
+    generation: number;
+    reward: number;
+    update: number;
+    total: number;
+    /** Per reward function, by name. */
+    rewards?: Readonly<Record<string, number>>;
+  };
 }
 
 const mean = (xs: readonly number[]): number =>
@@ -51,23 +56,25 @@ export function buildStepMetrics(x: StepMetricInputs): GrpoMetrics {
   out['reward'] = mean(x.combined.groupMean);
   out['reward_std'] = mean(x.combined.std);
   out['frac_reward_zero_std'] = mean(x.combined.isStdZero.map((z) => (z ? 1 : 0)));
-  const col = (k: number): number[] => x.microRows.map((r) => r[k]!);
-  const perUpdate = x.microRows.length / Math.max(1, x.numIterations);
-  out['loss'] = mean(col(0)) * perUpdate;
-  out['clip_ratio/low_mean'] = mean(col(1));
-  out['clip_ratio/high_mean'] = mean(col(2));
-  out['clip_ratio/region_mean'] = mean(col(3));
-  if (x.beta > 0) out['kl'] = mean(col(4));
-  out['entropy'] = mean(col(6));
+  const mbs = x.update.microBatches;
+  const perUpdate = mbs.length / Math.max(1, x.numIterations);
+  out['loss'] = mean(mbs.map((m) => m.loss)) * perUpdate;
+  out['clip_ratio/low_mean'] = mean(mbs.map((m) => m.clipLow));
+  out['clip_ratio/high_mean'] = mean(mbs.map((m) => m.clipHigh));
+  out['clip_ratio/region_mean'] = mean(mbs.map((m) => m.clipRegion));
+  if (x.beta > 0) out['kl'] = mean(mbs.map((m) => m.kl));
+  out['entropy'] = mean(mbs.map((m) => m.entropy));
   out['completions/mean_length'] = mean(lengths);
   out['completions/min_length'] = lengths.length ? Math.min(...lengths) : 0;
   out['completions/max_length'] = lengths.length ? Math.max(...lengths) : 0;
   out['completions/mean_terminated_length'] = mean(terminated);
   out['completions/clipped_ratio'] = lengths.length ? 1 - terminated.length / lengths.length : 0;
-  out['grad_norm'] = mean(x.gradNorms);
-  out['learning_rate'] = x.learningRate;
+  out['grad_norm'] = mean(x.update.gradNorms);
+  out['learning_rate'] = x.update.learningRates.at(-1) ?? 0;
   out['time/generation'] = x.timesMs.generation / 1000;
   out['time/reward'] = x.timesMs.reward / 1000;
+  for (const [name, ms] of Object.entries(x.timesMs.rewards ?? {}))
+    out[`time/reward/${name}`] = ms / 1000;
   out['time/update'] = x.timesMs.update / 1000;
   const tokens = lengths.reduce((a, b) => a + b, 0);
   out['tokens_per_second'] = x.timesMs.total > 0 ? tokens / (x.timesMs.total / 1000) : 0;

@@ -8,7 +8,12 @@ import {
   whenReward,
 } from './rewards.js';
 
-const ctx: RewardContext = { promptIds: [], completionIds: [], groupSize: 2, step: 0 };
+const ctx: Omit<RewardContext, 'rewards'> = {
+  promptIds: [],
+  completionIds: [],
+  groupSize: 2,
+  step: 0,
+};
 const completions = ['a', 'bb', 'ccc', 'dddd'].map((text) => ({
   text,
   tokenIds: [...text].map((c) => c.charCodeAt(0)),
@@ -31,8 +36,9 @@ describe('scoreCompletions', () => {
         },
       },
     ];
-    const raw = await scoreCompletions(specs, ['s0', 's0', 's1', 's1'], completions, ctx);
+    const { raw, info } = await scoreCompletions(specs, ['s0', 's0', 's1', 's1'], completions, ctx);
     expect(raw).toEqual({ len: [1, 2, 3, 4] });
+    expect(info).toEqual({});
     expect(seen).toEqual([['s0', 's0', 's1', 's1'], 2]);
   });
 
@@ -133,5 +139,41 @@ describe('combineRewards', () => {
       total.map((t) => (t - m) / (sd + 1e-4)),
       1e-9,
     );
+  });
+});
+
+describe('scoreCompletions: info and context', () => {
+  it('passes earlier rewards to later functions and keeps info records by name', async () => {
+    const seen: unknown[] = [];
+    const out = await scoreCompletions(
+      [
+        { name: 'first', fn: constant([0, -1, 0, -1]) },
+        {
+          name: 'second',
+          fn: async (_s, comps, c) => {
+            seen.push(c.rewards['first']);
+            return { values: comps.map(() => 1), info: comps.map((x) => ({ len: x.text.length })) };
+          },
+        },
+      ],
+      [],
+      completions,
+      ctx,
+    );
+    expect(seen).toEqual([[0, -1, 0, -1]]);
+    expect(out.raw['second']).toEqual([1, 1, 1, 1]);
+    expect(out.info).toEqual({ second: [{ len: 1 }, { len: 2 }, { len: 3 }, { len: 4 }] });
+    expect(Object.keys(out.timesMs)).toEqual(['first', 'second']);
+  });
+
+  it('rejects an info list of the wrong length', async () => {
+    await expect(
+      scoreCompletions(
+        [{ name: 'x', fn: async () => ({ values: [1, 2, 3, 4], info: [1] }) }],
+        [],
+        completions,
+        ctx,
+      ),
+    ).rejects.toThrow(/returned 1 info records for 4/);
   });
 });

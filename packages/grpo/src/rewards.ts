@@ -27,7 +27,19 @@ export interface RewardContext {
   groupSize: number;
   /** Index of the optimiser step this batch is for (0-based). */
   step: number;
+  /**
+   * Raw rewards of the functions that ran before this one, by name (functions run in spec order),
+   * so that a gated reward can skip work its gate would discard (e.g. a mask fit of a wrong answer).
+   */
+  rewards: Readonly<Record<string, readonly number[]>>;
 }
+
+/**
+ * What a reward function returns: one number per completion, or those numbers with one info
+ * record per completion (what the reward learned, e.g. the saliency reward's fitted mask), which
+ * travels on the {@link Episode} to the sample log.
+ */
+export type RewardOutput = number[] | { values: number[]; info?: readonly unknown[] };
 
 /**
  * A reward function: one number per completion (`NaN` = not applicable; it counts as 0 in the
@@ -38,7 +50,17 @@ export type RewardFn<S = unknown> = (
   samples: readonly S[],
   completions: readonly CompletionView[],
   ctx: RewardContext,
-) => Promise<number[]>;
+) => Promise<RewardOutput>;
+
+/** Result of {@link scoreCompletions}. */
+export interface ScoredCompletions {
+  /** Raw rewards by function name, each `[B]`. */
+  raw: Record<string, number[]>;
+  /** Per-completion info records by function name (only for functions that returned info). */
+  info: Record<string, unknown[]>;
+  /** Wall time of each function in milliseconds, by name. */
+  timesMs: Record<string, number>;
+}
 
 /**
  * Decides, per completion, whether a reward counts in the total (e.g. shaping only for correct
@@ -78,27 +100,30 @@ export function whenReward(name: string, predicate: (reward: number) => boolean)
 }
 
 /**
- * Run every reward function (sequentially: a reward may itself run the model) and validate its
- * output.
- * @returns raw rewards by name, each `[B]`
- * @throws GrpoError `BAD_REWARD` on a duplicate name, a wrong length or a non-number
+ * Run every reward function in spec order (sequentially: a reward may itself run the model; each
+ * sees the raw rewards of those before it in `ctx.rewards`) and validate its output.
+ * @param ctx the context without `rewards` (filled in here)
+ * @throws GrpoError `BAD_REWARD` on a duplicate name, a wrong length, a non-number or wrong info
  */
 export async function scoreCompletions<S>(
   specs: readonly RewardSpec<S>[],
   samples: readonly S[],
   completions: readonly CompletionView[],
-  ctx: RewardContext,
-): Promise<Record<string, number[]>> {
+  ctx: Omit<RewardContext, 'rewards'>,
+): Promise<ScoredCompletions> {
   if (specs.length === 0)
     throw new GrpoError('BAD_REWARD', 'no reward functions given; pass at least one RewardSpec');
-  const raw: Record<string, number[]> = {};
+  const out: ScoredCompletions = { raw: {}, info: {}, timesMs: {} };
   for (const spec of specs) {
-    if (spec.name in raw)
+    if (spec.name in out.raw)
       throw new GrpoError(
         'BAD_REWARD',
         `two reward functions are named '${spec.name}'; names must be unique`,
       );
-    const values = await spec.fn(samples, completions, ctx);
+    const t0 = performance.now();
+    const result = await spec.fn(samples, completions, { ...ctx, rewards: out.raw });
+    out.timesMs[spec.name] = performance.now() - t0;
+    const values = Array.isArray(result) ? result : result?.values;
     if (!Array.isArray(values) || values.length !== completions.length) {
       throw new GrpoError(
         'BAD_REWARD',
@@ -117,9 +142,19 @@ export async function scoreCompletions<S>(
         );
       }
     });
-    raw[spec.name] = values.slice();
+    out.raw[spec.name] = values.slice();
+    const info = Array.isArray(result) ? undefined : result.info;
+    if (info !== undefined) {
+      if (!Array.isArray(info) || info.length !== completions.length) {
+        throw new GrpoError(
+          'BAD_REWARD',
+          `reward '${spec.name}' returned ${Array.isArray(info) ? info.length : typeof info} info records for ${completions.length} completions; return one per completion (or none)`,
+        );
+      }
+      out.info[spec.name] = info.slice();
+    }
   }
-  return raw;
+  return out;
 }
 
 /** Options of {@link combineRewards}. */

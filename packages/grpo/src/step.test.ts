@@ -49,7 +49,7 @@ describe('grpoStep', () => {
       config: { ...base, gradientAccumulationSteps: 2 },
     };
     const before = tf.memory().numTensors;
-    const { metrics, completions } = await grpoStep(opts, batch);
+    const { metrics, episodes: completions } = await grpoStep(opts, batch);
     expect(tf.memory().numTensors).toBe(before);
     await grpoStep(opts, batch);
     expect(tf.memory().numTensors).toBe(before);

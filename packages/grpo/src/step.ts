@@ -1,23 +1,16 @@
-// One GRPO step (GRPO-Zero's four stages): rollout -> rewards -> advantages -> μ clipped-loss
-// updates over gradient-accumulated micro-batches. Returns TRL-named metrics and per-completion
-// records. Leaves out data loading, checkpointing and logging to disk (the trainer's job).
+// One GRPO step as its four stages (GRPO-Zero): rollout -> rewards -> advantages -> update
+// (update.ts), over one Episode record per completion. Returns TRL-named metrics, the episodes and
+// the update's statistics. Leaves out data loading, checkpointing and logging (the trainer's job).
 import type { CausalLM, Rng } from '@atmanrl/model';
-import * as tf from '@tensorflow/tfjs-core';
-import { completionLogProbs, paddedCompletionLength } from './_internal/token-log-probs.js';
-import { type GrpoConfig, type GrpoConfigInput, resolveGrpoConfig } from './config.js';
+import { type GrpoConfigInput, resolveGrpoConfig } from './config.js';
+import { type Episode, episodesFromRollouts, recordAdvantages, recordRewards } from './episode.js';
 import { GrpoError } from './errors.js';
 import type { Logger } from './logger.js';
-import { type PolicyLossOptions, policyLoss, policyLossStats } from './loss.js';
 import { buildStepMetrics, type GrpoMetrics } from './metrics.js';
-import { AdamW, clipByGlobalNorm, GradientAccumulator } from './optimizer.js';
-import {
-  type CompletionView,
-  combineRewards,
-  type RewardSpec,
-  scoreCompletions,
-} from './rewards.js';
+import { AdamW } from './optimizer.js';
+import { combineRewards, type RewardSpec, scoreCompletions } from './rewards.js';
 import { InProcessRolloutEngine, type Rollout, type RolloutEngine } from './rollout.js';
-import { learningRateAt } from './schedule.js';
+import { type UpdateStats, updatePolicy } from './update.js';
 
 /** Everything a step needs besides the batch. */
 export interface GrpoStepOptions<S> {
@@ -47,29 +40,13 @@ export interface GrpoBatch<S> {
   promptIds: readonly (readonly number[])[];
 }
 
-/** What the trainer logs about one completion. */
-export interface CompletionRecord {
-  /** Index of the prompt in the batch. */
-  promptIndex: number;
-  /** g in [0, G). */
-  generation: number;
-  promptIds: number[];
-  completionIds: number[];
-  text: string;
-  truncated: boolean;
-  /** Raw reward of every function, by name. */
-  rewards: Record<string, number>;
-  /** Total reward after gates and weights. */
-  reward: number;
-  /** Group-normalised advantage. */
-  advantage: number;
-}
-
 /** Result of {@link grpoStep}. */
-export interface GrpoStepResult {
+export interface GrpoStepResult<S = unknown> {
   metrics: GrpoMetrics;
-  /** P·G records, completion g of prompt p at index `p*G + g`. */
-  completions: CompletionRecord[];
+  /** P·G episodes, completion g of prompt p at index `p*G + g`, with rewards and advantages. */
+  episodes: Episode<S>[];
+  /** The update stage's named statistics. */
+  update: UpdateStats;
 }
 
 /**
@@ -86,16 +63,6 @@ export function createOptimizer(policy: CausalLM, config: GrpoConfigInput = {}):
   });
 }
 
-/** Fixed tensors of one micro-batch (kept across the μ iterations). */
-interface MicroBatch {
-  promptIds: number[][];
-  completionIds: number[][];
-  oldLogProbs: tf.Tensor2D; // [b,Tc]
-  refLogProbs?: tf.Tensor2D; // [b,Tc]
-  advantages: tf.Tensor1D; // [b]
-  mask: tf.Tensor2D; // [b,Tc]
-}
-
 const now = (): number => performance.now();
 
 /**
@@ -107,7 +74,7 @@ const now = (): number => performance.now();
 export async function grpoStep<S>(
   options: GrpoStepOptions<S>,
   batch: GrpoBatch<S>,
-): Promise<GrpoStepResult> {
+): Promise<GrpoStepResult<S>> {
   const cfg = resolveGrpoConfig(options.config);
   const { policy, optimizer } = options;
   const p = batch.promptIds.length;
@@ -161,171 +128,62 @@ export async function grpoStep<S>(
     ...(cfg.eosTokenIds ? { eosTokenIds: cfg.eosTokenIds } : {}),
   });
   checkRollouts(rollouts, p, g);
+  const episodes = episodesFromRollouts(rollouts, batch.samples, g);
   const tGen = now();
 
-  // 2. Rewards and advantages (host side)
-  const views: CompletionView[] = rollouts.map((r) => ({
-    text: r.text,
-    tokenIds: r.completionIds,
-    truncated: r.truncated,
-  }));
-  const raw = await scoreCompletions(
+  // 2. Rewards
+  const scored = await scoreCompletions(
     options.rewards,
-    rollouts.map((r) => batch.samples[r.promptIndex]!),
-    views,
+    episodes.map((e) => e.sample),
+    episodes.map((e) => ({ text: e.text, tokenIds: e.completionIds, truncated: e.truncated })),
     {
-      promptIds: rollouts.map((r) => r.promptIds),
-      completionIds: rollouts.map((r) => r.completionIds),
+      promptIds: episodes.map((e) => e.promptIds),
+      completionIds: episodes.map((e) => e.completionIds),
       groupSize: g,
       step: stepIndex,
     },
   );
-  for (const [name, values] of Object.entries(raw)) {
+  for (const [name, values] of Object.entries(scored.raw)) {
     if (values.every(Number.isNaN))
       options.logger?.warn(`reward '${name}' returned NaN for every completion`);
   }
-  const combined = combineRewards(options.rewards, raw, {
+  recordRewards(episodes, scored);
+
+  // 3. Advantages
+  const combined = combineRewards(options.rewards, scored.raw, {
     groupSize: g,
     aggregation: cfg.multiObjectiveAggregation,
     scaleRewards: cfg.scaleRewards,
     epsilon: cfg.advantageEpsilon,
     ...(cfg.rewardWeights ? { rewardWeights: cfg.rewardWeights } : {}),
   });
+  recordAdvantages(episodes, combined);
   const tReward = now();
 
-  // 3. Updates
-  const rowActive = rollouts.map((r) => (cfg.maskTruncatedCompletions && r.truncated ? 0 : 1));
-  const numItemsInBatch = rollouts.reduce(
-    (s, r, i) => s + r.completionIds.length * rowActive[i]!,
-    0,
+  // 4. Update
+  const update = await updatePolicy(
+    { policy, optimizer, ...(options.reference ? { reference: options.reference } : {}) },
+    episodes,
+    cfg,
   );
-  const lossOptions: PolicyLossOptions = {
-    lossType: cfg.lossType,
-    epsilon: cfg.epsilon,
-    ...(cfg.epsilonHigh !== undefined ? { epsilonHigh: cfg.epsilonHigh } : {}),
+  const tEnd = now();
+
+  const metrics = buildStepMetrics({
+    rollouts,
+    raw: scored.raw,
+    combined,
+    update,
+    numIterations: cfg.numIterations,
     beta: cfg.beta,
-    maxCompletionLength: cfg.maxCompletionLength,
-    numItemsInBatch,
-    gradientAccumulationSteps: cfg.gradientAccumulationSteps,
-  };
-  const micro: MicroBatch[] = [];
-  const kept: tf.Tensor[] = []; // per (iteration, micro-batch) [8] rows and per-iteration norms
-  const accumulator = new GradientAccumulator();
-  const learningRates: number[] = [];
-  try {
-    const size = n / cfg.gradientAccumulationSteps;
-    for (let start = 0; start < n; start += size) {
-      micro.push(
-        prepareMicroBatch(
-          options,
-          cfg,
-          rollouts.slice(start, start + size),
-          combined.advantages.slice(start, start + size),
-          rowActive.slice(start, start + size),
-        ),
-      );
-    }
-    const vars = optimizer.variables as tf.Variable[];
-    for (let it = 0; it < cfg.numIterations; it++) {
-      for (const mb of micro) {
-        let row: tf.Tensor | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const lp = completionLogProbs(policy, mb.promptIds, mb.completionIds, cfg.temperature);
-          const inputs = {
-            logProbs: lp.logProbs,
-            oldLogProbs: mb.oldLogProbs,
-            advantages: mb.advantages,
-            mask: mb.mask,
-            ...(mb.refLogProbs ? { refLogProbs: mb.refLogProbs } : {}),
-          };
-          const loss = policyLoss(inputs, lossOptions);
-          row = tf.keep(
-            tf.concat([
-              tf.reshape(loss, [1]),
-              policyLossStats(inputs, lossOptions), // low, high, region, kl, count
-              tf.reshape(
-                tf.div(tf.sum(tf.mul(lp.entropy, mb.mask)), tf.maximum(tf.sum(mb.mask), 1)),
-                [1],
-              ),
-            ]),
-          ); // [7]
-          return loss;
-        }, vars);
-        kept.push(row!);
-        const list = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
-        accumulator.add(list);
-        value.dispose();
-        tf.dispose(list);
-        tf.dispose(grads);
-      }
-      const sums = accumulator.take();
-      const { grads: clipped, norm } = clipByGlobalNorm(sums, cfg.maxGradNorm);
-      tf.dispose(sums);
-      const lr = learningRateAt(optimizer.step, cfg);
-      learningRates.push(lr);
-      try {
-        optimizer.applyGradients(clipped, lr);
-      } finally {
-        tf.dispose(clipped);
-      }
-      kept.push(tf.reshape(norm, [1]));
-      norm.dispose();
-    }
-    const flat = tf.tidy(() => tf.concat(kept.map((t) => tf.reshape(t, [-1]))));
-    let values: Float32Array;
-    try {
-      values = (await flat.data()) as Float32Array; // the one host read of the update phase
-    } finally {
-      flat.dispose();
-    }
-    const tEnd = now();
-    const m = micro.length;
-    const perIter = m * 7 + 1;
-    const microRows: number[][] = [];
-    const gradNorms: number[] = [];
-    for (let it = 0; it < cfg.numIterations; it++) {
-      for (let k = 0; k < m; k++)
-        microRows.push(
-          Array.from(values.subarray(it * perIter + k * 7, it * perIter + (k + 1) * 7)),
-        );
-      gradNorms.push(values[it * perIter + m * 7]!);
-    }
-    const metrics = buildStepMetrics({
-      rollouts,
-      raw,
-      combined,
-      microRows,
-      gradNorms,
-      numIterations: cfg.numIterations,
-      learningRate: learningRates[learningRates.length - 1]!,
-      beta: cfg.beta,
-      timesMs: {
-        generation: tGen - tStart,
-        reward: tReward - tGen,
-        update: tEnd - tReward,
-        total: tEnd - tStart,
-      },
-    });
-    const completions: CompletionRecord[] = rollouts.map((r, i) => ({
-      promptIndex: r.promptIndex,
-      generation: i % g,
-      promptIds: r.promptIds,
-      completionIds: r.completionIds,
-      text: r.text,
-      truncated: r.truncated,
-      rewards: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v[i]!])),
-      reward: combined.total[i]!,
-      advantage: combined.advantages[i]!,
-    }));
-    return { metrics, completions };
-  } finally {
-    accumulator.dispose();
-    tf.dispose(kept);
-    for (const mb of micro) {
-      tf.dispose([mb.oldLogProbs, mb.advantages, mb.mask]);
-      mb.refLogProbs?.dispose();
-    }
-  }
+    timesMs: {
+      generation: tGen - tStart,
+      reward: tReward - tGen,
+      update: tEnd - tReward,
+      total: tEnd - tStart,
+      rewards: scored.timesMs,
+    },
+  });
+  return { metrics, episodes, update };
 }
 
 function checkRollouts(rollouts: readonly Rollout[], p: number, g: number): void {
@@ -349,39 +207,4 @@ function checkRollouts(rollouts: readonly Rollout[], p: number, g: number): void
       );
     }
   });
-}
-
-/** Pad one micro-batch's fixed inputs into tensors (old/ref log-probs computed here if needed). */
-function prepareMicroBatch<S>(
-  options: GrpoStepOptions<S>,
-  cfg: GrpoConfig,
-  rollouts: readonly Rollout[],
-  advantages: readonly number[],
-  rowActive: readonly number[],
-): MicroBatch {
-  const b = rollouts.length;
-  const promptIds = rollouts.map((r) => r.promptIds);
-  const completionIds = rollouts.map((r) => r.completionIds);
-  const tc = paddedCompletionLength(completionIds);
-  const mask = new Float32Array(b * tc);
-  const old = new Float32Array(b * tc);
-  let allOld = true;
-  rollouts.forEach((r, i) => {
-    for (let j = 0; j < r.completionIds.length; j++) {
-      mask[i * tc + j] = rowActive[i]!;
-      if (r.oldLogProbs) old[i * tc + j] = r.oldLogProbs[j]!;
-    }
-    if (!r.oldLogProbs) allOld = false;
-  });
-  const noGradLogProbs = (model: CausalLM): tf.Tensor2D =>
-    tf.tidy(() => completionLogProbs(model, promptIds, completionIds, cfg.temperature).logProbs);
-  const mb: MicroBatch = {
-    promptIds,
-    completionIds,
-    oldLogProbs: allOld ? tf.tensor2d(old, [b, tc]) : noGradLogProbs(options.policy),
-    advantages: tf.tensor1d(advantages as number[], 'float32'),
-    mask: tf.tensor2d(mask, [b, tc]),
-  };
-  if (cfg.beta > 0 && options.reference) mb.refLogProbs = noGradLogProbs(options.reference);
-  return mb;
 }

@@ -5,6 +5,8 @@ export type { Llama3RopeScaling, LlamaConfig, LlamaConfigInput } from './config.
 export { countParameters, loadLlamaConfig, parseLlamaConfig, toHfConfigJson } from './config.js';
 export type { ModelErrorCode } from './errors.js';
 export { ModelError } from './errors.js';
+export type { HeadLogProbs, HeadLogProbsOptions } from './head-log-probs.js';
+export { defaultChunkRows, HEAD_CHUNK_BYTES, headLogProbs } from './head-log-probs.js';
 export type { KVCache } from './kv-cache.js';
 export { LlamaKVCache } from './kv-cache.js';
 export { LlamaModel } from './llama-model.js';

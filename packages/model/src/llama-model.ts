@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LlamaConfig } from './config.js';
 import { ModelError } from './errors.js';
 import { generate } from './generate.js';
+import { type HeadLogProbs, type HeadLogProbsOptions, headLogProbs } from './head-log-probs.js';
 import { LlamaKVCache } from './kv-cache.js';
 import { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -17,25 +18,6 @@ function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
   const ms = tf.mean(tf.square(x), -1, true); // [..., 1]
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w);
 }
-
-/**
- * logsumexp over the last axis of `[N,V]` with the analytic gradient `dy * softmax(x)`. tfjs's own
- * gradient goes through `max`, whose broadcast `Equal` is slow on wasm.
- */
-const logSumExpRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const x = args[0] as tf.Tensor; // [N,V]
-  const save = args[1] as tf.GradSaveFunc;
-  const value = tf.logSumExp(x, 1); // [N]
-  save([x, value]);
-  return {
-    value,
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sx, sv] = saved as [tf.Tensor, tf.Tensor];
-      const softmax = tf.exp(tf.sub(sx, tf.expandDims(sv, 1))); // [N,V]
-      return [tf.mul(tf.expandDims(dy as tf.Tensor, 1), softmax)];
-    },
-  };
-});
 
 function expect2d(name: string, t: tf.Tensor | undefined, shape: [number, number]): void {
   if (t === undefined) return;
@@ -135,11 +117,28 @@ export class LlamaModel implements CausalLM {
     });
   }
 
+  /** The output head `[D,V]` (the embedding table when the head is tied). */
+  get headWeight(): tf.Variable {
+    return this.weights.lmHead ?? this.weights.embed;
+  }
+
+  /**
+   * Log-probs of `targets` and entropies through the head, chunked over rows (see
+   * {@link headLogProbs}): hidden `[N,D]` -> `[N]`, `[N]`. Never holds `[N,V]` for the backward pass.
+   */
+  headLogProbs(
+    hidden: tf.Tensor2D,
+    targets: ArrayLike<number>,
+    options: HeadLogProbsOptions = {},
+  ): HeadLogProbs {
+    return headLogProbs(hidden, this.headWeight as tf.Tensor2D, targets, options);
+  }
+
   /** Final-norm hidden states times the output head: `[B,T,D]` -> logits `[B,T,V]`. */
   head(hidden: tf.Tensor3D): tf.Tensor3D {
     const [b, t, d] = hidden.shape;
     return tf.tidy(() => {
-      const w = this.weights.lmHead ?? this.weights.embed; // [D,V]
+      const w = this.headWeight; // [D,V]
       return tf.reshape(matMul(tf.reshape(hidden, [b * t, d]), w), [
         b,
         t,
@@ -279,6 +278,8 @@ export class LlamaModel implements CausalLM {
    * log p(completion token | prefix) for each row: logProbs `[B,Tc]` (0 on padding; differentiable
    * w.r.t. the variables) and mask `[B,Tc]`. Rows are laid out as in `generate` (left-padded
    * prompts), so the values match generation-time log-probs. `temperature` divides the logits.
+   * The head runs on the completion rows only, chunked ({@link headLogProbs}): memory for the
+   * logits is `[chunkRows,V]`, not `[B,Tc,V]`.
    * @throws ModelError `BAD_ARGUMENT` for mismatched counts, empty prompts or ids outside the vocabulary
    */
   sequenceLogProbs(
@@ -334,21 +335,14 @@ export class LlamaModel implements CausalLM {
         attentionMask: tf.tensor2d(attn, [b, p + tc]),
       }); // [B,P+Tc,D]
       // Position P-1+j predicts completion token j.
-      const h = tf.slice(hidden, [0, p - 1, 0], [b, tc, this.config.hidden_size]) as tf.Tensor3D; // [B,Tc,D]
-      let logits = tf.reshape(this.head(h), [b * tc, v]); // [B*Tc,V]
+      const h = tf.slice(hidden, [0, p - 1, 0], [b, tc, this.config.hidden_size]); // [B,Tc,D]
       const temperature = options.temperature ?? 1;
-      if (temperature !== 1) logits = tf.div(logits, temperature);
-      if (b * tc * v >= 2 ** 31) {
-        throw new ModelError(
-          'BAD_ARGUMENT',
-          `sequenceLogProbs: B*Tc*V = ${b * tc * v} exceeds int32 indexing; use smaller micro-batches`,
-        );
-      }
-      const flatIdx = new Int32Array(b * tc);
-      for (let i = 0; i < b * tc; i++) flatIdx[i] = i * v + targets[i]!;
-      const picked = tf.gather(tf.reshape(logits, [-1]), tf.tensor1d(flatIdx, 'int32')); // [B*Tc]
-      const lse = logSumExpRows(logits); // [B*Tc]
-      const logProbs = tf.mul(tf.reshape(tf.sub(picked, lse), [b, tc]), maskT) as tf.Tensor2D;
+      const { logProbs: flat } = this.headLogProbs(
+        tf.reshape(h, [b * tc, this.config.hidden_size]) as tf.Tensor2D, // [B*Tc,D]
+        targets,
+        { temperature },
+      ); // [B*Tc]
+      const logProbs = tf.mul(tf.reshape(flat, [b, tc]), maskT) as tf.Tensor2D;
       return { logProbs, mask: maskT };
     });
   }

@@ -2,6 +2,7 @@
 import type { QueryRows } from '@atmanrl/attention-mask';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LlamaConfig } from './config.js';
+import type { HeadLogProbs, HeadLogProbsOptions } from './head-log-probs.js';
 import type { KVCache } from './kv-cache.js';
 import type { Rng } from './rng.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -74,6 +75,24 @@ export interface CausalLM {
   embed(inputIds: tf.Tensor2D): tf.Tensor3D;
   /** `[B,T]` int32 (or null with `inputEmbeds`) -> logits `[B,T,V]`. Synchronous; call in tf.tidy. */
   forward(inputIds: tf.Tensor2D | null, options?: ForwardOptions): tf.Tensor3D;
+  /**
+   * `forward` without the head: final hidden states `[B,T,D]` (after the final norm), so callers
+   * can apply the head to the rows they need only (`head`, `headLogProbs`). Same options as
+   * `forward`; `forward(x, o)` equals `head(hiddenStates(x, o))`. Call in tf.tidy.
+   */
+  hiddenStates(inputIds: tf.Tensor2D | null, options?: ForwardOptions): tf.Tensor3D;
+  /** The output head: hidden states `[B,T,D]` -> logits `[B,T,V]`. Call in tf.tidy. */
+  head(hidden: tf.Tensor3D): tf.Tensor3D;
+  /**
+   * Per-row log-prob of `targets[i]` and entropy under the head, for hidden states `[N,D]`,
+   * computed in row chunks with its own gradient so `[N,V]` logits are never held for the
+   * backward pass (see `headLogProbs` in head-log-probs.ts). Call in tf.tidy / tf.variableGrads.
+   */
+  headLogProbs(
+    hidden: tf.Tensor2D,
+    targets: ArrayLike<number>,
+    options?: HeadLogProbsOptions,
+  ): HeadLogProbs;
   /** Generate completions for prompts of any lengths (batched with left padding). */
   generate(promptIds: number[][], options: GenerateOptions): Promise<GenerationResult[]>;
   /**

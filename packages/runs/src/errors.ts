@@ -4,6 +4,7 @@
 export type RunsErrorCode =
   | 'INVALID_RECORD'
   | 'INVALID_JSON'
+  | 'LOCKED'
   | 'NEWER_VERSION'
   | 'NOT_FOUND'
   | 'RUN_EXISTS'
@@ -18,8 +19,12 @@ export class RunsError extends Error {
   /** 1-based line number in `file`, for JSONL input. */
   readonly line: number | undefined;
 
-  constructor(code: RunsErrorCode, message: string, where: { file?: string; line?: number } = {}) {
-    super(message);
+  constructor(
+    code: RunsErrorCode,
+    message: string,
+    where: { file?: string; line?: number; cause?: unknown } = {},
+  ) {
+    super(message, where.cause === undefined ? undefined : { cause: where.cause });
     this.name = 'RunsError';
     this.code = code;
     this.file = where.file;

@@ -13,8 +13,11 @@ export {
   type LoadedRun,
   listRuns,
   loadRun,
+  type ReadRunOptions,
   RUN_FILES,
   type RunSummary,
+  type WriterCheck,
+  type WriterLock,
 } from './reader.js';
 export {
   type CheckpointPointer,

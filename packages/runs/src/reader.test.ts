@@ -132,6 +132,7 @@ describe('httpRunSource', () => {
   beforeAll(async () => {
     const w = makeRun(runs, 'h');
     w.logMetrics(1, { loss: 1 });
+    w.close(); // release the writer lock so the test can reopen the run
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/runs`;
   });

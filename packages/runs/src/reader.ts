@@ -26,7 +26,77 @@ export const RUN_FILES = {
   evalDir: 'eval',
   checkpointsDir: 'checkpoints',
   latest: 'checkpoints/latest.json',
+  /** The writer lock: pid and host of the process writing the run (absent when none is). */
+  lock: 'writer.lock',
 } as const;
+
+/** Contents of `writer.lock`. */
+export interface WriterLock {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command?: string;
+}
+
+/**
+ * Tells whether the process named by a lock is alive: `true`/`false`, or `null` when it cannot
+ * be told (a browser, another host). `@atmanrl/runs/node` exports `isWriterAlive` for this machine.
+ */
+export type WriterCheck = (lock: WriterLock) => boolean | null;
+
+/** Options of {@link loadRun} and {@link listRuns}. */
+export interface ReadRunOptions {
+  /** Also read `samples.jsonl` (default true; `loadRun` only). */
+  samples?: boolean;
+  /** Liveness check of the lock holder; without it a run is stale only when its lock is gone. */
+  isWriterAlive?: WriterCheck;
+}
+
+/**
+ * Whether a run marked `running` has lost its writer: `true` when the lock is gone or its process
+ * is dead, `null` when that cannot be told, `false` otherwise (and for runs that are not running).
+ */
+async function staleness(
+  source: RunSource,
+  runId: string,
+  info: RunInfo | null,
+  check: WriterCheck | undefined,
+): Promise<{ stale: boolean | null; writer: WriterLock | null }> {
+  if (info?.status !== 'running') return { stale: false, writer: null };
+  const text = await source.readText(`${runId}/${RUN_FILES.lock}`);
+  if (text === null) return { stale: true, writer: null };
+  let writer: WriterLock | null = null;
+  try {
+    const v = JSON.parse(text) as WriterLock;
+    if (typeof v.pid === 'number' && typeof v.host === 'string') writer = v;
+  } catch {
+    // torn lock: being created
+  }
+  if (writer === null) return { stale: null, writer: null };
+  const alive = check ? check(writer) : null;
+  return { stale: alive === null ? null : !alive, writer };
+}
+
+/** Reports metrics lines whose step repeats (with the same metric names) or goes backwards. */
+function stepOrderProblems(path: string, metrics: MetricsRecord[]): ReadProblem[] {
+  const problems: ReadProblem[] = [];
+  let prev: MetricsRecord | undefined;
+  metrics.forEach((m, i) => {
+    if (prev !== undefined) {
+      const overlap = Object.keys(m.metrics).some((k) => k in prev!.metrics);
+      if (m.step < prev.step || (m.step === prev.step && overlap)) {
+        problems.push({
+          file: path,
+          line: i + 1,
+          code: 'STEP_ORDER',
+          message: `${path}: record ${i + 1} is step ${m.step} after step ${prev.step} (${m.step === prev.step ? 'duplicate' : 'out of order'}); two writers may have written this run at once`,
+        });
+      }
+    }
+    prev = m;
+  });
+  return problems;
+}
 
 /** Everything readable in one run; what is missing or broken is listed in `problems`. */
 export interface LoadedRun {
@@ -38,6 +108,13 @@ export interface LoadedRun {
   latestCheckpoint: CheckpointPointer | null;
   /** Human-readable problems: missing files, torn lines, invalid lines (with file:line). */
   problems: ReadProblem[];
+  /**
+   * True when the run says `running` but its writer is gone (no lock, or its process is dead):
+   * it was killed. `null` when that cannot be told here.
+   */
+  stale: boolean | null;
+  /** The lock of the process writing the run, when it is running and the lock is readable. */
+  writer: WriterLock | null;
 }
 
 async function readJson<S extends z.ZodType>(
@@ -99,7 +176,7 @@ async function readJsonlFile<S extends z.ZodType>(
 export async function loadRun(
   source: RunSource,
   runId: string,
-  options: { samples?: boolean } = {},
+  options: ReadRunOptions = {},
 ): Promise<LoadedRun> {
   const problems: ReadProblem[] = [];
   const p = (f: string) => `${runId}/${f}`;
@@ -113,6 +190,7 @@ export async function loadRun(
     });
   }
   const metrics = await readJsonlFile(source, p(RUN_FILES.metrics), MetricsRecordSchema, problems);
+  problems.push(...stepOrderProblems(p(RUN_FILES.metrics), metrics));
   const samples =
     options.samples === false
       ? []
@@ -134,7 +212,16 @@ export async function loadRun(
     CheckpointPointerSchema,
     problems,
   );
-  return { id: runId, info, metrics, samples, evals, latestCheckpoint, problems };
+  const { stale, writer } = await staleness(source, runId, info, options.isWriterAlive);
+  if (stale === true) {
+    problems.push({
+      file: p(RUN_FILES.lock),
+      line: 0,
+      code: 'STALE_RUN',
+      message: `${runId}: run.json says running, but its writer is gone (${writer ? `pid ${writer.pid} on ${writer.host} is not running` : 'no writer.lock'}); the run was killed. Resume it with --resume.`,
+    });
+  }
+  return { id: runId, info, metrics, samples, evals, latestCheckpoint, problems, stale, writer };
 }
 
 /** Summary of one run for a runs list. */
@@ -142,6 +229,8 @@ export interface RunSummary {
   id: string;
   info: RunInfo | null;
   problem?: string;
+  /** See {@link LoadedRun.stale}. */
+  stale: boolean | null;
 }
 
 /**
@@ -149,7 +238,12 @@ export interface RunSummary {
  * A folder without `run.json` is searched `depth - 1` levels further (default 2: an experiment's
  * `runs/<job>/<run>` layout); nested runs get ids like `job/run`.
  */
-export async function listRuns(source: RunSource, dir = '', depth = 2): Promise<RunSummary[]> {
+export async function listRuns(
+  source: RunSource,
+  dir = '',
+  depth = 2,
+  options: ReadRunOptions = {},
+): Promise<RunSummary[]> {
   const out: RunSummary[] = [];
   for (const entry of await source.list(dir)) {
     if (entry.type !== 'directory') continue;
@@ -163,11 +257,12 @@ export async function listRuns(source: RunSource, dir = '', depth = 2): Promise<
         entry.name !== RUN_FILES.checkpointsDir &&
         entry.name !== RUN_FILES.evalDir
       ) {
-        out.push(...(await listRuns(source, id, depth - 1)));
+        out.push(...(await listRuns(source, id, depth - 1, options)));
       }
       continue;
     }
-    out.push(problems[0] ? { id, info, problem: problems[0].message } : { id, info });
+    const { stale } = await staleness(source, id, info, options.isWriterAlive);
+    out.push(problems[0] ? { id, info, problem: problems[0].message, stale } : { id, info, stale });
   }
   return out.sort((a, b) => (b.info?.createdAt ?? '').localeCompare(a.info?.createdAt ?? ''));
 }

@@ -32,6 +32,20 @@ export const RunInfoSchema = z.looseObject({
   totalSteps: z.number().int().nonnegative().optional(),
   /** Set when status is `failed`: what happened and how to fix it. */
   error: z.string().optional(),
+  /**
+   * One entry per `--resume`: when, from which checkpoint, and the options it changed
+   * (`{ maxSteps: { from: 4, to: 8 } }`); `config` holds the values in force now.
+   */
+  resumes: z
+    .array(
+      z.looseObject({
+        at: z.string(),
+        fromStep: z.number().int().nonnegative(),
+        checkpoint: z.string().optional(),
+        changes: z.record(z.string(), z.looseObject({ from: z.unknown(), to: z.unknown() })),
+      }),
+    )
+    .optional(),
 });
 /** Parsed `run.json`. */
 export type RunInfo = z.infer<typeof RunInfoSchema>;
@@ -58,6 +72,8 @@ export const SampleTokenSchema = z.looseObject({
   /** `(min(θ,0) - c)/|c|`: 0 untouched, 1 fully re-enabled, negative = pushed down; null = no mask. */
   relevance: z.number().nullable(),
   span: TokenSpanSchema,
+  /** Fitted mask parameter θ of a CoT token, when a mask was fitted. */
+  theta: z.number().optional(),
 });
 /** A completion token with its saliency for display. */
 export type SampleToken = z.infer<typeof SampleTokenSchema>;
@@ -90,8 +106,23 @@ export const SampleRecordSchema = z.looseObject({
   advantage: z.number(),
   completionTokens: z.number().int().nonnegative(),
   tokens: z.array(SampleTokenSchema),
-  /** Mask statistics when a saliency mask was fitted: `H = mean min(θ,0)`. */
-  saliency: z.looseObject({ H: z.number(), reward: z.number() }).optional(),
+  /** Mask statistics when a saliency mask was fitted: `H = mean min(θ,0)`, gold CE before/after. */
+  saliency: z
+    .looseObject({
+      H: z.number(),
+      reward: z.number(),
+      ceNoBias: z.number().optional(),
+      ceInitial: z.number().optional(),
+      ceFinal: z.number().optional(),
+      fitSteps: z.number().int().optional(),
+    })
+    .optional(),
+  /** CoT length in tokens. */
+  cotTokens: z.number().int().nonnegative().optional(),
+  /** Reasoning mode of the CoT (e.g. terse / verbose / bypass / other), when the task defines one. */
+  mode: z.string().optional(),
+  /** True for the fixed probe prompts logged every logged step (same `sampleId` each time). */
+  probe: z.boolean().optional(),
 });
 /** Parsed line of `samples.jsonl`. */
 export type SampleRecord = z.infer<typeof SampleRecordSchema>;

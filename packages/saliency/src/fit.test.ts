@@ -176,4 +176,38 @@ describe('fitSaliencyMasks', () => {
       ]),
     ).rejects.toThrow(/goldAnswerIds is empty/);
   });
+
+  it('throws NON_FINITE naming the item whose loss is not finite, and leaks nothing', async () => {
+    // A model whose hidden states are NaN on rows whose suffix starts with the marker id (the last
+    // prompt token): only item 2 below.
+    const marker = 38;
+    const poisoned = Object.create(model) as LlamaModel;
+    poisoned.hiddenStates = (ids, o) =>
+      tf.tidy(() => {
+        const h = model.hiddenStates(ids, o); // [B,T,D]
+        if (ids === null) return h;
+        const isMarker = tf.equal(tf.slice(ids, [0, 0], [-1, 1]), marker); // [B,1]
+        const nan = tf.where(
+          isMarker,
+          tf.fill(isMarker.shape, Number.NaN),
+          tf.zerosLike(isMarker).toFloat(),
+        );
+        return tf.add(h, tf.expandDims(nan, 2)) as tf.Tensor3D;
+      });
+    const items = ITEMS.map((it) => ({ ...it, promptIds: [...it.promptIds, 1] }));
+    items[2] = { ...items[2]!, promptIds: [...ITEMS[2]!.promptIds, marker] };
+    const before = tf.memory().numTensors;
+    await expect(
+      fitSaliencyMasks(poisoned, items, { steps: 2, maxBatchSize: 2 }),
+    ).rejects.toMatchObject({
+      code: 'NON_FINITE',
+      message: expect.stringMatching(
+        /^fitSaliencyMasks: item 2: the gold-answer CE without a mask is NaN; expected a finite number/,
+      ),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    // Items 0 and 1 (the first micro-batch) were fine: the same model fits them.
+    const ok = await fitSaliencyMasks(poisoned, items.slice(0, 2), { steps: 1 });
+    expect(ok.every((r) => Number.isFinite(r.h) && Number.isFinite(r.ceFinal))).toBe(true);
+  });
 });

@@ -141,7 +141,8 @@ function resolve(options: FitSaliencyOptions): Resolved {
  * @param items prompt / CoT / delimiter / gold answer ids per item
  * @param options steps, lr, betas, weightDecay, init, scale, queries, prefixReuse, earlyStop, onStep
  * @returns one {@link MaskFitResult} per item, in input order
- * @throws SaliencyError `BAD_ITEM`, `BAD_OPTION`, `NO_GRADIENTS`
+ * @throws SaliencyError `BAD_ITEM`, `BAD_OPTION`, `NO_GRADIENTS`; `NON_FINITE` when a loss, a CE
+ *   or H of an item is NaN/±Infinity (names the item)
  */
 export async function fitSaliencyMasks(
   model: CausalLM,
@@ -156,6 +157,31 @@ export async function fitSaliencyMasks(
     results.push(...(await fitBatch(model, items.slice(start, start + size), o, options, start)));
   }
   return results;
+}
+
+/**
+ * Second line of defence behind the backend's own checks: a NaN/Infinity loss or statistic means
+ * the forward or backward pass went wrong, and must not become a reward.
+ * @throws SaliencyError `NON_FINITE` naming the first bad item (global index)
+ */
+function requireFinite(
+  values: ArrayLike<number>,
+  what: string,
+  firstItem: number,
+  active?: readonly boolean[],
+): void {
+  for (let i = 0; i < values.length; i++) {
+    if (active && !active[i]) continue;
+    const x = values[i]!;
+    if (!Number.isFinite(x)) {
+      throw new SaliencyError(
+        'NON_FINITE',
+        `fitSaliencyMasks: item ${firstItem + i}: ${what} is ${x}; expected a finite number. ` +
+          'The model or the backend produced non-finite values (check the weights, the ' +
+          "backend's memory and the item's token ids); no saliency result was returned.",
+      );
+    }
+  }
 }
 
 async function fitBatch(
@@ -187,11 +213,13 @@ async function fitBatch(
     const ceNoBiasT = objective.perItemCe();
     const ceNoBias = Array.from(await ceNoBiasT.data());
     ceNoBiasT.dispose();
+    requireFinite(ceNoBias, 'the gold-answer CE without a mask', batchStart);
     const ceInitialT = tf.tidy(() =>
       objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
     );
     const ceInitial = Array.from(await ceInitialT.data());
     ceInitialT.dispose();
+    requireFinite(ceInitial, 'the gold-answer CE under the initial mask', batchStart);
     const ones = tf.ones([b]) as tf.Tensor1D;
     const lossOf = (th: tf.Tensor) =>
       objective.perItemCe({ bias: objective.biasFromTheta(th as tf.Tensor2D, o.scale) });
@@ -217,6 +245,7 @@ async function fitBatch(
         state = { m: out.m, v: out.v, step };
         const values = await out.value.data();
         out.value.dispose();
+        requireFinite(values, `the mask-fit loss at step ${step}`, batchStart, active);
         for (let i = 0; i < b; i++) {
           if (!active[i]) continue;
           const loss = values[i]!;
@@ -247,15 +276,18 @@ async function fitBatch(
     );
     const ceFinal = Array.from(await ceFinalT.data());
     ceFinalT.dispose();
+    requireFinite(ceFinal, 'the gold-answer CE under the fitted mask', batchStart);
     const thetaFlat = await theta.data();
     return items.map((item, i) => {
       const n = layout.cotLens[i]!;
       const th = Array.from(thetaFlat.subarray(i * cotMax, i * cotMax + n));
+      const h = maskStatistic(th, o.init);
+      requireFinite([h], 'the mask statistic H (mean of min(θ, 0))', batchStart + i);
       return {
         method: 'atmanrl' as const,
         cotIds: [...item.cotIds],
         theta: th,
-        h: maskStatistic(th, o.init),
+        h,
         relevance: relevanceFromTheta(th, o.init),
         losses: losses[i]!,
         ceNoBias: ceNoBias[i]!,

@@ -1,6 +1,19 @@
 // @atmanrl/saliency: public face (named re-exports only).
 export type { AdamWConfig, AdamWState } from './adamw.js';
 export { adamWStep, initAdamW } from './adamw.js';
+export type {
+  CompletionSpans,
+  SpanKind,
+  SpanToken,
+  SplitTokenizer,
+  TextSplit,
+} from './completion-split.js';
+export {
+  saliencyItemFromSpans,
+  spanTokens,
+  splitCompletionIds,
+  tokenTextEnds,
+} from './completion-split.js';
 export type { TokenDecoder } from './display.js';
 export { displayTokens } from './display.js';
 export type { SaliencyErrorCode } from './errors.js';
@@ -12,6 +25,14 @@ export type { Logger } from './logger.js';
 export { maskStatistic, relevanceFromTheta } from './relevance.js';
 export type { SaliencyRewardDirection, SaliencyRewardOptions } from './reward.js';
 export { saliencyReward } from './reward.js';
+export type {
+  RewardCallContext,
+  RewardCompletion,
+  SaliencyRewardFn,
+  SaliencyRewardFnOptions,
+  SaliencyRewardInfo,
+} from './reward-fn.js';
+export { createSaliencyReward } from './reward-fn.js';
 export { averageRanks, spearman } from './spearman.js';
 export type { SweepOptions } from './sweep.js';
 export { atmanSaliency, occlusionSaliency } from './sweep.js';

@@ -1,12 +1,15 @@
 // Checkpoints for exact resume: the policy in the Hugging Face layout, optimizer.safetensors
 // (AdamW moments, F32), trainer_state.json (step, RNG state, data cursor), then the pointer
-// checkpoints/latest.json written last (through @atmanrl/runs), so a crash mid-save is harmless.
+// checkpoints/latest.json written last (through @atmanrl/runs). Every file is written into a
+// staged temp folder, fsynced, and the folder renamed into place before the pointer moves, so a
+// crash or power loss mid-save leaves the previous checkpoint as `latest`, intact.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataCursor } from '@atmanrl/datasets';
 import {
   type LlamaModel,
   type RngState,
+  SafetensorsCheckpoint,
   SafetensorsFile,
   saveModel,
   writeSafetensors,
@@ -23,18 +26,22 @@ export interface TrainerState {
   cursor: DataCursor;
 }
 
-/** Saves a complete checkpoint of `step` and commits the pointer. */
+/** Test hook: called with the staged folder once it is filled, before it is committed. */
+export type BeforeCommitHook = (stagedDir: string) => void | Promise<void>;
+
+/** Saves a complete checkpoint of `step` (staged, fsynced, renamed) and commits the pointer. */
 export async function saveCheckpoint(
   run: RunWriter,
   model: LlamaModel,
   optimizerState: Record<string, Float32Array> | null,
   state: TrainerState,
+  options: { beforeCommit?: BeforeCommitHook } = {},
 ): Promise<string> {
-  const dir = run.checkpointDir(state.step);
-  await saveModel(model, dir);
+  const staged = run.stageCheckpoint(state.step);
+  await saveModel(model, staged);
   if (optimizerState !== null) {
     await writeSafetensors(
-      join(dir, 'optimizer.safetensors'),
+      join(staged, 'optimizer.safetensors'),
       Object.entries(optimizerState).map(([name, data]) => ({
         name,
         dtype: 'F32' as const,
@@ -43,9 +50,10 @@ export async function saveCheckpoint(
       })),
     );
   }
-  writeJsonAtomic(join(dir, 'trainer_state.json'), state);
-  run.commitCheckpoint(state.step);
-  return dir;
+  writeJsonAtomic(join(staged, 'trainer_state.json'), state);
+  await options.beforeCommit?.(staged);
+  const pointer = run.commitCheckpoint(state.step, staged);
+  return join(run.dir, pointer.path);
 }
 
 /** A checkpoint read back for resuming. */
@@ -55,9 +63,77 @@ export interface LoadedCheckpoint {
   optimizerState: Record<string, Float32Array> | null;
 }
 
-/** Reads the latest committed checkpoint of a run folder (for `--resume`). */
-export async function readLatestCheckpoint(run: RunWriter): Promise<LoadedCheckpoint> {
-  const pointer = run.latestCheckpoint();
+/** Parses and checks `trainer_state.json`; throws a message naming the file. */
+function readState(dir: string): TrainerState {
+  const statePath = join(dir, 'trainer_state.json');
+  if (!existsSync(statePath)) throw new Error(`${statePath} is missing`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(statePath, 'utf8'));
+  } catch (e) {
+    throw new Error(`${statePath} is not valid JSON (${(e as Error).message})`);
+  }
+  const s = value as Partial<TrainerState> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    !Number.isInteger(s.step) ||
+    (s.step ?? -1) < 0 ||
+    s.rng === undefined ||
+    s.cursor === undefined
+  ) {
+    throw new Error(`${statePath} is not a trainer state (needs integer step, rng and cursor)`);
+  }
+  return s as TrainerState;
+}
+
+/**
+ * Checks that a checkpoint folder is complete without loading weights: trainer_state.json parses,
+ * and every safetensors header (model, shards, optimizer) is valid and matches its file's size.
+ * Returns what is wrong, or null when it is intact.
+ */
+export async function checkpointProblem(dir: string): Promise<string | null> {
+  try {
+    readState(dir);
+    if (!existsSync(join(dir, 'config.json'))) return `${join(dir, 'config.json')} is missing`;
+    const model = await SafetensorsCheckpoint.open(dir);
+    await model.close();
+    const opt = join(dir, 'optimizer.safetensors');
+    if (existsSync(opt)) await (await SafetensorsFile.open(opt)).close();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** The newest intact checkpoint of the run older than `before`, or null. */
+export async function previousIntactCheckpoint(
+  run: RunWriter,
+  before: number,
+): Promise<{ step: number; path: string } | null> {
+  for (const c of run.listCheckpoints()) {
+    if (c.step >= before) continue;
+    if ((await checkpointProblem(join(run.dir, c.path))) === null) return c;
+  }
+  return null;
+}
+
+/**
+ * Reads a checkpoint for `--resume`: the latest committed one, or `only` (a folder the user named).
+ * A damaged checkpoint (torn or missing file, trainer_state that is not JSON or disagrees with
+ * the pointer) is a `RESUME_FAILED` user error that names the previous intact checkpoint and how
+ * to resume from it.
+ */
+export async function readLatestCheckpoint(
+  run: RunWriter,
+  only?: { step: number; path: string },
+): Promise<LoadedCheckpoint> {
+  let pointer: { step: number; path: string } | null;
+  try {
+    pointer = only ?? run.latestCheckpoint();
+  } catch (e) {
+    throw new UsageError('RESUME_FAILED', `--resume ${run.dir}: ${(e as Error).message}`);
+  }
   if (pointer === null) {
     throw new UsageError(
       'RESUME_FAILED',
@@ -65,14 +141,25 @@ export async function readLatestCheckpoint(run: RunWriter): Promise<LoadedCheckp
     );
   }
   const dir = join(run.dir, pointer.path);
-  const statePath = join(dir, 'trainer_state.json');
-  if (!existsSync(statePath)) {
+  let problem = await checkpointProblem(dir);
+  let state: TrainerState | null = null;
+  if (problem === null) {
+    state = readState(dir);
+    if (state.step !== pointer.step) {
+      problem = `trainer_state.json says step ${state.step}, but ${only ? 'the folder' : 'latest.json'} says step ${pointer.step}`;
+    }
+  }
+  if (problem !== null || state === null) {
+    const prev = await previousIntactCheckpoint(run, pointer.step);
     throw new UsageError(
       'RESUME_FAILED',
-      `--resume: ${statePath} is missing; the checkpoint is incomplete.`,
+      `--resume ${run.dir}: the checkpoint ${pointer.path} is damaged: ${problem}. ${
+        prev === null
+          ? 'No earlier intact checkpoint exists; start a new run.'
+          : `The previous intact checkpoint is ${prev.path} (step ${prev.step}); resume from it with --resume ${join(run.dir, prev.path)} (steps after ${prev.step} are discarded).`
+      }`,
     );
   }
-  const state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
   let optimizerState: Record<string, Float32Array> | null = null;
   const optPath = join(dir, 'optimizer.safetensors');
   if (existsSync(optPath)) {

@@ -112,7 +112,8 @@ function jobRun(runsDir: string): { dir: string; status: string; step: number } 
   return { dir, status: info.status, step: info.step };
 }
 
-function latestCheckpointDir(runDir: string): string {
+/** Folder of the checkpoint `checkpoints/latest.json` points at. */
+export function latestCheckpointDir(runDir: string): string {
   const p = JSON.parse(readFileSync(join(runDir, 'checkpoints', 'latest.json'), 'utf8')) as {
     path: string;
   };
@@ -361,7 +362,36 @@ export const REPORT_METRICS: { key: string; label: string; note: string; baselin
     baseline: 'atman_agreement/spearman_random',
   },
   { key: 'saliency/mask_h', label: 'mask H on test items', note: 'reliance reward = 1 - H/c' },
+  { key: 'modes/terse', label: 'terse share (T=1)', note: 'modes task' },
+  { key: 'modes/verbose', label: 'verbose share (T=1)', note: 'modes task' },
+  { key: 'modes/bypass', label: 'bypass share (T=1)', note: 'modes task' },
+  { key: 'modes/other', label: 'other share (T=1)', note: 'modes task' },
+  { key: 'mode_accuracy/terse', label: 'accuracy within terse', note: 'modes task' },
+  { key: 'mode_accuracy/verbose', label: 'accuracy within verbose', note: 'modes task' },
+  { key: 'mode_accuracy/bypass', label: 'accuracy within bypass', note: 'modes task' },
 ];
+
+/**
+ * Per seed, the change of `pass@1` (temperature-1 accuracy, the trained objective) from the start
+ * in units of its standard error `sqrt(se_start² + se_after²)` (item-level standard errors).
+ */
+export function accuracyGains(
+  start: Readonly<Record<string, number | null>> | null | undefined,
+  evals: readonly (EvalReport | null)[],
+): { diff: number; z: number }[] {
+  const p0 = start?.['pass@1'];
+  const se0 = start?.['pass@1_se'];
+  return evals.map((e) => {
+    const p = e?.summary['pass@1'];
+    const se = e?.summary['pass@1_se'];
+    if (typeof p0 !== 'number' || typeof p !== 'number') return { diff: Number.NaN, z: Number.NaN };
+    const s =
+      typeof se0 === 'number' && typeof se === 'number'
+        ? Math.sqrt(se0 ** 2 + se ** 2)
+        : Number.NaN;
+    return { diff: p - p0, z: (p - p0) / s };
+  });
+}
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
 
@@ -417,6 +447,10 @@ export function writeExperimentReport(
     ['completions/mean_length', 'completion length (tokens)'],
     ['rewards/saliency/mean', 'saliency reward (as trained)'],
     ['reward', 'total reward'],
+    ['cot_tokens/mean', 'CoT length of the rollouts (tokens)'],
+    ['modes/terse', 'terse share of the rollouts'],
+    ['modes/verbose', 'verbose share of the rollouts'],
+    ['modes/bypass', 'bypass share of the rollouts'],
   ] as const;
   const images: string[] = [];
   const wall: string[] = [];
@@ -439,7 +473,15 @@ export function writeExperimentReport(
     images.push(`![${title}](${file})`);
   }
   for (const m of REPORT_METRICS.filter((x) =>
-    ['pass@1', 'cot_tokens/mean', 'early_answering/aoc', 'adding_mistakes/aoc'].includes(x.key),
+    [
+      'pass@1',
+      'cot_tokens/mean',
+      'early_answering/aoc',
+      'adding_mistakes/aoc',
+      'modes/terse',
+      'modes/verbose',
+      'modes/bypass',
+    ].includes(x.key),
   )) {
     const bars = arms.map((a) => ({
       name: a,
@@ -468,6 +510,20 @@ export function writeExperimentReport(
       `| ${arm} | ${(ms.mean / 60).toFixed(1)} ± ${(ms.std / 60).toFixed(1)} min | ${JSON.stringify(exp.arms[arm])} |`,
     );
   }
+  const gains = arms.map((arm) => {
+    const g = accuracyGains(start?.summary, evals[arm]!);
+    const cells = g.map((x, i) =>
+      Number.isFinite(x.diff)
+        ? `s${exp.seeds[i]}: ${x.diff >= 0 ? '+' : ''}${f3(x.diff)} (${f3(x.z)} SE)`
+        : `s${exp.seeds[i]}: –`,
+    );
+    const all = g.every((x) => x.z > 2);
+    return `| ${arm} | ${cells.join('; ')} | ${all ? 'yes' : 'no'} |`;
+  });
+  const predictionsPath = join(base, `${exp.name}.predictions.md`);
+  const predictions = existsSync(predictionsPath)
+    ? readFileSync(predictionsPath, 'utf8').trim()
+    : '_No predictions file (`' + `${exp.name}.predictions.md` + '` beside the experiment file)._';
   const readingPath = join(base, `${exp.name}.reading.md`);
   const reading = existsSync(readingPath)
     ? readFileSync(readingPath, 'utf8').trim()
@@ -488,11 +544,23 @@ export function writeExperimentReport(
     '',
     `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms. Machine: ${cpus().length} × ${cpu}, Node ${process.versions.node}; every run on the backend recorded in its run.json.`,
     '',
-    `Browse every run side by side: \`pnpm viewer ${relative(process.cwd(), runs) || 'runs'}\` (tick runs to overlay their curves). Model weights of the checkpoints are not committed.`,
+    `Browse every run side by side: \`atmanrl view ${relative(process.cwd(), runs) || 'runs'}\` (in this repository: \`pnpm viewer ...\`; tick runs to overlay their curves). Model weights of the checkpoints are not committed.`,
+    '',
+    '## Predictions (written before the runs)',
+    '',
+    predictions,
     '',
     '## Results on the held-out test split (mean ± std over seeds)',
     '',
     ...table,
+    '',
+    '## Temperature-1 accuracy against the start, per seed',
+    '',
+    'Change of pass@1 (sampled at the training temperature: the trained objective) from the start model, with its standard error over test problems; "> 2 SE in every seed" is the acceptance test of a recipe.',
+    '',
+    '| arm | Δ pass@1 per seed (in standard errors) | > 2 SE in every seed |',
+    '|---|---|---|',
+    ...gains,
     '',
     '`(rand x)` = the same measurement with its baseline: early answering keeps k random steps instead of the first k; adding mistakes truncates without a mistake and regenerates; filler accuracy is compared with no CoT at all; the mask measures use a random token order (see `packages/eval/README.md`).',
     '',

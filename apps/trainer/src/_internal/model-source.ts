@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LlamaModel, loadModel } from '@atmanrl/model';
 import { UsageError } from '../errors.js';
+import { assertFiniteModel } from './finite.js';
 
 /** Folder of the embedded default model (`assets/default-model` in this package). */
 export function embeddedModelDir(): string {
@@ -56,7 +57,10 @@ export function hasChatTemplate(dir: string): boolean {
   return typeof cfg.chat_template === 'string' || Array.isArray(cfg.chat_template);
 }
 
-/** Loads the policy (trainable) from `--model`, checking the chat template when the task needs one. */
+/**
+ * Loads the policy (trainable) from `--model`, checking the chat template when the task needs one
+ * and that every weight is finite (`NON_FINITE` user error naming the tensors otherwise).
+ */
 export async function loadPolicy(
   model: string,
   options: { needsChatTemplate: boolean; trainable?: boolean },
@@ -69,11 +73,18 @@ export async function loadPolicy(
     );
   }
   const loaded = await loadModel(dir, { trainable: options.trainable ?? true });
-  if (loaded.tokenizer === undefined) {
-    throw new UsageError(
-      'MODEL_NOT_FOUND',
-      `--model ${model}: no tokenizer could be loaded from ${dir}.`,
-    );
+  try {
+    if (loaded.tokenizer === undefined) {
+      throw new UsageError(
+        'MODEL_NOT_FOUND',
+        `--model ${model}: no tokenizer could be loaded from ${dir}.`,
+      );
+    }
+    // NaN/Inf weights are refused here, naming the tensor, instead of failing steps later.
+    await assertFiniteModel(loaded, model === dir ? dir : `--model ${model} (${dir})`);
+  } catch (e) {
+    loaded.dispose();
+    throw e;
   }
   return { model: loaded, dir };
 }

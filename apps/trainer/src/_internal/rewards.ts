@@ -1,19 +1,16 @@
-// The trainer's reward functions: outcome (0 correct / -1 wrong, the paper's) and the AtManRL
-// saliency reward (fit one mask per completion, reward = 1 - H/c or H/c; method.md §2-3).
+// The trainer's reward specs: the outcome reward of the paper (0 correct / -1 wrong) and the
+// AtManRL saliency reward from @atmanrl/saliency (method.md §2-4), wired to the run's config.
 import type { RewardFn, RewardSpec } from '@atmanrl/grpo';
-import { whenReward } from '@atmanrl/grpo';
 import type { CausalLM, Tokenizer } from '@atmanrl/model';
-import { fitSaliencyMasks, type MaskFitResult, saliencyReward } from '@atmanrl/saliency';
+import {
+  createSaliencyReward,
+  type FitSaliencyOptions,
+  type MaskFitResult,
+  type SaliencyItem,
+} from '@atmanrl/saliency';
 import type { RunConfig } from '../config.js';
 import { saliencyFitOptions } from './run-setup.js';
-import { type CompletionTokens, saliencyItem, splitCompletionTokens } from './spans.js';
 import { judge, splitText, type Task, type TaskItem } from './task.js';
-
-/** What the saliency reward learned about each completion of the current step (for logging). */
-export interface SaliencyNotes {
-  splits: CompletionTokens[];
-  fits: (MaskFitResult | null)[];
-}
 
 /** Outcome reward of the paper: 0 when the parsed answer is correct, -1 otherwise. */
 export function outcomeReward(task: Task): RewardFn<TaskItem> {
@@ -24,59 +21,53 @@ export function outcomeReward(task: Task): RewardFn<TaskItem> {
 /** Progress callback of the saliency fit: (step, total). */
 export type FitProgress = (step: number, total: number) => void;
 
-/**
- * The saliency reward: fits all completions' masks in one batch on the frozen policy and maps
- * `H` to a reward. Notes of the last call are kept in `notes` for the sample log.
- */
-export function saliencyRewardFn(
-  model: CausalLM,
-  tokenizer: Tokenizer,
-  task: Task,
-  config: RunConfig,
-  notes: SaliencyNotes,
-  onProgress?: FitProgress,
-): RewardFn<TaskItem> {
-  return async (samples, completions, ctx) => {
-    const splits = completions.map((c) =>
-      splitCompletionTokens(tokenizer, c.tokenIds, splitText(task, c.text)),
-    );
-    const items = splits.map((s, i) =>
-      saliencyItem(tokenizer, ctx.promptIds[i]!, s, samples[i]!.sample.gold, task.delimiter),
-    );
-    const fits = await fitSaliencyMasks(model, items, {
-      ...saliencyFitOptions(config),
-      ...(onProgress
-        ? { onStep: (info: { step: number }) => onProgress(info.step, config.saliencySteps) }
-        : {}),
-    });
-    notes.splits = splits;
-    notes.fits = fits;
-    return fits.map((f) =>
-      saliencyReward(f.h, { c: config.saliencyInit, direction: config.saliencyDirection }),
-    );
-  };
-}
+/** Where the saliency reward's mask fits run (default: in this process on the policy). */
+export type FitMasks = (
+  items: readonly SaliencyItem[],
+  options: FitSaliencyOptions,
+) => Promise<MaskFitResult[]>;
 
-/** The reward specs of a run: outcome, plus saliency (weighted by λ, optionally gated). */
+/**
+ * The reward specs of a run: outcome, plus saliency (weighted by λ). With `gate: 'correct-only'`
+ * the saliency reward fits masks for correct completions only; the others get NaN, which counts
+ * as 0 in the total exactly as a closed gate would (method.md §4), so no fit is wasted.
+ */
 export function rewardSpecs(
   model: CausalLM,
   tokenizer: Tokenizer,
   task: Task,
   config: RunConfig,
-  notes: SaliencyNotes,
-  onProgress?: FitProgress,
+  options: { onProgress?: FitProgress; fitMasks?: FitMasks } = {},
 ): RewardSpec<TaskItem>[] {
   const specs: RewardSpec<TaskItem>[] = [
     { name: 'outcome', fn: outcomeReward(task), weight: config.outcomeWeight },
   ];
   if (config.saliencyReward) {
+    const onProgress = options.onProgress;
     specs.push({
       name: 'saliency',
-      fn: saliencyRewardFn(model, tokenizer, task, config, notes, onProgress),
+      fn: createSaliencyReward<TaskItem>({
+        model,
+        tokenizer,
+        gold: (item) => item.sample.gold,
+        split: (text) => splitText(task, text),
+        delimiter: task.delimiter,
+        direction: config.saliencyDirection,
+        ...(config.saliencyGate === 'correct-only'
+          ? {
+              gate: (i: number, raw: Readonly<Record<string, readonly number[]>>) =>
+                raw['outcome']?.[i] === 0,
+            }
+          : {}),
+        fit: {
+          ...saliencyFitOptions(config),
+          ...(onProgress
+            ? { onStep: (s: { step: number }) => onProgress(s.step, config.saliencySteps) }
+            : {}),
+        },
+        ...(options.fitMasks ? { fitMasks: options.fitMasks } : {}),
+      }),
       weight: config.saliencyWeight,
-      ...(config.saliencyGate === 'correct-only'
-        ? { gate: whenReward('outcome', (r) => r === 0) }
-        : {}),
     });
   }
   return specs;

@@ -7,15 +7,17 @@ import {
   arithmeticSample,
   type CompletionSplit,
   generateArithmeticProblem,
+  generateModesProblem,
   gsm8kSample,
   loadGsm8k,
   loadMmlu,
   mmluFewShot,
   mmluSample,
+  modesSample,
   numbersEqual,
   type Sample,
   splitCompletion,
-} from '@atmanrl/datasets';
+} from '@atmanrl/datasets/node';
 import type { Tokenizer } from '@atmanrl/model';
 import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -69,6 +71,35 @@ export async function loadTask(config: RunConfig, split = config.split): Promise
     }
     const count = config.limit ?? (split === 'train' ? 20000 : 500);
     const items: TaskItem[] = [];
+    if (config.syntheticTask === 'modes') {
+      const mix = {
+        terse: config.modeMixTerse,
+        verbose: config.modeMixVerbose,
+        bypass: config.modeMixBypass,
+      };
+      for (let i = 0; i < count; i++) {
+        let problem: ReturnType<typeof generateModesProblem>;
+        try {
+          problem = generateModesProblem(seed, i, {
+            mix,
+            guessableFraction: config.syntheticGuessableFraction,
+            max: config.syntheticMaxNumber,
+            delimiter,
+          });
+        } catch (e) {
+          throw new UsageError(
+            'BAD_CONFIG',
+            `--mode-mix-terse/--mode-mix-verbose/--mode-mix-bypass/--synthetic-guessable-fraction: ${(e as Error).message}`,
+          );
+        }
+        items.push({
+          sample: modesSample(problem),
+          promptText: problem.promptText,
+          referenceCompletion: problem.completionText,
+        });
+      }
+      return { name: 'synthetic', kind: 'number', delimiter, usesChatTemplate: false, items };
+    }
     for (let i = 0; i < count; i++) {
       const hint =
         unitHash(i + seed * 1_000_003) < config.syntheticGuessableFraction

@@ -6,17 +6,20 @@ import { createCursor, type DataCursor, nextBatch } from '@atmanrl/datasets';
 import { createOptimizer, type GrpoConfigInput, grpoStep } from '@atmanrl/grpo';
 import { createRng, type LlamaModel, type Tokenizer } from '@atmanrl/model';
 import type { SampleRecord, WithoutVersion } from '@atmanrl/runs';
-import { RunWriter } from '@atmanrl/runs/node';
+import type { RunWriter } from '@atmanrl/runs/node';
 import type { CliIO } from '../cli-core.js';
-import { ConfigSchema, type RunConfig } from '../config.js';
+import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { readLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { type readLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { judgeEpisodes, rolloutMetrics, sampleRecords } from './episode-log.js';
+import { checkStepFinite, nonFiniteStop, warnIfCollapsed } from './finite.js';
 import { loadPolicy } from './model-source.js';
 import { StepProgress } from './progress.js';
-import { rewardSpecs, type SaliencyNotes } from './rewards.js';
+import { openResume } from './resume.js';
+import { rewardSpecs } from './rewards.js';
 import { createRun, setUpBackend } from './run-setup.js';
-import { displayCompletion } from './spans.js';
-import { encodePrompt, judge, loadTask, type Task, type TaskItem } from './task.js';
+import { installStopSignals } from './signals.js';
+import { encodePrompt, loadTask, type TaskItem } from './task.js';
 
 /** How a training run ended. */
 export interface TrainOutcome {
@@ -65,55 +68,6 @@ export function grpoOptions(config: RunConfig, eosTokenIds: number[]): GrpoConfi
   };
 }
 
-function sampleRecords(
-  step: number,
-  task: Task,
-  tokenizer: Tokenizer,
-  items: TaskItem[],
-  result: Awaited<ReturnType<typeof grpoStep<TaskItem>>>,
-  notes: SaliencyNotes,
-  config: RunConfig,
-): WithoutVersion<SampleRecord>[] {
-  return result.completions.map((c, i) => {
-    const item = items[c.promptIndex]!;
-    const { correct, split } = judge(task, c.text, item.sample.gold);
-    const fit = notes.fits[i] ?? null;
-    const tokSplit = notes.splits[i];
-    const tokens = tokSplit ? displayCompletion(tokSplit, fit ? fit.relevance : null) : [];
-    const rewards: Record<string, number | null> = {};
-    for (const [k, v] of Object.entries(c.rewards)) rewards[k] = Number.isFinite(v) ? v : null;
-    return {
-      step,
-      promptIndex: c.promptIndex,
-      completionIndex: c.generation,
-      sampleId: item.sample.id,
-      prompt: item.promptText ?? tokenizer.decode(c.promptIds, { skipSpecialTokens: false }),
-      completion: c.text,
-      gold: item.sample.gold,
-      parsedAnswer: split.parsedAnswer,
-      correct,
-      truncated: c.truncated,
-      cotRange: split.cotRange,
-      answerRange: split.answerRange,
-      rewards,
-      reward: Number.isFinite(c.reward) ? c.reward : 0,
-      advantage: Number.isFinite(c.advantage) ? c.advantage : 0,
-      completionTokens: c.completionIds.length,
-      tokens,
-      ...(fit && config.saliencyReward
-        ? {
-            saliency: {
-              H: fit.h,
-              reward: Number.isFinite(c.rewards['saliency'] ?? Number.NaN)
-                ? c.rewards['saliency']!
-                : 0,
-            },
-          }
-        : {}),
-    };
-  });
-}
-
 /** Runs (or resumes) GRPO training as configured. */
 export async function runTraining(
   configIn: RunConfig,
@@ -124,32 +78,12 @@ export async function runTraining(
   let run: RunWriter;
   let resumeFrom: Awaited<ReturnType<typeof readLatestCheckpoint>> | null = null;
   if (config.resume !== null) {
-    try {
-      run = RunWriter.open(config.resume);
-    } catch (e) {
-      throw new UsageError('RESUME_FAILED', `--resume ${config.resume}: ${(e as Error).message}`);
-    }
-    const stored = ConfigSchema.safeParse(run.info.config);
-    if (!stored.success) {
-      throw new UsageError(
-        'RESUME_FAILED',
-        `--resume ${config.resume}: run.json's config does not match this version of atmanrl`,
-      );
-    }
-    // Continue with the run's own resolved config. Explicit flags may change only what does not
-    // alter the trajectory so far: maxSteps, checkpointing, logging and the backend.
-    const resumable: (keyof RunConfig)[] = [
-      'maxSteps',
-      'checkpointEvery',
-      'logSamplesEvery',
-      'backend',
-    ];
-    const next = { ...(stored.data as RunConfig), resume: config.resume };
-    for (const k of resumable) {
-      if (options.explicit?.has(k)) (next as Record<string, unknown>)[k] = configIn[k];
-    }
-    config = next;
-    resumeFrom = await readLatestCheckpoint(run);
+    // Resume policy, lock, checkpoint checks and run.json history: resume.ts.
+    const resumed = await openResume(configIn, options.explicit ?? new Set(), options.command);
+    run = resumed.run;
+    config = resumed.config;
+    resumeFrom = resumed.checkpoint;
+    for (const note of resumed.notes) io.err(`atmanrl: ${note}`);
   }
 
   const backend = await setUpBackend(config, io);
@@ -172,7 +106,8 @@ export async function runTraining(
   if (resumeFrom === null) {
     run = createRun(config, options.command, backend, config.maxSteps);
   } else {
-    run!.truncateAfter(resumeFrom.state.step);
+    for (const p of run!.truncateAfter(resumeFrom.state.step))
+      io.err(`atmanrl: warning: dropped a damaged line: ${p.message}`);
     run!.update({ status: 'running', totalSteps: config.maxSteps });
   }
   const writer = run!;
@@ -192,26 +127,24 @@ export async function runTraining(
   }
 
   const control = options.control ?? { stop: false };
-  const onSignal = () => {
-    if (control.stop) return;
-    control.stop = true;
-    io.err(
-      'atmanrl: stop requested; finishing this step, then checkpointing (further signals are ignored until then)',
-    );
-  };
   const handle = options.handleSignals ?? true;
-  if (handle) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  // SIGINT/SIGTERM/SIGHUP: checkpoint after this step; a second one force-quits (signals.ts).
+  const signals = handle
+    ? installStopSignals(control, io, {
+        lastCheckpoint: () =>
+          lastSaved > 0 ? `the last checkpoint is step ${lastSaved}` : 'no checkpoint was saved',
+        onForceQuit: () => writer.setStatus('interrupted', 'force-quit by a second stop signal'),
+      })
+    : null;
   const progress = new StepProgress(io, step + 1, config.maxSteps);
-  const notes: SaliencyNotes = { splits: [], fits: [] };
   let currentStep = step + 1;
-  const specs = rewardSpecs(policy, tokenizer, task, config, notes, (d, t) =>
-    progress.phase(currentStep, 'saliency fit', d, t),
-  );
+  const specs = rewardSpecs(policy, tokenizer, task, config, {
+    onProgress: (d, t) => progress.phase(currentStep, 'saliency fit', d, t),
+  });
+  const withModes = config.dataset === 'synthetic' && config.syntheticTask === 'modes';
   const allMetrics: Record<string, number>[] = [];
   let lastSaved = step;
+  const collapse = { warned: false };
   try {
     while (step < config.maxSteps) {
       currentStep = step + 1;
@@ -220,8 +153,6 @@ export async function runTraining(
       const batch = nextBatch(task.items, cursor, config.promptsPerStep, { dropLast: true });
       const items = batch.items;
       const promptIds = items.map((it) => encodePrompt(tokenizer, it));
-      notes.splits = [];
-      notes.fits = [];
       const result = await grpoStep<TaskItem>(
         {
           policy,
@@ -233,23 +164,32 @@ export async function runTraining(
         },
         { samples: items, promptIds },
       );
-      const outcome = result.completions.map((c) => c.rewards['outcome'] ?? -1);
+      const judged = judgeEpisodes(task, tokenizer, result.episodes, withModes);
       const metrics: Record<string, number> = {
         ...result.metrics,
-        accuracy: outcome.filter((r) => r === 0).length / Math.max(1, outcome.length),
+        ...rolloutMetrics(judged),
         step_time: (performance.now() - t0) / 1000,
       };
-      if (!Number.isFinite(metrics['loss'] ?? Number.NaN)) {
-        const msg = `step ${currentStep}: the loss is ${metrics['loss']} (not finite). The run stopped; the last good checkpoint is step ${lastSaved} (resume with --resume ${writer.dir}). Lower --learning-rate or set --max-grad-norm.`;
+      // Non-finite loss, gradient norm, mask-fit statistic or weights: stop before saving (finite.ts).
+      const nonFinite = await checkStepFinite({
+        step: currentStep,
+        metrics,
+        maskStatistics: judged.flatMap((j) => (j.fit ? [j.fit.h] : [])),
+        model: policy,
+        runDir: writer.dir,
+        lastSaved,
+      });
+      if (nonFinite !== null) {
         writer.logMetrics(currentStep, metrics);
-        writer.setStatus('failed', msg);
-        throw new UsageError('NON_FINITE_LOSS', msg);
+        writer.setStatus('failed', nonFinite.message);
+        throw nonFinite;
       }
+      warnIfCollapsed(io, currentStep, metrics, policy.config.vocab_size, collapse);
       cursor = batch.cursor;
       step = currentStep;
       writer.logMetrics(step, metrics);
       if (step % config.logSamplesEvery === 0) {
-        writer.logSamples(sampleRecords(step, task, tokenizer, items, result, notes, config));
+        writer.logSamples(sampleRecords(step, tokenizer, judged));
       }
       allMetrics.push(metrics);
       progress.done(step, metrics, metrics['step_time'] ?? 0);
@@ -282,7 +222,7 @@ export async function runTraining(
     }
     writer.setStatus('finished');
     io.out(
-      `finished ${step} steps. Open the run in the viewer: pnpm viewer ${config.runsDir} ${writer.id}  (or: atmanrl view ${config.runsDir} ${writer.id})`,
+      `finished ${step} steps. Open the run in the viewer: atmanrl view ${config.runsDir} ${writer.id}  (in this repository: pnpm viewer ${config.runsDir} ${writer.id})`,
     );
     return {
       runDir: writer.dir,
@@ -292,15 +232,18 @@ export async function runTraining(
       metrics: allMetrics,
     };
   } catch (e) {
-    if (!(e instanceof UsageError) && writer.info.status === 'running') {
-      writer.setStatus('failed', (e as Error).message);
+    const stop = nonFiniteStop(e, currentStep, writer.dir, lastSaved) ?? e;
+    if ((stop !== e || !(e instanceof UsageError)) && writer.info.status === 'running') {
+      try {
+        writer.setStatus('failed', (stop as Error).message);
+      } catch {
+        // e.g. a full disk: report the original error, not this one
+      }
     }
-    throw e;
+    throw stop;
   } finally {
-    if (handle) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    signals?.remove();
+    writer.close();
     optimizer.dispose();
     reference?.dispose();
     policy.dispose();

@@ -1,6 +1,11 @@
-// `atmanrl demo` (= `pnpm start`): the main job on the embedded default model: AtManRL GRPO
-// (outcome + saliency reward) for a few minutes on CPU, then how to open the run in the viewer.
-
+// `atmanrl demo` (= `pnpm start`): the main job on the embedded default model: a held-out
+// evaluation, AtManRL GRPO (outcome + saliency reward) for a few minutes on CPU, the same
+// evaluation of the trained policy, and a before/after table with standard errors.
+import { join } from 'node:path';
+import { writeJsonAtomic } from '@atmanrl/runs/node';
+import { compareSummaries, formatComparison, heldOutEval } from '../_internal/before-after.js';
+import { latestCheckpointDir } from '../_internal/experiment.js';
+import { resolveModelDir } from '../_internal/model-source.js';
 import { runTraining } from '../_internal/train-loop.js';
 import type { CommandDef } from '../cli-core.js';
 import type { RunConfig } from '../config.js';
@@ -23,14 +28,53 @@ export const DEMO_DEFAULTS: Partial<RunConfig> = {
   saliencyLr: 4e-3,
   checkpointEvery: 4,
   syntheticSteps: 2,
+  evalLimit: 48,
+  evalSamples: 4,
 };
 
 /** The `demo` command. */
 export const demoCommand: CommandDef = {
   description:
-    'AtManRL GRPO on the embedded default model for a few minutes (the README’s main job)',
+    'AtManRL GRPO on the embedded default model for a few minutes, with a before/after evaluation (the README’s main job)',
   defaults: DEMO_DEFAULTS,
   async run(config, io, ctx) {
-    await runTraining(config, io, { command: 'demo', explicit: ctx.explicit });
+    const held = { limit: config.evalLimit, samples: config.evalSamples };
+    const start = resolveModelDir(config.model);
+    const onStatus = (s: string) => io.status?.(s);
+    let before = null;
+    if (config.resume === null) {
+      io.out(
+        `held-out evaluation before training: ${held.limit} test problems × ${held.samples} samples at T=${config.temperature}`,
+      );
+      before = await heldOutEval(start, config, { ...held, onStatus });
+    }
+    const outcome = await runTraining(config, io, { command: 'demo', explicit: ctx.explicit });
+    if (outcome.status !== 'finished' || before === null) return;
+    const after = await heldOutEval(latestCheckpointDir(outcome.runDir), config, {
+      ...held,
+      onStatus,
+    });
+    writeJsonAtomic(join(outcome.runDir, 'eval', 'held-out-before.json'), before);
+    writeJsonAtomic(join(outcome.runDir, 'eval', 'held-out-after.json'), after);
+    const rows = compareSummaries(before.summary, after.summary);
+    io.out(
+      `\nbefore → after on the same ${held.limit} held-out problems (± standard error over problems; a change is named only beyond 2 standard errors):`,
+    );
+    io.out(formatComparison(rows, before.summary, after.summary));
+    const acc = rows.find((r) => r.key === 'pass@1');
+    const changed = rows.filter((r) => r.verdict === 'up' || r.verdict === 'down');
+    if (acc?.verdict === 'down') {
+      io.out(
+        'The policy got WORSE on held-out accuracy beyond the noise. This short run does not improve the model; see experiments/ for the recipe that does.',
+      );
+    } else if (changed.length === 0) {
+      io.out(
+        'Nothing changed beyond the noise: a run of a few minutes is too short to move this policy measurably. What it does show is the method at work: the per-token saliency of every rollout, in the viewer.',
+      );
+    } else {
+      io.out(
+        `Changed beyond the noise: ${changed.map((r) => `${r.label} ${r.verdict}`).join(', ')}; held-out accuracy did not fall.`,
+      );
+    }
   },
 };

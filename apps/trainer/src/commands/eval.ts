@@ -46,6 +46,7 @@ export const evalCommand: CommandDef = {
             atmanAgreement: f,
           },
           saliencyFit: saliencyFitOptions(config),
+          reasoningModes: task.name === 'synthetic' && config.syntheticTask === 'modes',
           onProgress: (p) => io.status?.(`eval ${p.stage} ${p.done}/${p.total}`),
         },
       );

@@ -3,10 +3,17 @@
 // print/save per-token relevance next to AtMan's one-token sweep (Spearman agreement per item).
 import { readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '@atmanrl/runs/node';
-import { atmanSaliency, fitSaliencyMasks, saliencyReward, spearman } from '@atmanrl/saliency';
+import {
+  atmanSaliency,
+  fitSaliencyMasks,
+  saliencyItemFromSpans,
+  saliencyReward,
+  spanTokens,
+  spearman,
+  splitCompletionIds,
+} from '@atmanrl/saliency';
 import { loadPolicy } from '../_internal/model-source.js';
 import { saliencyFitOptions, setUpBackend } from '../_internal/run-setup.js';
-import { displayCompletion, saliencyItem, splitCompletionTokens } from '../_internal/spans.js';
 import { encodePrompt, judge, loadTask, type Task } from '../_internal/task.js';
 import type { CommandDef } from '../cli-core.js';
 import { UsageError } from '../errors.js';
@@ -110,10 +117,10 @@ export const saliencyCommand: CommandDef = {
       }
       const verdicts = traces.map((t) => judge(task, t.completion, t.gold));
       const splits = traces.map((t, i) =>
-        splitCompletionTokens(tokenizer, t.completionIds, verdicts[i]!.split),
+        splitCompletionIds(tokenizer, t.completionIds, verdicts[i]!.split),
       );
       const items = traces.map((t, i) =>
-        saliencyItem(tokenizer, t.promptIds, splits[i]!, t.gold, task.delimiter),
+        saliencyItemFromSpans(tokenizer, t.promptIds, splits[i]!, t.gold, task.delimiter),
       );
       const fits = await fitSaliencyMasks(model, items, {
         ...saliencyFitOptions(config),
@@ -138,7 +145,7 @@ export const saliencyCommand: CommandDef = {
           },
           ce: { noBias: fit.ceNoBias, initial: fit.ceInitial, final: fit.ceFinal },
           atmanSpearman: rho,
-          tokens: displayCompletion(splits[i]!, fit.relevance).map((tok, j) => ({
+          tokens: spanTokens(splits[i]!, fit.relevance).map((tok, j) => ({
             ...tok,
             atman: tok.span === 'cot' ? (atman[i]!.relevance[j] ?? null) : null,
           })),

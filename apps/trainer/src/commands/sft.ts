@@ -1,6 +1,7 @@
 // `atmanrl sft`: supervised fine-tuning on the synthetic task's step-by-step CoT, from scratch
 // (`--model scratch`, a new Llama with the tiny byte tokenizer) or from a model folder. This is
 // how the embedded default model is made (see the README for the exact command and seed).
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createCursor, nextBatch } from '@atmanrl/datasets';
 import {
   createRandomModel,
@@ -17,6 +18,46 @@ import { type SftExample, SftTrainer, sftExample } from '../_internal/sft.js';
 import { loadTask } from '../_internal/task.js';
 import type { CommandDef } from '../cli-core.js';
 import { UsageError } from '../errors.js';
+
+/**
+ * Refuses to overwrite an existing, non-empty `--out` folder unless `--force` is given (a file
+ * there is always refused). Returns true when an existing folder will be replaced.
+ */
+export function checkOutFolder(out: string, force: boolean): boolean {
+  if (!existsSync(out)) return false;
+  if (!statSync(out).isDirectory()) {
+    throw new UsageError(
+      'OUTPUT_EXISTS',
+      `--out ${out} is a file, not a folder. Pass a new folder for the fine-tuned model.`,
+    );
+  }
+  if (readdirSync(out).length === 0) return false;
+  if (!force) {
+    throw new UsageError(
+      'OUTPUT_EXISTS',
+      `--out ${out} already exists and is not empty (it may hold another model). Pass a new folder, or --force to replace it.`,
+    );
+  }
+  return true;
+}
+
+/** Saves into a temp sibling and swaps it in, so a failed save never leaves a half-replaced model. */
+async function saveReplacing(model: LlamaModel, out: string, replace: boolean): Promise<void> {
+  if (!replace) {
+    await saveModel(model, out);
+    return;
+  }
+  const temp = `${out.replace(/\/+$/, '')}.tmp-${process.pid}`;
+  rmSync(temp, { recursive: true, force: true });
+  try {
+    await saveModel(model, temp);
+    rmSync(out, { recursive: true, force: true });
+    renameSync(temp, out);
+  } catch (e) {
+    rmSync(temp, { recursive: true, force: true });
+    throw e;
+  }
+}
 
 /** The `sft` command. */
 export const sftCommand: CommandDef = {
@@ -35,6 +76,7 @@ export const sftCommand: CommandDef = {
         '--dataset: sft trains on the synthetic task only (its reference CoTs are generated); GSM8K/MMLU SFT is not implemented',
       );
     }
+    const replaceOut = checkOutFolder(config.out, config.force);
     const backend = await setUpBackend(config, io);
     let model: LlamaModel;
     if (config.model === 'scratch') {
@@ -108,14 +150,24 @@ export const sftCommand: CommandDef = {
         'eval/accuracy': acc.accuracy,
         'eval/strict_rate': acc.strictRate,
       });
-      await saveModel(model, config.out);
+      await saveReplacing(model, config.out, replaceOut);
       run.setStatus('finished');
       io.out(
         `greedy accuracy on ${config.evalLimit} held-out problems: ${(acc.accuracy * 100).toFixed(1)}% (strict format ${(acc.strictRate * 100).toFixed(1)}%)`,
       );
       for (const e of acc.examples) io.out(`  ${e}`);
       io.out(`saved to ${config.out}`);
+    } catch (e) {
+      if (run.info.status === 'running') {
+        try {
+          run.setStatus('failed', (e as Error).message);
+        } catch {
+          // keep the original error
+        }
+      }
+      throw e;
     } finally {
+      run.close();
       trainer.dispose();
       model.dispose();
     }

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { followJsonl, httpRunSource, loadRun, MetricsRecordSchema } from '@atmanrl/runs';
 import { fsRunSource, RunWriter } from '@atmanrl/runs/node';
@@ -182,6 +183,64 @@ describe('startViewerServer on a directory tree', () => {
     const s = await startViewerServer({ runsDir: dir, staticDir: SITE_DIR });
     try {
       expect((await rawRequest(s.url, '/runs/group/r1/x.json')).body).toBe('{}');
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('startViewerServer file descriptors (issue 18 item 3)', () => {
+  /** Open descriptors of this process (Linux); null where /proc is unavailable. */
+  const openFds = (): number | null => {
+    try {
+      return readdirSync('/proc/self/fd').length;
+    } catch {
+      return null;
+    }
+  };
+
+  /** GETs `path` and aborts as soon as the response starts (a closed tab, an <img> that gives up). */
+  const abortedGet = (base: string, path: string): Promise<void> =>
+    new Promise((ok) => {
+      const u = new URL(base);
+      const req = request({ host: u.hostname, port: u.port, path, agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          ok();
+        });
+      });
+      req.on('error', () => ok());
+      req.end();
+    });
+
+  it('closes the file of every aborted download (250 aborts, more than a 200-fd limit)', async () => {
+    const dir = tempDir('viewer-fds-');
+    mkdirSync(join(dir, 'r'));
+    // Large enough that no response finishes before the client goes away.
+    writeFileSync(join(dir, 'r', 'big.jsonl'), Buffer.alloc(8 * 1024 * 1024, 0x61));
+    const s = await startViewerServer({ runsDir: dir, staticDir: SITE_DIR });
+    try {
+      const before = openFds();
+      for (let i = 0; i < 250; i += 25) {
+        await Promise.all(
+          Array.from({ length: 25 }, (_, j) =>
+            abortedGet(s.url, `/runs/r/big.jsonl${(i + j) % 2 ? '' : '?x'}`),
+          ),
+        );
+      }
+      if (before !== null) {
+        // Wait for the server to see the closes (no timing assertion: poll, then compare).
+        let now = openFds() ?? 0;
+        for (let k = 0; k < 100 && now > before + 5; k++) {
+          await new Promise((r) => setTimeout(r, 20));
+          now = openFds() ?? 0;
+        }
+        expect(now).toBeLessThanOrEqual(before + 5);
+      }
+      const ok = await rawRequest(s.url, '/runs/r/big.jsonl', { headers: { Range: 'bytes=0-9' } });
+      expect(ok.status).toBe(206);
+      expect(ok.body).toBe('aaaaaaaaaa');
     } finally {
       await s.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,12 @@
 // The read-only HTTP server behind `atmanrl view`: serves the built site at `/` and the runs
 // folder under `/runs/` (files with Range support, `?list` directory listings). GET/HEAD only,
 // loopback by default, every path confined to its root (symlinks included).
-import { createReadStream } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import { resolveInside } from '@atmanrl/runs/node';
 import { ViewerError } from '../errors.js';
 import { contentTypeFor } from './content-type.js';
@@ -107,40 +108,67 @@ async function resolveSafe(root: string, segments: string[]): Promise<Resolved> 
   return { kind: 'missing' };
 }
 
-function sendFile(
+/**
+ * Sends a file from one descriptor: opened once, its size taken from that descriptor (no race
+ * between a size check and the open), streamed with `pipeline`, so a client that goes away, or
+ * a read error, destroys the stream and closes the descriptor (no fd leak per aborted download).
+ */
+async function sendFile(
   req: IncomingMessage,
   res: ServerResponse,
-  file: { abs: string; size: number },
+  file: { abs: string },
   headers: Record<string, string>,
-): void {
+): Promise<void> {
   const head = req.method === 'HEAD';
-  const base = {
-    ...SECURITY_HEADERS,
-    'Content-Type': contentTypeFor(file.abs),
-    'Accept-Ranges': 'bytes',
-    ...headers,
-  };
-  const range = parseRange(req.headers.range, file.size);
-  if (range === 'unsatisfiable') {
-    res.writeHead(416, { ...base, 'Content-Range': `bytes */${file.size}`, 'Content-Length': '0' });
-    res.end();
+  let handle: FileHandle;
+  try {
+    // O_NOFOLLOW: `abs` is a real path; a symlink swapped in since it was resolved is refused.
+    handle = await open(file.abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    send(res, 404, 'not found\n', {}, head); // removed since it was resolved
     return;
   }
-  const start = range?.start ?? 0;
-  const end = range?.end ?? file.size - 1;
-  const length = Math.max(0, end - start + 1);
-  res.writeHead(range ? 206 : 200, {
-    ...base,
-    'Content-Length': String(length),
-    ...(range ? { 'Content-Range': `bytes ${start}-${end}/${file.size}` } : {}),
-  });
-  if (head || length === 0) {
-    res.end();
-    return;
+  let streaming = false;
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      send(res, 404, 'not found\n', {}, head);
+      return;
+    }
+    const size = st.size;
+    const base = {
+      ...SECURITY_HEADERS,
+      'Content-Type': contentTypeFor(file.abs),
+      'Accept-Ranges': 'bytes',
+      ...headers,
+    };
+    const range = parseRange(req.headers.range, size);
+    if (range === 'unsatisfiable') {
+      res.writeHead(416, { ...base, 'Content-Range': `bytes */${size}`, 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? size - 1;
+    const length = Math.max(0, end - start + 1);
+    res.writeHead(range ? 206 : 200, {
+      ...base,
+      'Content-Length': String(length),
+      ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
+    });
+    if (head || length === 0 || res.destroyed) {
+      res.end();
+      return;
+    }
+    // The stream owns the descriptor from here (autoClose): destroyed with the response.
+    const stream = handle.createReadStream({ start, end, autoClose: true });
+    streaming = true;
+    pipeline(stream, res, () => {
+      // Finished, failed or aborted: pipeline has destroyed both ends, closing the descriptor.
+    });
+  } finally {
+    if (!streaming) await handle.close();
   }
-  const stream = createReadStream(file.abs, { start, end });
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
 }
 
 /** Lists a runs sub-folder as `{ entries: [{ name, type }] }` (hidden files left out). */
@@ -223,14 +251,14 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
         const body = JSON.stringify(await listDir(target.abs));
         return send(res, 200, body, { 'Content-Type': 'application/json; charset=utf-8' }, head);
       }
-      return sendFile(req, res, target, { 'Cache-Control': 'no-store' });
+      return await sendFile(req, res, target, { 'Cache-Control': 'no-store' });
     }
     const segments = decoded.segments.length === 0 ? ['index.html'] : decoded.segments;
     const target = await resolveSafe(staticDir, segments);
     if (target.kind === 'refused') return send(res, 403, 'outside the site folder\n', {}, head);
     if (target.kind !== 'file') return send(res, 404, 'not found\n', {}, head);
     const isHtml = target.abs.endsWith('.html');
-    sendFile(req, res, target, {
+    await sendFile(req, res, target, {
       'Cache-Control': 'no-cache',
       ...(isHtml ? { 'Content-Security-Policy': CSP } : {}),
     });

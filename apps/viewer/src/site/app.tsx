@@ -66,7 +66,7 @@ export function App() {
       ) : null}
       {route.page === 'rollouts' ? <Rollouts key={route.runId} site={site} route={route} /> : null}
       {route.page === 'eval' ? (
-        <Evaluation key={route.runId} site={site} runId={route.runId} />
+        <Evaluation key={route.runId} site={site} runId={route.runId} with={route.with} />
       ) : null}
     </>
   );

@@ -1,7 +1,7 @@
 // Loading runs into components: one run followed live while it is being written (new
-// metrics/samples lines every ~2 s through followJsonl), or several runs loaded once.
+// metrics/samples lines every ~2 s), reloaded whole when a log was truncated (a resume rewinds
+// metrics.jsonl to its checkpoint), or several runs loaded once.
 import {
-  followJsonl,
   type LoadedRun,
   loadRun,
   MetricsRecordSchema,
@@ -9,6 +9,7 @@ import {
   SampleRecordSchema,
 } from '@atmanrl/runs';
 import { useEffect, useState } from 'preact/hooks';
+import { followJsonlChecked } from './data/follow.js';
 import type { SiteSource } from './source.js';
 
 /** Poll interval of the live refresh. */
@@ -45,8 +46,16 @@ export function useRun(
         return;
       }
       // Follow the logs from here on: the first poll returns every complete line so far.
-      const metricsFollow = followJsonl(source, `${runId}/metrics.jsonl`, MetricsRecordSchema);
-      const samplesFollow = followJsonl(source, `${runId}/samples.jsonl`, SampleRecordSchema);
+      const metricsFollow = followJsonlChecked(
+        source,
+        `${runId}/metrics.jsonl`,
+        MetricsRecordSchema,
+      );
+      const samplesFollow = followJsonlChecked(
+        source,
+        `${runId}/samples.jsonl`,
+        SampleRecordSchema,
+      );
       let current: LoadedRun = {
         ...run,
         metrics: (await metricsFollow.poll()).records,
@@ -57,7 +66,15 @@ export function useRun(
       const tick = async () => {
         site.invalidate();
         const m = await metricsFollow.poll();
-        const s = withSamples ? await samplesFollow.poll() : { records: [], problems: [] };
+        const s = withSamples
+          ? await samplesFollow.poll()
+          : { records: [], problems: [], truncated: false };
+        if (cancelled) return;
+        if (m.truncated || s.truncated) {
+          // A resume rewound the logs: start over from a full read (and follow again).
+          await start();
+          return;
+        }
         const infoText = await source.readText(`${runId}/run.json`);
         if (cancelled) return;
         const parsed = infoText === null ? null : RunInfoSchema.safeParse(safeJson(infoText));
@@ -121,14 +138,19 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Loads several runs once (no samples), e.g. runs overlaid on the overview or the runs list. */
-export function useRuns(site: SiteSource, runIds: readonly string[]): Map<string, LoadedRun> {
+/** Loads several runs once (without samples unless asked), e.g. runs overlaid on the overview. */
+export function useRuns(
+  site: SiteSource,
+  runIds: readonly string[],
+  options: { samples?: boolean } = {},
+): Map<string, LoadedRun> {
   const [runs, setRuns] = useState<Map<string, LoadedRun>>(new Map());
   const key = runIds.join('\n');
+  const samples = options.samples === true;
   useEffect(() => {
     let cancelled = false;
     const ids = key === '' ? [] : key.split('\n');
-    Promise.all(ids.map((id) => loadRun(site.source, id, { samples: false })))
+    Promise.all(ids.map((id) => loadRun(site.source, id, { samples })))
       .then((loaded) => {
         if (!cancelled) setRuns(new Map(loaded.map((r) => [r.id, r])));
       })
@@ -138,6 +160,6 @@ export function useRuns(site: SiteSource, runIds: readonly string[]): Map<string
     return () => {
       cancelled = true;
     };
-  }, [site, key]);
+  }, [site, key, samples]);
   return runs;
 }

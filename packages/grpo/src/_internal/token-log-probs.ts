@@ -1,6 +1,7 @@
-// Per-token log-probs and entropies of given completions under a CausalLM, from one forward pass
-// through the public `forward` (so any CausalLM plugs in). Layout as in generation: left-padded
-// prompt, then completion, then right padding.
+// Per-token log-probs and entropies of given completions under a CausalLM, from one pass through
+// the public `hiddenStates` and the chunked `headLogProbs` (so any CausalLM plugs in): the head
+// runs on the B·Tc completion rows only and never holds [B,Tc,V] logits for the backward pass.
+// Layout as in generation: left-padded prompt, then completion, then right padding.
 import type { CausalLM } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -29,12 +30,11 @@ export function completionLogProbs(
   const b = promptIds.length;
   const p = Math.max(...promptIds.map((x) => x.length));
   const tc = paddedCompletionLength(completionIds);
-  const v = model.config.vocab_size;
   const pad = model.config.pad_token_id ?? 0;
   const w = p + tc;
   const ids = new Int32Array(b * w).fill(pad);
   const attn = new Float32Array(b * w);
-  const flatIdx = new Int32Array(b * tc);
+  const targets = new Int32Array(b * tc); // padding rows: any valid id (masked out)
   const mask = new Float32Array(b * tc);
   for (let r = 0; r < b; r++) {
     const prompt = promptIds[r]!;
@@ -48,26 +48,22 @@ export function completionLogProbs(
       ids[r * w + p + j] = id;
       attn[r * w + p + j] = 1;
       mask[r * tc + j] = 1;
-      flatIdx[r * tc + j] = (r * tc + j) * v + id;
+      targets[r * tc + j] = id;
     });
-    for (let j = comp.length; j < tc; j++) flatIdx[r * tc + j] = (r * tc + j) * v; // padding: any valid index
   }
+  const d = model.config.hidden_size;
   return tf.tidy(() => {
     const maskT = tf.tensor2d(mask, [b, tc]);
-    const logits = model.forward(tf.tensor2d(ids, [b, w], 'int32'), {
+    const hidden = model.hiddenStates(tf.tensor2d(ids, [b, w], 'int32'), {
       attentionMask: tf.tensor2d(attn, [b, w]),
-    }); // [B,P+Tc,V]
+    }); // [B,P+Tc,D]
     // position P-1+j predicts completion token j
-    let scaled = tf.reshape(tf.slice(logits, [0, p - 1, 0], [b, tc, v]), [b * tc, v]); // [B*Tc,V]
-    if (temperature > 0 && temperature !== 1) scaled = tf.div(scaled, temperature);
-    const logp = tf.logSoftmax(scaled); // [B*Tc,V]
-    const picked = tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(flatIdx, 'int32')); // [B*Tc]
-    const logProbs = tf.mul(tf.reshape(picked, [b, tc]), maskT) as tf.Tensor2D;
-    // entropy is a metric only: nothing differentiates through it
-    const entropy = tf.reshape(tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)), [
-      b,
-      tc,
-    ]) as tf.Tensor2D;
+    const rows = tf.reshape(tf.slice(hidden, [0, p - 1, 0], [b, tc, d]), [b * tc, d]); // [B*Tc,D]
+    const out = model.headLogProbs(rows as tf.Tensor2D, targets, {
+      temperature: temperature > 0 ? temperature : 1,
+    }); // [B*Tc] each
+    const logProbs = tf.mul(tf.reshape(out.logProbs, [b, tc]), maskT) as tf.Tensor2D;
+    const entropy = tf.reshape(out.entropy, [b, tc]) as tf.Tensor2D;
     return { logProbs, entropy, mask: maskT };
   });
 }

@@ -34,11 +34,17 @@ export function writeFileAtomic(
     renameSync(temp, path);
     fsyncDir(dir);
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
+    // Clean up without letting a second failure (e.g. on a full disk) hide the first.
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } catch {}
+    try {
+      rmSync(temp, { force: true });
+    } catch {}
     if (e instanceof RunsError) throw e;
     throw new RunsError('WRITE_FAILED', `could not write ${path}: ${(e as Error).message}`, {
       file: path,
+      cause: e,
     });
   }
 }
@@ -52,7 +58,8 @@ export function writeJsonAtomic(
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
-function fsyncDir(dir: string): void {
+/** fsyncs a folder so a rename inside it is durable (ignored where the file system refuses). */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
@@ -70,9 +77,25 @@ function fsyncDir(dir: string): void {
  */
 export function appendJsonLine(path: string, record: unknown): void {
   const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-  const fd = openSync(path, 'a');
+  let fd: number;
   try {
-    const written = writeSync(fd, line);
+    fd = openSync(path, 'a');
+  } catch (e) {
+    throw new RunsError('WRITE_FAILED', `could not open ${path}: ${(e as Error).message}`, {
+      file: path,
+      cause: e,
+    });
+  }
+  try {
+    let written: number;
+    try {
+      written = writeSync(fd, line);
+    } catch (e) {
+      throw new RunsError('WRITE_FAILED', `could not append to ${path}: ${(e as Error).message}`, {
+        file: path,
+        cause: e,
+      });
+    }
     if (written !== line.length) {
       throw new RunsError(
         'WRITE_FAILED',

@@ -4,9 +4,18 @@ export * from '../index.js';
 export {
   appendJsonLine,
   type BeforeRenameHook,
+  fsyncDir,
   writeFileAtomic,
   writeJsonAtomic,
 } from './atomic.js';
 export { fsRunSource } from './fs-source.js';
+export {
+  acquireRunLock,
+  isProcessAlive,
+  isWriterAlive,
+  type LockLiveness,
+  type RunLock,
+  readWriterLock,
+} from './lock.js';
 export { resolveInside } from './paths.js';
-export { type CreateRunOptions, RunWriter } from './writer.js';
+export { type CreateRunOptions, type OpenRunOptions, RunWriter } from './writer.js';

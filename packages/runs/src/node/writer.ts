@@ -1,9 +1,19 @@
 // The run-directory writer used by the trainer: creates a run with a unique id, keeps run.json
 // current (atomic replace), appends metrics/samples lines, and writes checkpoint pointers last.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { join, sep } from 'node:path';
 import { RunsError } from '../errors.js';
-import { parseJsonl } from '../jsonl.js';
+import { parseJsonl, type ReadProblem } from '../jsonl.js';
 import { RUN_FILES } from '../reader.js';
 import {
   type CheckpointPointer,
@@ -15,13 +25,16 @@ import {
   type RunInfo,
   RunInfoSchema,
   type RunStatus,
+  RunStatusSchema,
   type SampleRecord,
   SampleRecordSchema,
   SCHEMA_VERSION,
   type WithoutVersion,
 } from '../schemas.js';
 import { validateRecord } from '../validate.js';
-import { appendJsonLine, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { appendJsonLine, fsyncDir, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { acquireRunLock, type RunLock } from './lock.js';
+import { resolveInside } from './paths.js';
 
 /** Options for {@link RunWriter.create}. */
 export interface CreateRunOptions {
@@ -42,6 +55,43 @@ export interface CreateRunOptions {
   now?: () => Date;
 }
 
+/** Options of {@link RunWriter.open}. */
+export interface OpenRunOptions {
+  /** Clock, for tests. */
+  now?: () => Date;
+  /** Command taking the writer lock (shown to a second writer). */
+  command?: string;
+}
+
+/** `JSON.stringify` that names the first value JSON cannot hold (BigInt, cycles, functions). */
+function serialize(value: unknown, file: string): string {
+  const bad: string[] = [];
+  const text = JSON.stringify(
+    value,
+    function (this: unknown, key, v: unknown) {
+      if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol') {
+        bad.push(`${key} is a ${typeof v}`);
+        return null;
+      }
+      return v;
+    },
+    2,
+  );
+  if (bad.length > 0) {
+    throw new RunsError(
+      'INVALID_RECORD',
+      `${file}: cannot be written as JSON: ${bad.join(', ')}. Pass plain numbers, strings, booleans, arrays and objects (convert a BigInt with Number() or String()).`,
+      { file },
+    );
+  }
+  return `${text}\n`;
+}
+
+const TERMINAL: ReadonlySet<RunStatus> = new Set(['finished', 'failed', 'interrupted']);
+
+/** Entries named like the temp files of {@link writeFileAtomic} or a staged checkpoint. */
+const TEMP_NAME = /\.tmp-/;
+
 function slug(s: string): string {
   return s
     .toLowerCase()
@@ -58,17 +108,32 @@ function finiteOrNull(metrics: Record<string, number | null>): Record<string, nu
   return out;
 }
 
-/** Writes one run directory. Not safe for two writers of the same run; appends are. */
+/**
+ * Writes one run directory. Holds the folder's writer lock (`writer.lock`, pid + host) from
+ * {@link RunWriter.create}/{@link RunWriter.open} until a final status or {@link RunWriter.close},
+ * so a second writer fails with `RunsError('LOCKED')` naming the holder.
+ */
 export class RunWriter {
   /** Absolute path of the run directory. */
   readonly dir: string;
+  /** Leftover temp files removed when the run was opened (relative paths). */
+  readonly removedTempFiles: string[];
   private current: RunInfo;
   private readonly now: () => Date;
+  private lock: RunLock | null;
 
-  private constructor(dir: string, info: RunInfo, now: () => Date) {
+  private constructor(
+    dir: string,
+    info: RunInfo,
+    now: () => Date,
+    lock: RunLock | null,
+    removed: string[] = [],
+  ) {
     this.dir = dir;
     this.current = info;
     this.now = now;
+    this.lock = lock;
+    this.removedTempFiles = removed;
   }
 
   /** Creates a new run folder (fails if the id exists) and writes `run.json` with status `running`. */
@@ -85,21 +150,8 @@ export class RunWriter {
       ]
         .filter((s) => s.length > 0)
         .join('-');
-    mkdirSync(options.runsDir, { recursive: true });
     const dir = join(options.runsDir, id);
-    try {
-      mkdirSync(dir);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'EEXIST') {
-        throw new RunsError(
-          'RUN_EXISTS',
-          `run folder ${dir} already exists; pick another id or resume it`,
-        );
-      }
-      throw e;
-    }
-    mkdirSync(join(dir, RUN_FILES.evalDir));
-    mkdirSync(join(dir, RUN_FILES.checkpointsDir));
+    // Validate (and serialise) everything before creating the folder: a bad config leaves nothing.
     const info: RunInfo = validateRecord(
       RunInfoSchema,
       {
@@ -119,13 +171,51 @@ export class RunWriter {
       },
       { file: join(dir, RUN_FILES.run) },
     );
-    const writer = new RunWriter(dir, info, now);
-    writer.flushInfo();
-    return writer;
+    const text = serialize(info, join(dir, RUN_FILES.run));
+    try {
+      mkdirSync(options.runsDir, { recursive: true });
+    } catch (e) {
+      throw new RunsError(
+        'WRITE_FAILED',
+        `cannot create the runs folder ${options.runsDir}: ${(e as Error).message}. Pass --runs-dir <folder> naming a folder (or a path that can be created).`,
+        { file: options.runsDir, cause: e },
+      );
+    }
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'EEXIST') {
+        throw new RunsError(
+          'RUN_EXISTS',
+          `run folder ${dir} already exists; pick another id or resume it`,
+        );
+      }
+      throw new RunsError(
+        'WRITE_FAILED',
+        `cannot create the run folder ${dir}: ${(e as Error).message}. ${code === 'ENOTDIR' ? `${options.runsDir} is not a folder: pass --runs-dir <folder>.` : 'Check the runs folder is writable.'}`,
+        { file: dir, cause: e },
+      );
+    }
+    let lock: RunLock | null = null;
+    try {
+      lock = acquireRunLock(dir, { command: options.command });
+      mkdirSync(join(dir, RUN_FILES.evalDir));
+      mkdirSync(join(dir, RUN_FILES.checkpointsDir));
+      writeFileAtomic(join(dir, RUN_FILES.run), text);
+    } catch (e) {
+      lock?.release();
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return new RunWriter(dir, info, now, lock);
   }
 
-  /** Opens an existing run to continue it (resume); sets status back to `running`. */
-  static open(dir: string, options: { now?: () => Date } = {}): RunWriter {
+  /**
+   * Opens an existing run to continue it (resume): takes the writer lock (`RunsError('LOCKED')`
+   * when a live process holds it; a stale lock is replaced) and removes leftover `*.tmp-*` files.
+   */
+  static open(dir: string, options: OpenRunOptions = {}): RunWriter {
     const file = join(dir, RUN_FILES.run);
     if (!existsSync(file)) {
       throw new RunsError('NOT_FOUND', `${file} does not exist: ${dir} is not a run folder`, {
@@ -141,8 +231,26 @@ export class RunWriter {
       });
     }
     const info = validateRecord(RunInfoSchema, value, { file });
-    const writer = new RunWriter(dir, info, options.now ?? (() => new Date()));
-    return writer;
+    const lock = acquireRunLock(dir, options.command ? { command: options.command } : {});
+    let removed: string[];
+    try {
+      removed = removeTempFiles(dir);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    return new RunWriter(dir, info, options.now ?? (() => new Date()), lock, removed);
+  }
+
+  /** The writer lock this writer holds, or null once released. */
+  get heldLock(): RunLock | null {
+    return this.lock;
+  }
+
+  /** Releases the writer lock (idempotent). A final {@link setStatus} also releases it. */
+  close(): void {
+    this.lock?.release();
+    this.lock = null;
   }
 
   /** The current `run.json` contents. */
@@ -155,19 +263,41 @@ export class RunWriter {
     return this.current.id;
   }
 
-  private flushInfo(): void {
-    writeJsonAtomic(join(this.dir, RUN_FILES.run), this.current);
-  }
-
-  /** Updates fields of `run.json` (atomically). */
+  /**
+   * Updates fields of `run.json` (atomically). The result is validated (schema and JSON) before
+   * anything is written; on error the file and this writer's state stay as they were.
+   */
   update(patch: Partial<Omit<RunInfo, 'version' | 'id' | 'createdAt'>>): void {
-    this.current = { ...this.current, ...patch, updatedAt: this.now().toISOString() };
-    this.flushInfo();
+    const file = join(this.dir, RUN_FILES.run);
+    const next = validateRecord(
+      RunInfoSchema,
+      { ...this.current, ...patch, updatedAt: this.now().toISOString() },
+      { file },
+    );
+    writeFileAtomic(file, serialize(next, file));
+    this.current = next;
   }
 
-  /** Sets the run status; `error` explains a failure. */
+  /**
+   * Sets the run status (`running`, `finished`, `failed`, `interrupted`; anything else throws
+   * `INVALID_RECORD` before writing); `error` explains a failure. A final status releases the lock.
+   */
   setStatus(status: RunStatus, error?: string): void {
+    const parsed = RunStatusSchema.safeParse(status);
+    if (!parsed.success) {
+      throw new RunsError(
+        'INVALID_RECORD',
+        `setStatus: "${String(status)}" is not a run status; expected one of ${RunStatusSchema.options.join(', ')}`,
+        { file: RUN_FILES.run },
+      );
+    }
+    if (error !== undefined && typeof error !== 'string') {
+      throw new RunsError('INVALID_RECORD', 'setStatus: error must be a string', {
+        file: RUN_FILES.run,
+      });
+    }
     this.update(error === undefined ? { status } : { status, error });
+    if (TERMINAL.has(status)) this.close();
   }
 
   /** Appends one `metrics.jsonl` line for `step` (non-finite values become `null`). */
@@ -229,8 +359,28 @@ export class RunWriter {
     return dir;
   }
 
-  /** Points `checkpoints/latest.json` at step `step` (written last, atomically) and records the step. */
-  commitCheckpoint(step: number): CheckpointPointer {
+  /**
+   * A new, empty temp folder `checkpoints/.step-N.tmp-*` to fill with the checkpoint of `step`;
+   * {@link commitCheckpoint} with it makes every file durable and renames it into place.
+   */
+  stageCheckpoint(step: number): string {
+    const dir = join(
+      this.dir,
+      RUN_FILES.checkpointsDir,
+      `.step-${step}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    );
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /**
+   * Points `checkpoints/latest.json` at step `step` (written last, atomically) and records the
+   * step. With `staged` (from {@link stageCheckpoint}): first fsyncs every file in it and the
+   * folder, renames it to `checkpoints/step-N` (replacing an old one that is not `latest`) and
+   * fsyncs `checkpoints/`, so the pointer never names a checkpoint a power loss could empty.
+   */
+  commitCheckpoint(step: number, staged?: string): CheckpointPointer {
+    if (staged !== undefined) this.installStaged(step, staged);
     const pointer: CheckpointPointer = {
       version: SCHEMA_VERSION,
       step,
@@ -242,7 +392,56 @@ export class RunWriter {
     return pointer;
   }
 
-  /** Reads `checkpoints/latest.json`, or `null` when no checkpoint was committed. */
+  private installStaged(step: number, staged: string): void {
+    const root = join(this.dir, RUN_FILES.checkpointsDir);
+    const final = join(root, `step-${step}`);
+    try {
+      fsyncTree(staged);
+      if (existsSync(final)) {
+        const latest = existsSync(join(this.dir, RUN_FILES.latest))
+          ? this.latestCheckpoint()
+          : null;
+        if (latest !== null && resolveInside(this.dir, latest.path) === final) {
+          throw new RunsError(
+            'WRITE_FAILED',
+            `${final} is the latest checkpoint; refusing to replace it in place`,
+            { file: final },
+          );
+        }
+        const old = join(root, `.step-${step}.old.tmp-${process.pid}`);
+        rmSync(old, { recursive: true, force: true });
+        renameSync(final, old);
+        rmSync(old, { recursive: true, force: true });
+      }
+      renameSync(staged, final);
+      fsyncDir(root);
+    } catch (e) {
+      if (e instanceof RunsError) throw e;
+      throw new RunsError(
+        'WRITE_FAILED',
+        `could not commit the checkpoint ${final}: ${(e as Error).message}`,
+        { file: final, cause: e },
+      );
+    }
+  }
+
+  /** Committed-looking checkpoint folders `checkpoints/step-N`, newest first (not checked). */
+  listCheckpoints(): { step: number; path: string }[] {
+    const root = join(this.dir, RUN_FILES.checkpointsDir);
+    if (!existsSync(root)) return [];
+    return readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && /^step-\d+$/.test(d.name))
+      .map((d) => ({
+        step: Number(d.name.slice(5)),
+        path: `${RUN_FILES.checkpointsDir}/${d.name}`,
+      }))
+      .sort((a, b) => b.step - a.step);
+  }
+
+  /**
+   * Reads `checkpoints/latest.json`, or `null` when no checkpoint was committed. A pointer whose
+   * `path` leaves `checkpoints/` (e.g. `../../x`) is refused with `INVALID_RECORD`.
+   */
   latestCheckpoint(): CheckpointPointer | null {
     const file = join(this.dir, RUN_FILES.latest);
     if (!existsSync(file)) return null;
@@ -254,23 +453,75 @@ export class RunWriter {
         file,
       });
     }
-    return validateRecord(CheckpointPointerSchema, value, { file });
+    const pointer = validateRecord(CheckpointPointerSchema, value, { file });
+    const root = join(this.dir, RUN_FILES.checkpointsDir);
+    const target = resolveInside(this.dir, pointer.path);
+    if (target === null || !target.startsWith(`${root}${sep}`)) {
+      throw new RunsError(
+        'INVALID_RECORD',
+        `${file}: path "${pointer.path}" leaves the run's checkpoints/ folder; refused. A pointer names checkpoints/step-N: fix it or delete latest.json.`,
+        { file },
+      );
+    }
+    return pointer;
   }
 
   /**
    * For an exact resume from the checkpoint of `step`: drops `metrics.jsonl` / `samples.jsonl`
-   * lines logged after it (and a torn last line), rewriting each file atomically.
+   * lines logged after it, a torn last line and any invalid line (returned, with file:line),
+   * rewriting each file atomically.
    */
-  truncateAfter(step: number): void {
+  truncateAfter(step: number): ReadProblem[] {
+    const dropped: ReadProblem[] = [];
     for (const [file, schema] of [
       [RUN_FILES.metrics, MetricsRecordSchema],
       [RUN_FILES.samples, SampleRecordSchema],
     ] as const) {
       const path = join(this.dir, file);
       if (!existsSync(path)) continue;
-      const parsed = parseJsonl(readFileSync(path, 'utf8'), schema, { file, mode: 'strict' });
+      const parsed = parseJsonl(readFileSync(path, 'utf8'), schema, { file, mode: 'tolerant' });
+      dropped.push(...parsed.problems);
       const kept = (parsed.records as { step: number }[]).filter((r) => r.step <= step);
       writeFileAtomic(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
     }
+    return dropped;
   }
+}
+
+/** fsyncs every file below `dir` (one level of sub-folders), then the folders. */
+function fsyncTree(dir: string): void {
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) fsyncTree(p);
+    else if (d.isFile()) {
+      const fd = openSync(p, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+  fsyncDir(dir);
+}
+
+/** Removes `*.tmp-*` leftovers (temp files of atomic writes, staged checkpoints) of a run. */
+function removeTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  const ckpt = join(dir, RUN_FILES.checkpointsDir);
+  const stepDirs = existsSync(ckpt)
+    ? readdirSync(ckpt, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && /^step-\d+$/.test(d.name))
+        .map((d) => `${RUN_FILES.checkpointsDir}/${d.name}`)
+    : [];
+  for (const sub of ['', RUN_FILES.evalDir, RUN_FILES.checkpointsDir, ...stepDirs]) {
+    const at = sub === '' ? dir : join(dir, sub);
+    if (!existsSync(at)) continue;
+    for (const d of readdirSync(at, { withFileTypes: true })) {
+      if (!TEMP_NAME.test(d.name)) continue;
+      rmSync(join(at, d.name), { recursive: true, force: true });
+      removed.push(sub === '' ? d.name : `${sub}/${d.name}`);
+    }
+  }
+  return removed;
 }

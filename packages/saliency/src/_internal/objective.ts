@@ -80,16 +80,20 @@ export function createObjective(
     cache = model.createCache(b);
     const c = cache;
     tf.tidy(() => {
-      model.forward(tf.tensor2d(layout.prefixIds, [b, prefixLen], 'int32'), {
+      model.hiddenStates(tf.tensor2d(layout.prefixIds, [b, prefixLen], 'int32'), {
         cache: c,
         attentionMask: tf.slice(attentionMask, [0, 0], [b, prefixLen]) as tf.Tensor2D,
       });
     });
   }
 
-  const ceFromLogits = (logits: tf.Tensor3D): tf.Tensor1D => {
-    const rows = tf.gather(tf.reshape(logits, [b * tq, v]), lossIndex); // [N,V]
-    const logp = tf.logSoftmax(rows); // [N,V]
+  // The head runs on the N loss rows only (hidden states -> gather -> head): [N,V] logits instead
+  // of [B,Tq,V], so its cost scales with the answer length, not the sequence length.
+  const ceFromHidden = (hidden: tf.Tensor3D): tf.Tensor1D => {
+    const d = hidden.shape[2];
+    const rows = tf.gather(tf.reshape(hidden, [b * tq, d]), lossIndex); // [N,D]
+    const logits = tf.reshape(model.head(tf.reshape(rows, [1, n, d]) as tf.Tensor3D), [n, v]); // [N,V]
+    const logp = tf.logSoftmax(logits); // [N,V]
     const nll = tf.neg(tf.sum(tf.mul(logp, targets), 1, true)); // [N,1]
     return tf.reshape(matMul(itemWeights, nll), [b]) as tf.Tensor1D; // [B]
   };
@@ -104,17 +108,17 @@ export function createObjective(
     keyLen: t,
     perItemCe(perturb = {}) {
       return tf.tidy(() => {
-        const logits = model.forward(inputIds as tf.Tensor2D, {
+        const hidden = model.hiddenStates(inputIds as tf.Tensor2D, {
           ...baseOptions(),
           ...(perturb.bias ? { attentionBias: perturb.bias } : {}),
           ...(perturb.suppress ? { suppress: perturb.suppress } : {}),
-        }); // [B,Tq,V]
-        return ceFromLogits(logits);
+        }); // [B,Tq,D]
+        return ceFromHidden(hidden);
       });
     },
     perItemCeFromEmbeds(embeds) {
       return tf.tidy(() =>
-        ceFromLogits(model.forward(null, { ...baseOptions(), inputEmbeds: embeds })),
+        ceFromHidden(model.hiddenStates(null, { ...baseOptions(), inputEmbeds: embeds })),
       );
     },
     fullInputIds() {

@@ -1,8 +1,11 @@
-// A uPlot chart as a Preact component. The canvas is decorative for screen readers: the figure
-// is labelled, and `data-points` exposes each series' point count (used by tests and tooltips).
-import { useEffect, useRef } from 'preact/hooks';
+// A uPlot chart as a Preact component, with read-outs: a hover tooltip giving the x value and
+// every series' value, a cursor synced across the charts of a page (`syncKey`), and a legend
+// holding each series' last value. Axis titles are HTML (they wrap, so they are never clipped);
+// the canvas is decorative for screen readers (the legend carries the numbers as text).
+import { useEffect, useMemo, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { axisWidth, INTEGER_INCRS, lastFinite, valueNear, yRange } from '../data/axes.js';
 import { formatNumber } from '../data/format.js';
 
 /** One plotted series. */
@@ -13,8 +16,10 @@ export interface PlotSeries {
   dash?: number[];
   /** Draw points as dots (for short curves such as eval curves). */
   points?: boolean;
-  /** List it in the legend (default true; raw curves behind smoothed ones are not). */
+  /** List it in the legend and tooltip (default true; raw curves behind smoothed ones are not). */
   legend?: boolean;
+  /** Legend text instead of the last value (e.g. `AOC 0.708`). */
+  note?: string;
 }
 
 /** Props of {@link Plot}. */
@@ -25,8 +30,14 @@ export interface PlotProps {
   series: PlotSeries[];
   xLabel?: string;
   yLabel?: string;
+  /** Unit of the y values (`s`, `tokens`…), shown in the title, legend and tooltip. */
+  unit?: string;
+  /** Ticks at integers only (training steps). */
+  integerX?: boolean;
+  /** Charts with the same key share one cursor. */
+  syncKey?: string;
   height?: number;
-  /** Text shown under the title (e.g. last value, area). */
+  /** Text shown under the title (e.g. area under the curve). */
   caption?: string;
   /** Extra attributes for the figure (e.g. `data-metric`). */
   attrs?: Record<string, string>;
@@ -34,27 +45,58 @@ export interface PlotProps {
   points: number[];
 }
 
+function withUnit(v: number | null, unit: string): string {
+  const s = formatNumber(v);
+  return v === null || unit === '' ? s : `${s} ${unit}`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!,
+  );
+}
+
 /** A labelled line chart. Re-created when its data changes (data sets here are small). */
 export function Plot(props: PlotProps) {
   const host = useRef<HTMLDivElement>(null);
-  const { data, series, height = 200, xLabel, yLabel } = props;
+  const { data, series, height = 200, xLabel, yLabel, unit = '', integerX, syncKey } = props;
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const width = Math.max(240, el.clientWidth || 400);
+    const width = Math.max(200, el.clientWidth || 400);
+    const tip = document.createElement('div');
+    tip.className = 'plot-tip';
+    tip.setAttribute('role', 'status');
+    tip.hidden = true;
+    let hovered = false;
+    // Rows a series may be away from the cursor and still read out (sparse runs, overlays).
+    const maxGap = Math.max(1, Math.ceil(data[0].length / 20));
     const opts: uPlot.Options = {
       width,
       height,
       legend: { show: false },
-      cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: false } },
+      cursor: {
+        y: false,
+        drag: { x: true, y: false },
+        ...(syncKey ? { sync: { key: syncKey, setSeries: false } } : {}),
+      },
+      scales: {
+        x: { time: false },
+        y: { range: (_u, min, max) => yRange(min, max) },
+      },
       axes: [
-        { label: xLabel ?? 'step', stroke: '#333', grid: { stroke: '#e5e5e5' } },
         {
-          label: yLabel ?? '',
           stroke: '#333',
           grid: { stroke: '#e5e5e5' },
-          size: 60,
+          size: 30,
+          ...(integerX ? { incrs: [...INTEGER_INCRS] } : {}),
+          values: (_u, splits) => splits.map((v) => formatNumber(v)),
+        },
+        {
+          stroke: '#333',
+          grid: { stroke: '#e5e5e5' },
+          size: (_u, values) => axisWidth(values ?? []),
           values: (_u, splits) => splits.map((v) => formatNumber(v)),
         },
       ],
@@ -69,44 +111,101 @@ export function Plot(props: PlotProps) {
           points: { show: s.points ?? false, size: 5 },
         })),
       ],
+      hooks: {
+        setCursor: [
+          (u) => {
+            const idx = u.cursor.idx;
+            const left = u.cursor.left ?? -1;
+            if (!hovered || idx === null || idx === undefined || left < 0) {
+              tip.hidden = true;
+              return;
+            }
+            const x = u.data[0][idx]!;
+            const rows = series
+              .map((s, i) => ({ s, i }))
+              .filter(({ s }) => s.legend !== false)
+              .map(({ s, i }) => {
+                const near = valueNear(u.data[i + 1] as (number | null)[], idx, maxGap);
+                const at =
+                  near && near.row !== idx
+                    ? ` <span class="at">(at ${formatNumber(u.data[0][near.row]!)})</span>`
+                    : '';
+                return `<tr><th scope="row"><span class="swatch" style="border-top-color:${s.color};border-top-style:${s.dash ? 'dashed' : 'solid'}"></span>${escapeHtml(s.label)}</th><td class="num">${near ? escapeHtml(withUnit(near.value, unit)) : '—'}${at}</td></tr>`;
+              })
+              .join('');
+            tip.innerHTML = `<div class="tip-x">${escapeHtml(xLabel ?? 'step')} ${escapeHtml(formatNumber(x))}</div><table>${rows}</table>`;
+            tip.hidden = false;
+            const top = u.cursor.top ?? 0;
+            // Keep the box inside the plot: flip to the left of the cursor past the middle.
+            const flip = left > u.over.clientWidth / 2;
+            tip.style.left = flip ? '' : `${left + 12}px`;
+            tip.style.right = flip ? `${u.over.clientWidth - left + 12}px` : '';
+            tip.style.top = `${Math.max(0, Math.min(top, u.over.clientHeight - 40))}px`;
+          },
+        ],
+      },
     };
     const chart = new uPlot(opts, data as uPlot.AlignedData, el);
+    chart.over.appendChild(tip);
+    const enter = () => {
+      hovered = true;
+    };
+    const leave = () => {
+      hovered = false;
+      tip.hidden = true;
+    };
+    chart.over.addEventListener('mouseenter', enter);
+    chart.over.addEventListener('mouseleave', leave);
     const observer = new ResizeObserver(() => {
-      const w = Math.max(240, el.clientWidth);
+      const w = Math.max(200, el.clientWidth);
       if (Math.abs(w - chart.width) > 2) chart.setSize({ width: w, height });
     });
     observer.observe(el);
     return () => {
       observer.disconnect();
+      chart.over.removeEventListener('mouseenter', enter);
+      chart.over.removeEventListener('mouseleave', leave);
       chart.destroy();
     };
-  }, [data, series, height, xLabel, yLabel]);
-  const legend = series.filter((s) => s.legend !== false);
+  }, [data, series, height, xLabel, unit, integerX, syncKey]);
+  const legend = useMemo(
+    () =>
+      series
+        .map((s, i) => ({ s, last: lastFinite(data[i + 1] ?? []) }))
+        .filter(({ s }) => s.legend !== false),
+    [data, series],
+  );
   return (
     <figure
       class="plot"
-      aria-label={props.title}
+      aria-label={unit ? `${props.title} (${unit})` : props.title}
       data-points={props.points.join(',')}
       {...props.attrs}
     >
       <figcaption>
-        <span class="plot-title">{props.title}</span>
+        <span class="plot-title">
+          {props.title}
+          {unit ? <span class="plot-unit"> ({unit})</span> : null}
+        </span>
         {props.caption ? <span class="plot-caption">{props.caption}</span> : null}
       </figcaption>
+      {yLabel ? <div class="axis-label y-label">{yLabel}</div> : null}
       <div ref={host} class="plot-canvas" aria-hidden="true" />
-      {legend.length > 1 ? (
-        <ul class="plot-legend">
-          {legend.map((s) => (
-            <li key={s.label}>
-              <span
-                class="swatch"
-                style={{ borderTopColor: s.color, borderTopStyle: s.dash ? 'dashed' : 'solid' }}
-              />
-              {s.label}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <div class="axis-label x-label">{xLabel ?? 'step'}</div>
+      <ul class="plot-legend" aria-label={`${props.title}: last values`}>
+        {legend.map(({ s, last }) => (
+          <li key={s.label} data-series={s.label}>
+            <span
+              class="swatch"
+              style={{ borderTopColor: s.color, borderTopStyle: s.dash ? 'dashed' : 'solid' }}
+            />
+            <span class="series-label">{s.label}</span>{' '}
+            <span class="last">
+              {s.note ?? (last === null ? 'no finite value' : `last ${withUnit(last, unit)}`)}
+            </span>
+          </li>
+        ))}
+      </ul>
     </figure>
   );
 }

@@ -5,6 +5,9 @@ import {
   relevanceColor,
   relevanceRgb,
   relevanceTextColor,
+  scaleDomain,
+  scaledColor,
+  visibleText,
 } from './color-scale.js';
 
 describe('relevance colour scale', () => {
@@ -47,5 +50,31 @@ describe('relevance colour scale', () => {
   it('formats exact values for the hover title', () => {
     expect(formatRelevance(0.42131)).toBe('relevance 0.4213');
     expect(formatRelevance(null)).toContain('no mask');
+  });
+});
+
+describe('scale modes', () => {
+  const values = [-0.74, 0.2, 0.97, null];
+  it('picks the range of each mode', () => {
+    expect(scaleDomain('fixed', values)).toEqual([-1.5, 1]);
+    expect(scaleDomain('fit', values)).toEqual([-0.74, 0.97]);
+    expect(scaleDomain('symmetric', values)).toEqual([-0.97, 0.97]);
+    expect(scaleDomain('fit', [0.3, 0.5])).toEqual([0, 0.5]);
+    expect(scaleDomain('fit', [null])).toEqual([-1, 1]);
+  });
+  it('maps the ends of a fitted range onto the darkest colours, 0 onto white', () => {
+    const d = [-0.74, 0.97] as const;
+    expect(scaledColor(-0.74, d)).toBe('rgb(33, 102, 172)');
+    expect(scaledColor(0.97, d)).toBe('rgb(230, 97, 1)');
+    expect(scaledColor(0, d)).toBe('rgb(247, 247, 247)');
+    // half of hi is the 0.5 stop of the fixed scale
+    expect(scaledColor(0.485, d)).toBe('rgb(253, 184, 99)');
+    expect(scaledColor(null, d)).toBeNull();
+    // on the fixed range it is exactly the fixed scale
+    for (const v of [-1.2, -0.3, 0.1, 0.8])
+      expect(scaledColor(v, [-1.5, 1])).toBe(relevanceColor(v));
+  });
+  it('marks whitespace visibly', () => {
+    expect(visibleText(' a\tb\n')).toBe('·a⇥b↵\n');
   });
 });

@@ -61,3 +61,64 @@ export function formatRelevance(value: number | null): string {
     ? 'no mask (not a CoT token)'
     : `relevance ${value.toFixed(4)}`;
 }
+
+/** A colour scale's range `[lo, hi]` with `lo ≤ 0 ≤ hi` (0 stays white). */
+export type RelevanceDomain = readonly [number, number];
+
+/**
+ * The range a scale mode uses for `values` (the relevances on screen, or one sample's):
+ * `fixed` = {@link RELEVANCE_DOMAIN}; `fit` = [min, max] of the data (always including 0);
+ * `symmetric` = ±max|r|; `sample` is `fit` applied to one sample (the caller passes its values).
+ */
+export function scaleDomain(
+  mode: 'fixed' | 'fit' | 'symmetric' | 'sample',
+  values: readonly (number | null)[],
+): RelevanceDomain {
+  if (mode === 'fixed') return RELEVANCE_DOMAIN;
+  let lo = 0;
+  let hi = 0;
+  for (const v of values) {
+    if (v === null || !Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (mode === 'symmetric') {
+    const m = Math.max(-lo, hi);
+    return m === 0 ? [-1, 1] : [-m, m];
+  }
+  if (lo === 0 && hi === 0) return [-1, 1];
+  return [lo, hi];
+}
+
+/**
+ * Colour of `value` on a scale spanning `domain`: negatives map linearly onto the blue half
+ * (lo → the darkest blue), positives onto the orange half (hi → the darkest orange). With
+ * {@link RELEVANCE_DOMAIN} this is exactly {@link relevanceColor}.
+ */
+export function scaledRgb(value: number, domain: RelevanceDomain): [number, number, number] {
+  const [lo, hi] = domain;
+  const [fixedLo, fixedHi] = RELEVANCE_DOMAIN;
+  const t = value < 0 ? (lo < 0 ? (value / lo) * fixedLo : 0) : hi > 0 ? (value / hi) * fixedHi : 0;
+  return relevanceRgb(t);
+}
+
+/** CSS background for `value` on `domain`, or `null` without a mask. */
+export function scaledColor(value: number | null, domain: RelevanceDomain): string | null {
+  if (value === null || !Number.isFinite(value)) return null;
+  const [r, g, b] = scaledRgb(value, domain);
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+/** Text colour with enough contrast on {@link scaledColor}'s background. */
+export function scaledTextColor(value: number | null, domain: RelevanceDomain): string {
+  if (value === null || !Number.isFinite(value)) return 'inherit';
+  const [fixedLo, fixedHi] = RELEVANCE_DOMAIN;
+  const [lo, hi] = domain;
+  const t = value < 0 ? (lo < 0 ? (value / lo) * fixedLo : 0) : hi > 0 ? (value / hi) * fixedHi : 0;
+  return relevanceTextColor(t);
+}
+
+/** Visible form of a token's text: `·` for a space, `⇥` for a tab, `↵` before a newline. */
+export function visibleText(text: string): string {
+  return text.replace(/ /g, '·').replace(/\t/g, '⇥').replace(/\n/g, '↵\n');
+}

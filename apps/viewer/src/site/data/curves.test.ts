@@ -6,6 +6,7 @@ import {
   evalCurveData,
   groupMetricNames,
   lastValue,
+  meanSeries,
   metricNames,
   metricSeries,
 } from './curves.js';
@@ -94,5 +95,17 @@ describe('curve extraction', () => {
   it('finds the last finite value', () => {
     expect(lastValue([rec(1, { a: 1 }), rec(2, { a: null })], 'a')).toBe(1);
     expect(lastValue([], 'a')).toBeNull();
+  });
+});
+
+describe('meanSeries', () => {
+  it('averages the finite values of every step any run logs', () => {
+    expect(
+      meanSeries([
+        { steps: [1, 2, 3], values: [1, 2, null] },
+        { steps: [1, 2, 4], values: [3, Number.NaN, 8] },
+      ]),
+    ).toEqual({ steps: [1, 2, 3, 4], values: [2, 2, null, 8] });
+    expect(meanSeries([])).toEqual({ steps: [], values: [] });
   });
 });

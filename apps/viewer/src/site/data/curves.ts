@@ -30,6 +30,33 @@ export function metricSeries(records: readonly MetricsRecord[], name: string): M
   return { steps, values: steps.map((s) => byStep.get(s) ?? null) };
 }
 
+/**
+ * The mean of several runs' series at each step (an arm's mean over seeds): at every step any of
+ * them logs, the mean of their finite values there (`null` when none is finite).
+ */
+export function meanSeries(series: readonly MetricSeries[]): MetricSeries {
+  const sums = new Map<number, { sum: number; n: number }>();
+  for (const s of series) {
+    s.steps.forEach((step, i) => {
+      const acc = sums.get(step) ?? { sum: 0, n: 0 };
+      const v = s.values[i];
+      if (v !== null && v !== undefined && Number.isFinite(v)) {
+        acc.sum += v;
+        acc.n += 1;
+      }
+      sums.set(step, acc);
+    });
+  }
+  const steps = [...sums.keys()].sort((a, b) => a - b);
+  return {
+    steps,
+    values: steps.map((st) => {
+      const acc = sums.get(st)!;
+      return acc.n === 0 ? null : acc.sum / acc.n;
+    }),
+  };
+}
+
 /** Number of finite points of a series (what a chart draws). */
 export function countPoints(values: readonly (number | null)[]): number {
   return values.filter((v) => v !== null && Number.isFinite(v)).length;
@@ -66,8 +93,13 @@ export const METRIC_SECTIONS: readonly { title: string; test: (name: string) => 
     test: (n) => ['kl', 'loss', 'grad_norm', 'learning_rate', 'entropy'].includes(n),
   },
   { title: 'Completions', test: (n) => n.startsWith('completions/') },
+  { title: 'Modes', test: (n) => n.startsWith('modes/') },
+  { title: 'CoT length', test: (n) => n.startsWith('cot_tokens/') },
   { title: 'Clipping', test: (n) => n.startsWith('clip_ratio') },
-  { title: 'Timing', test: (n) => n.includes('time') || n.includes('tokens_per') },
+  {
+    title: 'Timing',
+    test: (n) => n.startsWith('time/') || n.includes('time') || n.includes('tokens_per'),
+  },
 ];
 
 /** Groups metric names into {@link METRIC_SECTIONS} (unmatched names go to `Other`). */

@@ -60,6 +60,21 @@ describe('listingAwareFetch', () => {
     expect(await grown.text()).toBe('x":1}');
   });
 
+  it('fetches each folder listing once, however often it is listed', async () => {
+    calls.length = 0;
+    wrapped.invalidate();
+    for (let i = 0; i < 3; i++) {
+      const res = await wrapped.fetch(`${BASE}run/?list`);
+      expect(await res.json()).toEqual({
+        entries: [
+          { name: 'run.json', type: 'file' },
+          { name: 'eval', type: 'file' },
+        ],
+      });
+    }
+    expect(calls).toEqual(['GET ?list', 'GET run/?list']);
+  });
+
   it('re-reads listings after invalidate()', async () => {
     calls.length = 0;
     await wrapped.fetch(`${BASE}run/run.json`);

@@ -1,6 +1,7 @@
 // A fetch wrapper for httpRunSource that answers "file not found" from the folder listings
 // instead of the network, so optional files (samples.jsonl, checkpoints/latest.json, eval/) that
-// a run does not have yet never produce 404 noise in the browser console.
+// a run does not have yet never produce 404 noise in the browser console. Listings are fetched
+// once per folder until invalidate(): folder listing requests are answered from that cache.
 
 /** Result of {@link listingAwareFetch}. */
 export interface ListingAwareFetch {
@@ -11,6 +12,8 @@ export interface ListingAwareFetch {
 
 interface Listing {
   names: Set<string>;
+  /** The server's entries, as it sent them. */
+  entries: unknown[];
 }
 
 /**
@@ -36,7 +39,8 @@ export function listingAwareFetch(baseUrl: string, inner: typeof fetch): Listing
         });
         if (!res.ok) return null;
         const body = (await res.json()) as { entries?: { name: string }[] };
-        return { names: new Set((body.entries ?? []).map((e) => e.name)) };
+        const entries = body.entries ?? [];
+        return { names: new Set(entries.map((e) => e.name)), entries };
       })();
       cache.set(dir, p);
     }
@@ -48,6 +52,14 @@ export function listingAwareFetch(baseUrl: string, inner: typeof fetch): Listing
     const rest = href.slice(base.length);
     const isList = rest.endsWith('?list');
     const path = decodePath(isList ? rest.slice(0, -'?list'.length) : rest).replace(/\/+$/, '');
+    if (isList) {
+      // From the cache (a folder its parent does not list gets an empty listing).
+      const listing = await getListing(path);
+      return new Response(JSON.stringify({ entries: listing?.entries ?? [] }), {
+        status: 200,
+        headers: { 'Content-Type': 'application/json' },
+      });
+    }
     if (path === '') return inner(input, init);
     const cut = path.lastIndexOf('/');
     const parent = await getListing(cut < 0 ? '' : path.slice(0, cut));

@@ -1,21 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { formatRoute, parseRoute, type Route } from './route.js';
+import { formatRoute, parseRoute, type Route, rolloutsRoute } from './route.js';
 
 describe('hash routes', () => {
   const routes: Route[] = [
     { page: 'runs' },
     { page: 'overview', runId: 'a b/c', with: [] },
     { page: 'overview', runId: 'r1', with: ['r2', 'r,3'] },
-    { page: 'rollouts', runId: 'r1', step: 10, prompt: 2, compare: 20, granularity: 'word' },
     {
       page: 'rollouts',
       runId: 'r1',
-      step: null,
-      prompt: null,
-      compare: null,
-      granularity: 'token',
+      step: 10,
+      prompt: 2,
+      compare: 20,
+      vs: 'job/r2',
+      granularity: 'word',
+      scale: 'symmetric',
+      view: 'table',
     },
-    { page: 'eval', runId: 'r1' },
+    rolloutsRoute('r1'),
+    { ...rolloutsRoute('r1'), scale: 'fixed' },
+    { page: 'eval', runId: 'r1', with: [] },
+    { page: 'eval', runId: 'job/e1', with: ['job/e2', 'e,3'] },
   ];
   it('round-trips every page', () => {
     for (const r of routes) expect(parseRoute(formatRoute(r))).toEqual(r);

@@ -1,8 +1,8 @@
 // Hash routes of the site (hash routing works from file:// and needs no server rewrites).
 //   #/                                  runs list
 //   #/run/<id>?with=<id2>,<id3>         run overview (curves; other runs overlaid)
-//   #/run/<id>/rollouts?step=&prompt=&compare=&gran=token|word
-//   #/run/<id>/eval
+//   #/run/<id>/rollouts?step=&prompt=&compare=&vs=<id2>&gran=token|word&scale=&view=
+//   #/run/<id>/eval?with=<id2>,<id3>    evaluation (other runs' reports compared)
 
 /** A parsed route. */
 export type Route =
@@ -14,9 +14,20 @@ export type Route =
       step: number | null;
       prompt: number | null;
       compare: number | null;
+      /** Another run whose rollouts of the same prompt are shown beside (by sampleId). */
+      vs: string | null;
       granularity: 'token' | 'word';
+      /** Colour scale mode of the token view. */
+      scale: ScaleMode;
+      /** Tokens as coloured text or as a table. */
+      view: 'text' | 'table';
     }
-  | { page: 'eval'; runId: string };
+  | { page: 'eval'; runId: string; with: string[] };
+
+/** Colour scale modes of the token view (see color-scale.ts). */
+export type ScaleMode = 'fixed' | 'fit' | 'symmetric' | 'sample';
+
+const SCALE_MODES: readonly ScaleMode[] = ['fixed', 'fit', 'symmetric', 'sample'];
 
 function int(v: string | null): number | null {
   if (v === null || v === '' || !/^\d+$/.test(v)) return null;
@@ -45,10 +56,12 @@ export function parseRoute(hash: string): Route {
       step: int(params.get('step')),
       prompt: int(params.get('prompt')),
       compare: int(params.get('compare')),
+      vs: params.get('vs') || null,
       granularity: params.get('gran') === 'word' ? 'word' : 'token',
+      scale: SCALE_MODES.find((m) => m === params.get('scale')) ?? 'fit',
+      view: params.get('view') === 'table' ? 'table' : 'text',
     };
   }
-  if (sub === 'eval') return { page: 'eval', runId };
   // Split the raw value before decoding so run ids may contain an (encoded) comma.
   const rawWith = (q < 0 ? '' : h.slice(q + 1)).split('&').find((p) => p.startsWith('with='));
   const withIds = (rawWith?.slice(5) ?? '')
@@ -61,6 +74,7 @@ export function parseRoute(hash: string): Route {
         return s;
       }
     });
+  if (sub === 'eval') return { page: 'eval', runId, with: withIds };
   return { page: 'overview', runId, with: withIds };
 }
 
@@ -68,17 +82,35 @@ export function parseRoute(hash: string): Route {
 export function formatRoute(route: Route): string {
   if (route.page === 'runs') return '#/';
   const base = `#/run/${encodeURIComponent(route.runId)}`;
-  if (route.page === 'eval') return `${base}/eval`;
-  if (route.page === 'overview') {
+  if (route.page === 'overview' || route.page === 'eval') {
+    const path = route.page === 'eval' ? `${base}/eval` : base;
     return route.with.length === 0
-      ? base
-      : `${base}?with=${route.with.map(encodeURIComponent).join(',')}`;
+      ? path
+      : `${path}?with=${route.with.map(encodeURIComponent).join(',')}`;
   }
   const params = new URLSearchParams();
   if (route.step !== null) params.set('step', String(route.step));
   if (route.prompt !== null) params.set('prompt', String(route.prompt));
   if (route.compare !== null) params.set('compare', String(route.compare));
+  if (route.vs !== null) params.set('vs', route.vs);
   if (route.granularity === 'word') params.set('gran', 'word');
+  if (route.scale !== 'fit') params.set('scale', route.scale);
+  if (route.view === 'table') params.set('view', 'table');
   const qs = params.toString();
   return `${base}/rollouts${qs ? `?${qs}` : ''}`;
+}
+
+/** The rollouts page of a run with default options. */
+export function rolloutsRoute(runId: string): Extract<Route, { page: 'rollouts' }> {
+  return {
+    page: 'rollouts',
+    runId,
+    step: null,
+    prompt: null,
+    compare: null,
+    vs: null,
+    granularity: 'token',
+    scale: 'fit',
+    view: 'text',
+  };
 }

@@ -1,6 +1,6 @@
 import type { SampleRecord } from '@atmanrl/runs';
 import { describe, expect, it } from 'vitest';
-import { groupRollouts, matchingGroup } from './samples.js';
+import { groupRollouts, isProbe, matchingGroup, sampleSteps } from './samples.js';
 
 const s = (
   step: number,
@@ -56,5 +56,34 @@ describe('rollout groups', () => {
       group: { sampleId: 'a' },
     });
     expect(matchingGroup(groups, 99, a10)).toBeNull();
+  });
+});
+
+describe('probe prompts', () => {
+  const probe = (step: number, promptIndex: number, c: number) => ({
+    ...s(step, promptIndex, c, 'probe/0'),
+    probe: true,
+  });
+  const samples = [
+    s(4, 0, 0, 'train-7'),
+    probe(4, 0, 0), // same promptIndex as a batch prompt: still its own group
+    probe(4, 0, 1),
+    s(8, 0, 0, 'train-9'),
+    probe(8, 0, 0),
+  ];
+  it('groups probe records apart from batch prompts and finds every step of a sampleId', () => {
+    const groups = groupRollouts(samples);
+    expect(groups.get(4)!.map((g) => [g.sampleId, g.completions.length])).toEqual([
+      ['train-7', 1],
+      ['probe/0', 2],
+    ]);
+    const p4 = groups.get(4)!.find((g) => g.sampleId === 'probe/0')!;
+    expect(isProbe(p4)).toBe(true);
+    expect(isProbe(groups.get(4)![0]!)).toBe(false);
+    expect(sampleSteps(groups, 'probe/0')).toEqual([4, 8]);
+    expect(sampleSteps(groups, 'train-7')).toEqual([4]);
+    const m = matchingGroup(groups, 8, p4)!;
+    expect(m.sameSample).toBe(true);
+    expect(m.group.sampleId).toBe('probe/0');
   });
 });

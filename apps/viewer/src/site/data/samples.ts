@@ -15,7 +15,7 @@ export interface RolloutGroup {
 export function groupRollouts(samples: readonly SampleRecord[]): Map<number, RolloutGroup[]> {
   const byKey = new Map<string, RolloutGroup>();
   for (const s of samples) {
-    const key = `${s.step}:${s.promptIndex}`;
+    const key = `${s.step}:${s.promptIndex}:${s.sampleId}`;
     let g = byKey.get(key);
     if (!g) {
       g = {
@@ -57,4 +57,17 @@ export function matchingGroup(
   if (same) return { group: same, sameSample: true };
   const byIndex = list.find((g) => g.promptIndex === group.promptIndex);
   return byIndex ? { group: byIndex, sameSample: false } : null;
+}
+
+/** True when the group's samples are fixed probe prompts (`probe: true`, same every step). */
+export function isProbe(group: RolloutGroup): boolean {
+  return group.completions.some((c) => (c as { probe?: unknown }).probe === true);
+}
+
+/** Steps (ascending) at which `sampleId` has a group. */
+export function sampleSteps(groups: Map<number, RolloutGroup[]>, sampleId: string): number[] {
+  return [...groups.entries()]
+    .filter(([, list]) => list.some((g) => g.sampleId === sampleId))
+    .map(([s]) => s)
+    .sort((a, b) => a - b);
 }

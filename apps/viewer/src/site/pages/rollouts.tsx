@@ -1,15 +1,24 @@
 // Rollouts: the G completions of one prompt at one step side by side (rewards, advantage,
-// length, truncation, tokens coloured by relevance), optionally next to the same prompt at
-// another step.
-import type { SampleRecord } from '@atmanrl/runs';
-import { useMemo } from 'preact/hooks';
+// length, truncation, tokens coloured by relevance on a chosen scale, as text or a table),
+// optionally next to the same prompt (same sampleId: fixed probe prompts recur every logged step)
+// at another step or in another run.
+import type { RunSummary, SampleRecord } from '@atmanrl/runs';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Problems } from '../components/problems.js';
 import { RunHeader } from '../components/run-header.js';
 import { RelevanceLegend, TokenText } from '../components/token-text.js';
-import { formatRoute, type Route } from '../data/route.js';
-import { groupRollouts, matchingGroup, type RolloutGroup } from '../data/samples.js';
+import { type RelevanceDomain, scaleDomain } from '../data/color-scale.js';
+import { formatRoute, type Route, type ScaleMode } from '../data/route.js';
+import { getRunIndex } from '../data/run-index.js';
+import {
+  groupRollouts,
+  isProbe,
+  matchingGroup,
+  type RolloutGroup,
+  sampleSteps,
+} from '../data/samples.js';
 import type { SiteSource } from '../source.js';
-import { useRun } from '../use-run.js';
+import { useRun, useRuns } from '../use-run.js';
 
 type RolloutsRoute = Extract<Route, { page: 'rollouts' }>;
 
@@ -17,8 +26,23 @@ function num(v: number | null | undefined, digits = 3): string {
   return v === null || v === undefined ? '—' : v.toFixed(digits);
 }
 
-function CompletionCard(props: { sample: SampleRecord; granularity: 'token' | 'word' }) {
-  const { sample: s, granularity } = props;
+interface TokenOptions {
+  granularity: 'token' | 'word';
+  scale: ScaleMode;
+  /** The page's range (every mode but `sample`). */
+  domain: RelevanceDomain;
+  view: 'text' | 'table';
+}
+
+function CompletionCard(props: { sample: SampleRecord; opts: TokenOptions }) {
+  const { sample: s, opts } = props;
+  const domain =
+    opts.scale === 'sample'
+      ? scaleDomain(
+          'fit',
+          s.tokens.map((t) => t.relevance),
+        )
+      : opts.domain;
   return (
     <article
       class="completion"
@@ -56,8 +80,19 @@ function CompletionCard(props: { sample: SampleRecord; granularity: 'token' | 'w
           </>
         ) : null}
       </dl>
+      {opts.scale === 'sample' && s.tokens.length > 0 ? (
+        <p class="sample-range">
+          scale [{domain[0].toFixed(3)}, {domain[1].toFixed(3)}]
+        </p>
+      ) : null}
       {s.tokens.length > 0 ? (
-        <TokenText tokens={s.tokens} granularity={granularity} />
+        <TokenText
+          tokens={s.tokens}
+          granularity={opts.granularity}
+          domain={domain}
+          view={opts.view}
+          label={`Completion ${s.completionIndex}: ${opts.granularity}s with relevance`}
+        />
       ) : (
         <pre class="plain">{s.completion}</pre>
       )}
@@ -65,20 +100,22 @@ function CompletionCard(props: { sample: SampleRecord; granularity: 'token' | 'w
   );
 }
 
-function GroupView(props: { group: RolloutGroup; granularity: 'token' | 'word'; heading: string }) {
+function GroupView(props: { group: RolloutGroup; opts: TokenOptions; heading: string }) {
   const { group } = props;
   return (
     <section class="group" aria-label={props.heading} data-step={group.step}>
       <h3>{props.heading}</h3>
       <details class="prompt">
         <summary>
-          Prompt <code>{group.sampleId}</code> · gold answer <strong>{group.gold}</strong>
+          Prompt <code>{group.sampleId}</code>
+          {isProbe(group) ? <span class="badge probe">probe</span> : null} · gold answer{' '}
+          <strong>{group.gold}</strong>
         </summary>
         <pre>{group.prompt}</pre>
       </details>
       <div class="completions">
         {group.completions.map((s) => (
-          <CompletionCard key={s.completionIndex} sample={s} granularity={props.granularity} />
+          <CompletionCard key={s.completionIndex} sample={s} opts={props.opts} />
         ))}
       </div>
     </section>
@@ -89,7 +126,22 @@ function GroupView(props: { group: RolloutGroup; granularity: 'token' | 'word'; 
 export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
   const { site, route } = props;
   const { run, error, following } = useRun(site, route.runId);
+  const vsRuns = useRuns(site, route.vs ? [route.vs] : [], { samples: true });
+  const vsRun = route.vs ? (vsRuns.get(route.vs) ?? null) : null;
+  const [index, setIndex] = useState<RunSummary[]>([]);
+  useEffect(() => {
+    let cancelled = false;
+    getRunIndex(site)
+      .then((s) => {
+        if (!cancelled) setIndex(s);
+      })
+      .catch(() => {});
+    return () => {
+      cancelled = true;
+    };
+  }, [site]);
   const groups = useMemo(() => groupRollouts(run?.samples ?? []), [run]);
+  const vsGroups = useMemo(() => groupRollouts(vsRun?.samples ?? []), [vsRun]);
   const steps = [...groups.keys()];
   const step =
     route.step !== null && groups.has(route.step) ? route.step : (steps[steps.length - 1] ?? null);
@@ -97,6 +149,29 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
   const group = atStep.find((g) => g.promptIndex === route.prompt) ?? atStep[0] ?? null;
   const compare =
     group && route.compare !== null ? matchingGroup(groups, route.compare, group) : null;
+  // The same prompt in another run: same sampleId at this step, else at its nearest step.
+  const vsMatch = useMemo(() => {
+    if (!group || !vsRun) return null;
+    const steps = sampleSteps(vsGroups, group.sampleId);
+    if (steps.length === 0) return null;
+    const best = steps.reduce((a, b) =>
+      Math.abs(b - group.step) < Math.abs(a - group.step) ? b : a,
+    );
+    return vsGroups.get(best)!.find((g) => g.sampleId === group.sampleId) ?? null;
+  }, [group, vsRun, vsGroups]);
+  const sameSampleSteps = group ? sampleSteps(groups, group.sampleId) : [];
+  const shown = [group, compare?.group ?? null, vsMatch].filter((g): g is RolloutGroup => !!g);
+  const domain = scaleDomain(
+    route.scale === 'sample' ? 'fit' : route.scale,
+    shown.flatMap((g) => g.completions.flatMap((c) => c.tokens.map((t) => t.relevance))),
+  );
+  const opts: TokenOptions = {
+    granularity: route.granularity,
+    scale: route.scale,
+    domain,
+    view: route.view,
+  };
+  const otherRuns = index.filter((s) => s.id !== route.runId && s.info?.command !== 'eval');
   const go = (patch: Partial<RolloutsRoute>) => {
     window.location.hash = formatRoute({
       ...route,
@@ -139,6 +214,7 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
                 {atStep.map((g) => (
                   <option key={g.promptIndex} value={String(g.promptIndex)}>
                     {g.promptIndex}: {g.sampleId}
+                    {isProbe(g) ? ' (probe)' : ''}
                   </option>
                 ))}
               </select>
@@ -158,10 +234,56 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
                   .map((s) => (
                     <option key={s} value={String(s)}>
                       {s}
+                      {sameSampleSteps.includes(s) ? ' (same prompt)' : ''}
                     </option>
                   ))}
               </select>
             </label>
+            {otherRuns.length > 0 ? (
+              <label class="control">
+                Compare with run{' '}
+                <select
+                  value={route.vs ?? ''}
+                  onChange={(e) => {
+                    const v = (e.target as HTMLSelectElement).value;
+                    go({ vs: v === '' ? null : v });
+                  }}
+                >
+                  <option value="">none</option>
+                  {otherRuns.map((o) => (
+                    <option key={o.id} value={o.id}>
+                      {o.info?.name ?? o.id}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ) : null}
+            <label class="control">
+              Colour scale{' '}
+              <select
+                value={route.scale}
+                onChange={(e) => go({ scale: (e.target as HTMLSelectElement).value as ScaleMode })}
+              >
+                <option value="fit">fit to data</option>
+                <option value="symmetric">symmetric (±max)</option>
+                <option value="sample">per completion</option>
+                <option value="fixed">fixed [−1.5, 1]</option>
+              </select>
+            </label>
+            <fieldset class="control granularity">
+              <legend>View</legend>
+              {(['text', 'table'] as const).map((v) => (
+                <button
+                  key={v}
+                  type="button"
+                  class="toggle"
+                  aria-pressed={route.view === v}
+                  onClick={() => go({ view: v })}
+                >
+                  {v === 'text' ? 'Text' : 'Table'}
+                </button>
+              ))}
+            </fieldset>
             <fieldset class="control granularity">
               <legend>Show</legend>
               {(['token', 'word'] as const).map((g) => (
@@ -177,11 +299,11 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
               ))}
             </fieldset>
           </div>
-          <RelevanceLegend />
-          <div class={compare ? 'compare' : ''}>
+          <RelevanceLegend domain={domain} mode={route.scale} />
+          <div class={compare || route.vs ? 'compare' : ''}>
             <GroupView
               group={group}
-              granularity={route.granularity}
+              opts={opts}
               heading={`Step ${step}, prompt ${group.promptIndex}`}
             />
             {route.compare !== null && !compare ? (
@@ -190,8 +312,20 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
             {compare ? (
               <GroupView
                 group={compare.group}
-                granularity={route.granularity}
+                opts={opts}
                 heading={`Step ${compare.group.step}, prompt ${compare.group.promptIndex}${compare.sameSample ? ' (same sample)' : ' (same prompt index, different sample)'}`}
+              />
+            ) : null}
+            {route.vs !== null && vsRun && !vsMatch ? (
+              <p class="missing">
+                {vsRun.info?.name ?? route.vs} has no rollouts of prompt {group.sampleId}.
+              </p>
+            ) : null}
+            {vsMatch && vsRun ? (
+              <GroupView
+                group={vsMatch}
+                opts={opts}
+                heading={`${vsRun.info?.name ?? vsRun.id}: step ${vsMatch.step}, prompt ${vsMatch.promptIndex} (same sample)`}
               />
             ) : null}
           </div>

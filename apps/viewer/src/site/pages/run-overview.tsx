@@ -1,60 +1,138 @@
 // Run overview: one chart per metric of metrics.jsonl, grouped by section, with EMA smoothing
 // and other runs overlaid.
-import { type LoadedRun, listRuns, type RunSummary } from '@atmanrl/runs';
+import type { LoadedRun, RunSummary } from '@atmanrl/runs';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { runColor, withAlpha } from '../components/colors.js';
+import { withAlpha } from '../components/colors.js';
 import { Plot, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
 import { RunHeader } from '../components/run-header.js';
+import { metricUnit } from '../data/axes.js';
 import {
   alignSeries,
   countPoints,
   groupMetricNames,
-  lastValue,
+  type MetricSeries,
+  meanSeries,
   metricNames,
   metricSeries,
 } from '../data/curves.js';
-import { formatNumber } from '../data/format.js';
+import { ARM_BY_NAME, groupKey, type SeriesStyle, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
+import { getRunIndex } from '../data/run-index.js';
 import { emaSmooth } from '../data/smoothing.js';
 import type { SiteSource } from '../source.js';
 import { useRun, useRuns } from '../use-run.js';
 
-function MetricChart(props: { name: string; runs: LoadedRun[]; smoothing: number }) {
-  const { name, runs, smoothing } = props;
+/** A run on the overview with its overlay style. */
+interface StyledRun {
+  run: LoadedRun;
+  label: string;
+  style: SeriesStyle;
+}
+
+/** One curve of a chart: a run, or an arm's mean over its runs. */
+interface Unit {
+  label: string;
+  style: SeriesStyle;
+  series: MetricSeries;
+}
+
+function chartUnits(name: string, runs: StyledRun[], armMeans: boolean): Unit[] {
+  const own = runs.map((r) => ({
+    label: r.label,
+    style: r.style,
+    series: metricSeries(r.run.metrics, name),
+  }));
+  if (!armMeans) return own;
+  const groups = new Map<string, Unit[]>();
+  own.forEach((u, i) => {
+    const key = runs[i]!.style.group ?? `\u0000${runs[i]!.run.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), u]);
+  });
+  return [...groups.entries()].map(([key, members]) =>
+    members.length === 1
+      ? members[0]!
+      : {
+          label: `${key} (mean of ${members.length})`,
+          style: { ...members[0]!.style, dash: undefined },
+          series: meanSeries(members.map((m) => m.series)),
+        },
+  );
+}
+
+function MetricChart(props: {
+  name: string;
+  runs: StyledRun[];
+  smoothing: number;
+  syncKey: string;
+  armMeans: boolean;
+}) {
+  const { name, runs, smoothing, armMeans } = props;
   const { data, series, points } = useMemo(() => {
-    const raw = runs.map((r) => metricSeries(r.metrics, name));
+    const units = chartUnits(name, runs, armMeans);
+    const raw = units.map((u) => u.series);
     const cols: { x: number[]; y: (number | null)[] }[] = [];
     const series: PlotSeries[] = [];
     raw.forEach((s, i) => {
-      const label = runs[i]!.info?.name ?? runs[i]!.id;
+      const { label, style } = units[i]!;
+      const dash = style.dash ? { dash: style.dash } : {};
       if (smoothing > 0) {
         cols.push({ x: s.steps, y: s.values });
         series.push({
           label: `${label} (raw)`,
-          color: withAlpha(runColor(i), 0.3),
+          color: withAlpha(style.color, 0.3),
           width: 1,
           legend: false,
         });
         cols.push({ x: s.steps, y: emaSmooth(s.values, smoothing) });
-        series.push({ label, color: runColor(i), width: 2 });
+        series.push({ label, color: style.color, width: 2, ...dash });
       } else {
         cols.push({ x: s.steps, y: s.values });
-        series.push({ label, color: runColor(i), width: 1.5, points: s.steps.length <= 2 });
+        series.push({
+          label,
+          color: style.color,
+          width: 1.5,
+          points: s.steps.length <= 2,
+          ...dash,
+        });
       }
     });
     return { data: alignSeries(cols), series, points: raw.map((s) => countPoints(s.values)) };
-  }, [name, runs, smoothing]);
-  const last = lastValue(runs[0]!.metrics, name);
+  }, [name, runs, smoothing, armMeans]);
   return (
     <Plot
       title={name}
-      caption={last === null ? 'no finite value' : `last ${formatNumber(last)}`}
+      unit={metricUnit(name)}
+      integerX
+      syncKey={props.syncKey}
       data={data}
       series={series}
       points={points}
       attrs={{ 'data-metric': name }}
     />
+  );
+}
+
+/** The one legend of the page: each run's colour and line style. */
+function RunsLegend(props: { runs: StyledRun[] }) {
+  return (
+    <ul class="runs-legend" aria-label="Runs on this page">
+      {props.runs.map(({ run, label, style }) => (
+        <li key={run.id}>
+          <span
+            class="swatch"
+            style={{
+              borderTopColor: style.color,
+              borderTopStyle: style.dash ? 'dashed' : 'solid',
+            }}
+          />
+          <a href={formatRoute({ page: 'overview', runId: run.id, with: [] })}>{label}</a>
+          {style.group && style.group !== label ? (
+            <span class="group-name"> ({style.group})</span>
+          ) : null}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -64,12 +142,13 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
   const { run, error, following } = useRun(site, runId, { samples: false });
   const overlays = useRuns(site, props.with);
   const [smoothing, setSmoothing] = useState(0);
+  const [armMeans, setArmMeans] = useState(false);
   const [others, setOthers] = useState<RunSummary[]>([]);
   useEffect(() => {
     let cancelled = false;
-    listRuns(site.source)
+    getRunIndex(site)
       .then((s) => {
-        if (!cancelled) setOthers(s.filter((r) => r.id !== runId));
+        if (!cancelled) setOthers(s.filter((r) => r.id !== runId && r.info?.command !== 'eval'));
       })
       .catch(() => {
         if (!cancelled) setOthers([]);
@@ -78,17 +157,26 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
       cancelled = true;
     };
   }, [site, runId]);
-  const runs = useMemo(
-    () =>
-      run
-        ? [run, ...props.with.map((id) => overlays.get(id)).filter((r): r is LoadedRun => !!r)]
-        : [],
-    [run, overlays, props.with],
-  );
+  const runs = useMemo((): StyledRun[] => {
+    const loaded = run
+      ? [run, ...props.with.map((id) => overlays.get(id)).filter((r): r is LoadedRun => !!r)]
+      : [];
+    const labels = loaded.map((r) => r.info?.name ?? r.id);
+    // Seeds of one arm share a colour and differ by line style.
+    const styles = seriesStyles(
+      labels.map((l) => (loaded.length > 1 ? groupKey(ARM_BY_NAME, l, undefined) : null)),
+    );
+    return loaded.map((r, i) => ({ run: r, label: labels[i]!, style: styles[i]! }));
+  }, [run, overlays, props.with]);
   const sections = useMemo(
-    () => groupMetricNames(metricNames(runs.flatMap((r) => r.metrics))),
+    () => groupMetricNames(metricNames(runs.flatMap((r) => r.run.metrics))),
     [runs],
   );
+  // An eval run has no curves of its own: open its evaluation instead.
+  useEffect(() => {
+    if (run?.info?.command === 'eval' && run.metrics.length === 0 && props.with.length === 0)
+      window.location.replace(formatRoute({ page: 'eval', runId, with: [] }));
+  }, [run, runId, props.with.length]);
   const missing: string[] = [];
   if (run && run.metrics.length === 0)
     missing.push('No complete metrics line yet: the run has zero logged steps.');
@@ -116,6 +204,20 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
               onInput={(e) => setSmoothing(Number((e.target as HTMLInputElement).value))}
             />
           </label>
+          {runs.some(
+            (r, i) =>
+              r.style.group !== null &&
+              runs.findIndex((x) => x.style.group === r.style.group) !== i,
+          ) ? (
+            <label class="control">
+              <input
+                type="checkbox"
+                checked={armMeans}
+                onChange={(e) => setArmMeans((e.target as HTMLInputElement).checked)}
+              />{' '}
+              Mean per arm (over its seeds)
+            </label>
+          ) : null}
           {others.length > 0 ? (
             <fieldset class="control overlay">
               <legend>Overlay runs</legend>
@@ -133,6 +235,7 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
           ) : null}
         </div>
       ) : null}
+      {runs.length > 1 ? <RunsLegend runs={runs} /> : null}
       {sections.map((section) => (
         <section
           key={section.title}
@@ -142,7 +245,14 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
           <h2 id={`sec-${section.title}`}>{section.title}</h2>
           <div class="plots">
             {section.names.map((name) => (
-              <MetricChart key={name} name={name} runs={runs} smoothing={smoothing} />
+              <MetricChart
+                key={name}
+                name={name}
+                runs={runs}
+                smoothing={smoothing}
+                armMeans={armMeans}
+                syncKey={`overview:${runId}`}
+              />
             ))}
           </div>
         </section>

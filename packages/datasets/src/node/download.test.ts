@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../test/paths.js';
+import { FIXTURES } from '../../test/paths.js';
+import type { ManifestEntry } from '../manifest.js';
 import { downloadDataset } from './download.js';
-import type { ManifestEntry } from './manifest.js';
 import { loadMmlu } from './mmlu.js';
 
 type Mode = 'ok' | 'truncate' | 'ignore-range' | '404';

@@ -5,15 +5,15 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { extractTar } from './_internal/tar.js';
-import { DatasetError } from './errors.js';
+import { DatasetError } from '../errors.js';
 import {
   DATASET_MANIFEST,
   type DatasetName,
   type ManifestEntry,
   type ManifestFile,
-} from './manifest.js';
-import type { Logger } from './types.js';
+} from '../manifest.js';
+import type { Logger } from '../types.js';
+import { extractTar } from './_internal/tar.js';
 
 /** Options of {@link downloadDataset}. */
 export interface DownloadOptions {

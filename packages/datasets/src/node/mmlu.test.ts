@@ -2,9 +2,10 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES } from '../test/paths.js';
-import { loadMmlu, mmluFewShot } from './mmlu.js';
-import { MMLU_SUBJECTS, mmluCategory } from './mmlu-subjects.js';
+import { FIXTURES } from '../../test/paths.js';
+import { mmluFewShot } from '../mmlu.js';
+import { MMLU_SUBJECTS, mmluCategory } from '../mmlu-subjects.js';
+import { loadMmlu } from './mmlu.js';
 
 interface Row {
   subject: string;

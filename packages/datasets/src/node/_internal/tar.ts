@@ -3,7 +3,7 @@
 
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import { DatasetError } from '../errors.js';
+import { DatasetError } from '../../errors.js';
 
 const BLOCK = 512;
 

@@ -2,10 +2,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES } from '../test/paths.js';
-import { DatasetError } from './errors.js';
-import { loadGsm8k, parseGsm8kSolution } from './gsm8k.js';
-import { normalizeNumber } from './numbers.js';
+import { FIXTURES } from '../../test/paths.js';
+import { DatasetError } from '../errors.js';
+import { parseGsm8kSolution } from '../gsm8k.js';
+import { normalizeNumber } from '../numbers.js';
+import { loadGsm8k } from './gsm8k.js';
 
 interface Expected {
   gsm8k: Record<string, { question: string; gold: string; reasoning: string }[]>;

@@ -2,7 +2,7 @@
 
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetError } from '../errors.js';
+import { DatasetError } from '../../errors.js';
 
 /** Kind of a path: 'file', 'dir' or null when it does not exist. */
 export async function pathKind(path: string): Promise<'file' | 'dir' | null> {

@@ -1,0 +1,36 @@
+// Messages between the pool (main thread) and its workers. Every message is a plain record that
+// survives structured cloning; weights travel as a SharedArrayBuffer. Leaves out the logic.
+import type { BackendName } from '@atmanrl/attention-mask';
+import type { Job, JobResult } from './jobs.js';
+import type { PackedWeights } from './weights.js';
+
+/** Test-only ways to make a worker die on a given job (exercise the pool's crash handling). */
+export interface CrashHook {
+  /** The job that triggers the crash. */
+  jobId: string;
+  /** `exit`: process.exit(3); `throw`: an uncaught exception; `oom`: exhaust the JS heap. */
+  mode: 'exit' | 'throw' | 'oom';
+}
+
+/** `workerData` of a pool worker. */
+export interface WorkerInit {
+  modelDir: string;
+  backend: BackendName;
+  crash?: CrashHook;
+}
+
+/** Main thread to worker. */
+export type ToWorker =
+  | { type: 'weights'; weights: PackedWeights }
+  | { type: 'job'; job: Job }
+  | { type: 'memory' };
+
+/** Worker to main thread. */
+export type FromWorker =
+  | { type: 'ready'; backend: string }
+  | { type: 'start-error'; message: string }
+  | { type: 'weights-done'; version: number }
+  | { type: 'weights-error'; version: number; message: string }
+  | { type: 'result'; result: JobResult }
+  | { type: 'job-error'; id: string; name: string; code?: string; message: string }
+  | { type: 'memory'; numTensors: number };

@@ -1,0 +1,172 @@
+// `--resume`: which options may change when a run is continued, and how. A resumed run uses the
+// configuration stored in its run.json; an option given explicitly (flag or --config file) is
+// either allowed to change it (RESUMABLE: stored back into run.json, with a history entry per
+// resume) or, when it differs from the stored value, refused with exit 1 naming the option.
+// `--resume <run>/checkpoints/step-N` resumes from that (older) checkpoint instead of latest.
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { RunWriter } from '@atmanrl/runs/node';
+import { ConfigSchema, defaultConfig, type RunConfig, toFlag } from '../config.js';
+import { UsageError } from '../errors.js';
+import { type LoadedCheckpoint, readLatestCheckpoint } from './checkpoint.js';
+
+/**
+ * Options that may change on `--resume`; every other option is fixed by the run's first start,
+ * because it changes the trajectory so far (model, data, GRPO and saliency hyper-parameters, seed)
+ * or has no meaning for a resumed run (`runsDir`, `runName`: the folder is `--resume`'s).
+ * - `maxSteps`: extend (or shorten) the run; persists, so a later plain `--resume` keeps it.
+ * - `checkpointEvery`, `logSamplesEvery`: how often to save and log; no effect on the numbers.
+ * - `backend`: where to compute; results stay valid but are bit-exact only on the same backend.
+ */
+export const RESUMABLE: readonly (keyof RunConfig)[] = [
+  'maxSteps',
+  'checkpointEvery',
+  'logSamplesEvery',
+  'backend',
+];
+
+/** Keys that are never compared (the resume flag itself, and CLI-only switches). */
+const NOT_COMPARED: ReadonlySet<string> = new Set(['resume', 'force']);
+
+/** One entry of run.json's `resumes` history. */
+export interface ResumeRecord {
+  /** When the resume started (ISO time). */
+  at: string;
+  /** Step of the checkpoint resumed from. */
+  fromStep: number;
+  /** Checkpoint folder resumed from, relative to the run. */
+  checkpoint: string;
+  /** Options changed by this resume: `{ maxSteps: { from: 4, to: 8 } }`. */
+  changes: Record<string, { from: unknown; to: unknown }>;
+}
+
+/** What {@link openResume} returns. */
+export interface OpenedResume {
+  run: RunWriter;
+  config: RunConfig;
+  checkpoint: LoadedCheckpoint;
+  changes: ResumeRecord['changes'];
+  /** Warnings to print (removed temp files). */
+  notes: string[];
+}
+
+/**
+ * The configuration of a resumed run: the stored one (options added since it was written take
+ * their defaults), with the explicitly given RESUMABLE options applied. Throws `RESUME_CONFLICT`
+ * naming every other explicit option whose value differs from the stored one.
+ */
+export function resumedConfig(
+  stored: Record<string, unknown>,
+  given: RunConfig,
+  explicit: ReadonlySet<string>,
+  where: string,
+): { config: RunConfig; changes: ResumeRecord['changes'] } {
+  const parsed = ConfigSchema.safeParse({ ...defaultConfig(), ...stored });
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)
+      .join('; ');
+    throw new UsageError(
+      'RESUME_FAILED',
+      `--resume ${where}: run.json's config does not match this version of atmanrl (${issues}). Resume it with the version that wrote it, or start a new run.`,
+    );
+  }
+  const base = parsed.data as RunConfig;
+  const next: Record<string, unknown> = { ...base };
+  const changes: ResumeRecord['changes'] = {};
+  const refused: string[] = [];
+  for (const key of [...explicit].sort()) {
+    if (NOT_COMPARED.has(key) || !(key in base)) continue;
+    const from = (base as Record<string, unknown>)[key];
+    const to = (given as Record<string, unknown>)[key];
+    if (JSON.stringify(from) === JSON.stringify(to)) continue;
+    if ((RESUMABLE as readonly string[]).includes(key)) {
+      next[key] = to;
+      changes[key] = { from, to };
+    } else {
+      refused.push(
+        `--${toFlag(key)} (run has ${JSON.stringify(from)}, given ${JSON.stringify(to)})`,
+      );
+    }
+  }
+  if (refused.length > 0) {
+    throw new UsageError(
+      'RESUME_CONFLICT',
+      `--resume ${where}: ${refused.join(', ')} cannot change on resume: it would alter the run's trajectory (or it has no meaning for a resumed run). On resume only ${RESUMABLE.map((k) => `--${toFlag(k)}`).join(', ')} may change. Drop the option, or start a new run with it.`,
+    );
+  }
+  next['resume'] = given.resume;
+  return { config: next as unknown as RunConfig, changes };
+}
+
+/** `--resume` target: a run folder, or one of its `checkpoints/step-N` folders. */
+function resumeTarget(path: string): { runDir: string; checkpoint: string | null } {
+  const abs = resolve(path);
+  const name = basename(abs);
+  if (
+    /^step-\d+$/.test(name) &&
+    basename(dirname(abs)) === 'checkpoints' &&
+    existsSync(join(dirname(dirname(abs)), 'run.json'))
+  ) {
+    return { runDir: dirname(dirname(abs)), checkpoint: `checkpoints/${name}` };
+  }
+  return { runDir: path, checkpoint: null };
+}
+
+/**
+ * Opens a run for `--resume`: takes its writer lock (a second writer fails, naming the holder),
+ * removes leftover temp files, resolves the configuration by the resume policy, reads and checks
+ * the checkpoint, and records the resume (changes and history) in run.json. On any error the
+ * lock is released and run.json is unchanged.
+ */
+export async function openResume(
+  given: RunConfig,
+  explicit: ReadonlySet<string>,
+  command: string,
+): Promise<OpenedResume> {
+  const where = given.resume ?? '';
+  const target = resumeTarget(where);
+  let run: RunWriter;
+  try {
+    run = RunWriter.open(target.runDir, { command });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new UsageError(
+      code === 'LOCKED' ? 'RUN_LOCKED' : 'RESUME_FAILED',
+      `--resume ${where}: ${(e as Error).message}`,
+    );
+  }
+  try {
+    const { config, changes } = resumedConfig(run.info.config, given, explicit, where);
+    const only =
+      target.checkpoint === null
+        ? undefined
+        : {
+            step: Number(target.checkpoint.slice('checkpoints/step-'.length)),
+            path: target.checkpoint,
+          };
+    const checkpoint = await readLatestCheckpoint(run, only);
+    if (only !== undefined && run.latestCheckpoint()?.path !== only.path) {
+      // An explicit older checkpoint becomes latest: later saves may then replace newer folders.
+      run.commitCheckpoint(only.step);
+    }
+    const history = Array.isArray(run.info['resumes']) ? (run.info['resumes'] as unknown[]) : [];
+    const record: ResumeRecord = {
+      at: new Date().toISOString(),
+      fromStep: checkpoint.state.step,
+      checkpoint: only?.path ?? `checkpoints/step-${checkpoint.state.step}`,
+      changes,
+    };
+    run.update({
+      config: config as unknown as Record<string, unknown>,
+      resumes: [...history, record],
+    });
+    const notes = run.removedTempFiles.map(
+      (f) => `removed ${f} (a temp file left by an interrupted write)`,
+    );
+    return { run, config, checkpoint, changes, notes };
+  } catch (e) {
+    run.close();
+    throw e;
+  }
+}

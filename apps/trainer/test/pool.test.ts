@@ -1,0 +1,301 @@
+// The worker pool: results identical for any worker count and in-process, weights really sent,
+// no tensor leaks per job kind, crashes and job errors named, the adapters' layout and RNG use.
+import { initBackend } from '@atmanrl/attention-mask';
+import {
+  createRandomModel,
+  createRng,
+  createTinyTokenizer,
+  type LlamaModel,
+  loadModel,
+  TINY_VOCAB_SIZE,
+} from '@atmanrl/model';
+import type { SaliencyItem } from '@atmanrl/saliency';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type FitJob,
+  type GenerateJob,
+  PoolError,
+  PooledRolloutEngine,
+  pooledFit,
+  WorkerPool,
+} from '../src/_internal/pool/index.js';
+import { tinyModelDir } from './helpers.js';
+import { buildPoolWorker } from './pool-worker-build.js';
+
+let workerUrl: URL;
+let cleanup: () => void;
+let dir: string;
+let policy: LlamaModel;
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'cpu' });
+  ({ url: workerUrl, cleanup } = await buildPoolWorker());
+  dir = await tinyModelDir(3);
+  policy = await loadModel(dir);
+  // Move the policy away from the folder's weights, so a worker that ignored setWeights differs.
+  tf.tidy(() => {
+    for (const v of policy.trainableVariables) v.assign(tf.add(v, tf.mul(tf.sign(v), 0.05)));
+  });
+});
+
+afterAll(() => {
+  policy?.dispose();
+  cleanup?.();
+});
+
+const pool = (workers: number, extra: Partial<ConstructorParameters<typeof WorkerPool>[0]> = {}) =>
+  new WorkerPool({ workers, modelDir: dir, backend: 'cpu', workerUrl, ...extra });
+
+const prompts = [
+  [1, 40, 41, 42],
+  [1, 50, 51],
+  [1, 60, 61, 62, 63],
+];
+
+function fitItems(): SaliencyItem[] {
+  return [
+    { promptIds: [1, 40, 41], cotIds: [70, 71, 72], delimiterIds: [80], goldAnswerIds: [90, 91] },
+    { promptIds: [1, 50], cotIds: [73, 74], delimiterIds: [80], goldAnswerIds: [92] },
+    { promptIds: [1, 60, 61, 62], cotIds: [75, 76, 77, 78], delimiterIds: [], goldAnswerIds: [93] },
+    { promptIds: [1, 63], cotIds: [], delimiterIds: [80], goldAnswerIds: [94, 95] },
+    { promptIds: [1, 64, 65], cotIds: [79], delimiterIds: [80], goldAnswerIds: [96] },
+  ];
+}
+
+async function oneStep(p: WorkerPool, model: LlamaModel = policy) {
+  await p.setWeights(7, model);
+  const rng = createRng(11);
+  const engine = new PooledRolloutEngine(p);
+  const rollouts = await engine.generate({
+    promptIds: prompts,
+    numGenerations: 2,
+    maxCompletionLength: 6,
+    temperature: 1,
+    topK: 50,
+    rng,
+  });
+  const fits = await pooledFit(p, fitItems(), { steps: 4, lr: 0.05, itemsPerJob: 2 });
+  return { rollouts, fits, rngAfter: rng.state() };
+}
+
+describe('WorkerPool', () => {
+  it('gives byte-identical rollouts and fits in-process and with 1 or 2 workers', async () => {
+    const here = pool(0);
+    const one = pool(1, { inProcess: false });
+    const two = pool(2);
+    try {
+      expect([here.inProcess, one.inProcess, two.inProcess]).toEqual([true, false, false]);
+      const a = JSON.stringify(await oneStep(here));
+      const b = JSON.stringify(await oneStep(one));
+      const c = JSON.stringify(await oneStep(two));
+      expect(b).toBe(a);
+      expect(c).toBe(a);
+      const { rollouts, fits } = JSON.parse(a) as Awaited<ReturnType<typeof oneStep>>;
+      expect(rollouts.map((r) => r.promptIndex)).toEqual([0, 0, 1, 1, 2, 2]);
+      expect(rollouts.every((r) => r.oldLogProbs?.length === r.completionIds.length)).toBe(true);
+      expect(fits.map((f) => f.theta.length)).toEqual([3, 2, 4, 0, 1]);
+      expect(fits.every((f) => f.steps === (f.theta.length > 0 ? 4 : 0))).toBe(true);
+    } finally {
+      await Promise.all([here.dispose(), one.dispose(), two.dispose()]);
+    }
+  });
+
+  it('runs jobs on the weights sent, not on the model folder', async () => {
+    const folder = await loadModel(dir);
+    const two = pool(2);
+    try {
+      const sent = JSON.stringify((await oneStep(two, policy)).fits);
+      const fromFolder = JSON.stringify((await oneStep(pool(0), folder)).fits);
+      expect(sent).not.toBe(fromFolder);
+      // A new version replaces the old one in every worker.
+      expect(JSON.stringify((await oneStep(two, folder)).fits)).toBe(fromFolder);
+    } finally {
+      folder.dispose();
+      await two.dispose();
+    }
+  });
+
+  it('draws one seed per generate job from the caller RNG, in job order', async () => {
+    const here = pool(0);
+    try {
+      const { rngAfter } = await oneStep(here);
+      const ref = createRng(11);
+      for (const _ of prompts) ref.nextUint32();
+      expect(rngAfter).toEqual(ref.state());
+    } finally {
+      await here.dispose();
+    }
+  });
+
+  it('leaks no tensors per job kind, in-process and in workers', async () => {
+    const here = pool(0);
+    const two = pool(2);
+    try {
+      await here.setWeights(1, policy);
+      await two.setWeights(1, policy);
+      const gen = (id: string): GenerateJob => ({
+        kind: 'generate',
+        id,
+        weightsVersion: 1,
+        promptIds: [prompts[0]!],
+        numGenerations: 2,
+        sampling: { maxCompletionLength: 4, temperature: 1 },
+        seed: 5,
+        offset: 0,
+      });
+      const fit = (id: string): FitJob => ({
+        kind: 'fit',
+        id,
+        weightsVersion: 1,
+        items: fitItems().slice(0, 2),
+        options: { steps: 3 },
+        offset: 0,
+      });
+      for (const make of [gen, fit]) {
+        // Warm up (kernels, lazily created constants), then count.
+        await here.run([make('warm-here')]);
+        await two.run([make('warm-a'), make('warm-b')]);
+        const before = tf.memory().numTensors;
+        const workersBefore = await two.tensorCounts();
+        await here.run([make('here')]);
+        await two.run([make('a'), make('b'), make('c')]);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(await two.tensorCounts()).toEqual(workersBefore);
+      }
+      // A new weights version replaces the variables without leaking either.
+      const workersBefore = await two.tensorCounts();
+      await two.setWeights(2, policy);
+      expect(await two.tensorCounts()).toEqual(workersBefore);
+    } finally {
+      await Promise.all([here.dispose(), two.dispose()]);
+    }
+  });
+
+  it('accounts busy and idle time per batch', async () => {
+    const two = pool(2);
+    try {
+      await oneStep(two);
+      const t = two.takeTimes();
+      expect(t.jobs).toBe(3 + 3); // 3 generate jobs (one per prompt), 3 fit jobs (5 items by 2)
+      expect(t.busyMs).toBeGreaterThan(0);
+      expect(t.idleMs).toBeCloseTo(Math.max(0, 2 * t.wallMs - t.busyMs), 6);
+      expect(t.cpuMsPerSlot).toHaveLength(2);
+      expect(t.cpuMsPerSlot.reduce((a, b) => a + b, 0)).toBeCloseTo(t.cpuMs, 6);
+      if (process.platform === 'linux') expect(t.cpuMs).toBeGreaterThan(0);
+      expect(two.takeTimes().jobs).toBe(0);
+    } finally {
+      await two.dispose();
+    }
+  });
+
+  it('rejects jobs before setWeights and weights of another architecture', async () => {
+    const two = pool(2);
+    const tokenizer = createTinyTokenizer();
+    const other = createRandomModel(
+      {
+        vocab_size: TINY_VOCAB_SIZE,
+        hidden_size: 8,
+        intermediate_size: 16,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        max_position_embeddings: 64,
+        tie_word_embeddings: true,
+      },
+      0,
+      { tokenizer },
+    );
+    try {
+      await expect(pooledFit(two, fitItems(), { steps: 1 })).rejects.toMatchObject({
+        code: 'NO_WEIGHTS',
+      });
+      await two.setWeights(1, other);
+      await expect(pooledFit(two, fitItems(), { steps: 1 })).rejects.toMatchObject({
+        code: 'WEIGHTS_MISMATCH',
+        message: expect.stringContaining('variable 0'),
+      });
+    } finally {
+      other.dispose();
+      await two.dispose();
+    }
+  });
+
+  it('names the job and its items when a job throws, and keeps the pool usable', async () => {
+    const two = pool(2);
+    try {
+      await two.setWeights(1, policy);
+      const bad = fitItems();
+      bad[3] = { ...bad[3]!, goldAnswerIds: [] };
+      const err = await pooledFit(two, bad, { steps: 2, itemsPerJob: 2 }).catch((e) => e);
+      expect(err).toBeInstanceOf(PoolError);
+      expect(err.code).toBe('JOB_FAILED');
+      expect(err.message).toMatch(/fit job fit-\d+ \(items 2\.\.3 of the batch/);
+      expect(err.message).toContain('BAD_ITEM');
+      expect(await pooledFit(two, fitItems().slice(0, 1), { steps: 1 })).toHaveLength(1);
+    } finally {
+      await two.dispose();
+    }
+  });
+
+  it('refuses a job that is not plain data, and pooledFit drops callbacks it cannot send', async () => {
+    const two = pool(2);
+    try {
+      await two.setWeights(1, policy);
+      const job = {
+        kind: 'fit',
+        id: 'has-a-function',
+        weightsVersion: 1,
+        items: fitItems().slice(0, 1),
+        options: { steps: 1, onStep: () => undefined },
+        offset: 0,
+      } as unknown as FitJob;
+      await expect(two.run([job])).rejects.toMatchObject({
+        code: 'BAD_ARGUMENT',
+        jobId: 'has-a-function',
+      });
+      const withCallback = { steps: 1, onStep: () => undefined } as Parameters<typeof pooledFit>[2];
+      expect(await pooledFit(two, fitItems().slice(0, 2), withCallback)).toHaveLength(2);
+    } finally {
+      await two.dispose();
+    }
+  });
+});
+
+describe('WorkerPool crashes', () => {
+  const job = (id: string, offset: number): GenerateJob => ({
+    kind: 'generate',
+    id,
+    weightsVersion: 1,
+    promptIds: [prompts[offset]!],
+    numGenerations: 2,
+    sampling: { maxCompletionLength: 4, temperature: 1 },
+    seed: offset,
+    offset,
+  });
+
+  const why = { exit: 'exit code 3', throw: 'test crash hook', oom: 'out of memory' };
+  for (const mode of ['exit', 'throw', 'oom'] as const) {
+    it(`rejects the running job with WORKER_CRASHED on ${mode} and disposes cleanly`, async () => {
+      const two = pool(2, {
+        crashHook: { jobId: 'boom', mode },
+        ...(mode === 'oom' ? { resourceLimits: { maxOldGenerationSizeMb: 96 } } : {}),
+      });
+      try {
+        await two.setWeights(1, policy);
+        const err = await two
+          .run([job('ok-0', 0), job('boom', 1), job('ok-2', 2)])
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(PoolError);
+        expect((err as PoolError).code).toBe('WORKER_CRASHED');
+        expect((err as PoolError).jobId).toBe('boom');
+        expect((err as Error).message).toContain('generate job boom (prompt 1 of the batch');
+        expect((err as Error).message.toLowerCase()).toContain(why[mode]);
+        await expect(two.run([job('after', 0)])).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+      } finally {
+        await two.dispose();
+      }
+      await two.dispose(); // twice is fine
+    });
+  }
+});

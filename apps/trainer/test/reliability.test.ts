@@ -1,0 +1,517 @@
+// Regression tests of issue 18 (reliability) for the trainer: non-finite steps and models, the
+// resume policy, the writer lock, staged checkpoints, damaged checkpoints, user errors vs internal
+// errors, signals and `sft --out`. Tiny models on the cpu backend; each run is a few steps.
+
+import { spawn } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createRandomModel, createTinyTokenizer, saveModel, TINY_VOCAB_SIZE } from '@atmanrl/model';
+import { RunWriter } from '@atmanrl/runs/node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { saveCheckpoint } from '../src/_internal/checkpoint.js';
+import { warnIfCollapsed } from '../src/_internal/finite.js';
+import { RESUMABLE, resumedConfig } from '../src/_internal/resume.js';
+import { createStopHandler, installStopSignals } from '../src/_internal/signals.js';
+import { runCli } from '../src/cli-core.js';
+import { COMMANDS } from '../src/commands/index.js';
+import { checkOutFolder } from '../src/commands/sft.js';
+import { defaultConfig, OPTIONS } from '../src/config.js';
+import { toUserError, UsageError } from '../src/errors.js';
+import {
+  captureIO,
+  deterministicMetrics,
+  tempDir,
+  tinyModelDir,
+  tinyTrainFlags,
+} from './helpers.js';
+
+let modelDir = '';
+/** A finished 2-step run with checkpoints at steps 1 and 2 (copied by each test). */
+let baseRun = '';
+
+beforeAll(async () => {
+  modelDir = await tinyModelDir();
+  const runs = tempDir();
+  const cap = captureIO();
+  const code = await runCli(
+    [
+      'train',
+      ...tinyTrainFlags(modelDir, runs),
+      '--max-steps',
+      '2',
+      '--checkpoint-every',
+      '1',
+      '--run-name',
+      'base',
+    ],
+    cap.io,
+    COMMANDS,
+  );
+  expect(cap.err.join('\n')).toBe('');
+  expect(code).toBe(0);
+  baseRun = join(runs, readdirSync(runs)[0]!);
+});
+
+function copyRun(): string {
+  const dir = join(tempDir('run-copy-'), 'run');
+  cpSync(baseRun, dir, { recursive: true });
+  return dir;
+}
+
+async function cli(argv: string[]) {
+  const cap = captureIO();
+  const code = await runCli(argv, cap.io, COMMANDS);
+  return { code, out: cap.out.join('\n'), err: cap.err.join('\n') };
+}
+
+const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+describe('1. non-finite steps and models', () => {
+  it('an exploding update stops with exit 1 naming the step and the last good checkpoint', async () => {
+    const runs = tempDir();
+    const r = await cli([
+      'train',
+      ...tinyTrainFlags(modelDir, runs),
+      '--learning-rate',
+      '1e30',
+      '--num-iterations',
+      '1',
+      '--max-steps',
+      '4',
+      '--checkpoint-every',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).not.toMatch(/internal error/);
+    const dir = join(runs, readdirSync(runs)[0]!);
+    const latest = json(join(dir, 'checkpoints', 'latest.json'));
+    // The message names the checkpoint latest.json points to, and it exists.
+    expect(r.err).toContain(`checkpoints/step-${latest.step}`);
+    expect(existsSync(join(dir, latest.path, 'model.safetensors'))).toBe(true);
+    const failedStep = latest.step + 1;
+    expect(r.err).toMatch(new RegExp(`step ${failedStep}: .*(NaN|Infinity|not finite).*stopped`));
+    expect(existsSync(join(dir, 'checkpoints', `step-${failedStep}`))).toBe(false);
+    expect(json(join(dir, 'run.json')).status).toBe('failed');
+  });
+
+  it('--model weights holding NaN/Inf are refused at load, naming the tensor', async () => {
+    const tokenizer = createTinyTokenizer();
+    const model = createRandomModel(
+      {
+        vocab_size: TINY_VOCAB_SIZE,
+        hidden_size: 16,
+        intermediate_size: 32,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        max_position_embeddings: 64,
+        tie_word_embeddings: true,
+        bos_token_id: tokenizer.bosTokenId,
+        eos_token_id: tokenizer.eosTokenIds,
+      },
+      0,
+      { tokenizer },
+    );
+    const v = model.weights.layers[0]!.up;
+    const values = new Float32Array(v.size);
+    values[3] = Number.NaN;
+    values[5] = Number.POSITIVE_INFINITY;
+    const { tensor } = await import('@tensorflow/tfjs-core');
+    const t = tensor(values, v.shape);
+    v.assign(t);
+    t.dispose();
+    const dir = tempDir('nan-model-');
+    await saveModel(model, dir);
+    model.dispose();
+    const r = await cli(['train', '--model', dir, '--backend', 'cpu', '--runs-dir', tempDir()]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/model\.layers\.0\.mlp\.up_proj\.weight \(2 of \d+\)/);
+  });
+
+  it('warns once when the policy collapses (entropy near ln V, accuracy 0)', () => {
+    const { io, err } = captureIO();
+    const lnV = Math.log(100);
+    // A model that starts uniform (untrained) has not collapsed.
+    const fresh = { warned: false };
+    expect(warnIfCollapsed(io, 1, { entropy: 0.99 * lnV, accuracy: 0 }, 100, fresh)).toBe(false);
+    expect(warnIfCollapsed(io, 2, { entropy: 0.99 * lnV, accuracy: 0 }, 100, fresh)).toBe(false);
+    const state = { warned: false };
+    expect(warnIfCollapsed(io, 3, { entropy: 0.5 * lnV, accuracy: 0 }, 100, state)).toBe(false);
+    expect(warnIfCollapsed(io, 4, { entropy: 0.99 * lnV, accuracy: 0.25 }, 100, state)).toBe(false);
+    expect(warnIfCollapsed(io, 5, { entropy: 0.99 * lnV, accuracy: 0 }, 100, state)).toBe(true);
+    expect(warnIfCollapsed(io, 6, { entropy: lnV, accuracy: 0 }, 100, state)).toBe(false);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/step 5: the policy looks collapsed/);
+  });
+});
+
+describe('2. --resume and configuration', () => {
+  it('a --max-steps given on a resume persists to the next plain --resume', async () => {
+    const dir = copyRun();
+    const control = { stop: false };
+    const { runTraining } = await import('../src/_internal/train-loop.js');
+    const { parseArgv, resolveConfigWithKeys } = await import('../src/config.js');
+    const { config, explicit } = resolveConfigWithKeys(
+      parseArgv(['--resume', dir, '--max-steps', '4'], []),
+    );
+    const cap = captureIO();
+    const io = {
+      ...cap.io,
+      out: (l: string) => {
+        cap.out.push(l);
+        if (l.startsWith('step 3/')) control.stop = true;
+      },
+    };
+    const first = await runTraining(config, io, {
+      command: 'train',
+      control,
+      handleSignals: false,
+      explicit,
+    });
+    expect(first).toMatchObject({ status: 'interrupted', lastStep: 3 });
+    const info = json(join(dir, 'run.json'));
+    expect(info.config.maxSteps).toBe(4);
+    expect(info.resumes).toHaveLength(1);
+    expect(info.resumes[0]).toMatchObject({
+      fromStep: 2,
+      changes: { maxSteps: { from: 2, to: 4 } },
+    });
+    const r = await cli(['train', '--resume', dir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/finished 4 steps/);
+    expect(deterministicMetrics(dir)).toHaveLength(4);
+    expect(json(join(dir, 'run.json')).resumes).toHaveLength(2);
+  });
+
+  it.each([
+    ['--learning-rate', '0.5'],
+    ['--num-generations', '4'],
+    ['--seed', '9'],
+  ])('%s on --resume is refused with exit 1 naming the option', async (flag, value) => {
+    const dir = copyRun();
+    const before = readFileSync(join(dir, 'run.json'), 'utf8');
+    const r = await cli(['train', '--resume', dir, flag, value]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      new RegExp(`${flag} \\(run has .*given ${value}\\) cannot change on resume`),
+    );
+    expect(readFileSync(join(dir, 'run.json'), 'utf8')).toBe(before);
+    expect(existsSync(join(dir, 'writer.lock'))).toBe(false);
+  });
+
+  it('an option equal to the stored value is accepted; every option has a policy', () => {
+    const stored = { ...defaultConfig(), learningRate: 0.01, maxSteps: 2 };
+    const given = { ...stored, resume: 'x', maxSteps: 5 };
+    const { config, changes } = resumedConfig(
+      stored,
+      given,
+      new Set(['learningRate', 'maxSteps']),
+      'x',
+    );
+    expect(config.maxSteps).toBe(5);
+    expect(changes).toEqual({ maxSteps: { from: 2, to: 5 } });
+    // Options added after a run was written take their defaults instead of failing the resume.
+    const { learningRate: _lr, ...older } = stored;
+    expect(resumedConfig(older, given, new Set(), 'x').config.learningRate).toBe(
+      defaultConfig().learningRate,
+    );
+    for (const k of RESUMABLE) expect(OPTIONS.map((o) => o.key)).toContain(k);
+  });
+});
+
+describe('4. one writer per run folder', () => {
+  it('--resume of a run another writer holds fails with exit 1, naming the holder', async () => {
+    const dir = copyRun();
+    const holder = RunWriter.open(dir, { command: 'train' });
+    try {
+      const r = await cli(['train', '--resume', dir]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`pid ${process.pid} on host .*\\(atmanrl train\\)`));
+    } finally {
+      holder.close();
+    }
+  });
+});
+
+describe('5. durable, staged checkpoints', () => {
+  it('a crash while saving leaves no partial step folder and latest intact; resume cleans up', async () => {
+    const dir = copyRun();
+    const run = RunWriter.open(dir);
+    const { loadModel } = await import('@atmanrl/model');
+    const model = await loadModel(join(dir, 'checkpoints', 'step-2'));
+    await expect(
+      saveCheckpoint(
+        run,
+        model,
+        null,
+        { version: 1, step: 3, rng: { s: [1, 2, 3, 4] } as never, cursor: {} as never },
+        {
+          beforeCommit: (staged) => {
+            expect(readdirSync(staged)).toContain('model.safetensors');
+            throw new Error('power loss');
+          },
+        },
+      ),
+    ).rejects.toThrow('power loss');
+    model.dispose();
+    run.close();
+    expect(existsSync(join(dir, 'checkpoints', 'step-3'))).toBe(false);
+    expect(json(join(dir, 'checkpoints', 'latest.json')).step).toBe(2);
+    expect(readdirSync(join(dir, 'checkpoints')).some((n) => n.includes('.tmp-'))).toBe(true);
+    const reopened = RunWriter.open(dir);
+    expect(reopened.removedTempFiles).toHaveLength(1);
+    reopened.close();
+  });
+});
+
+describe('6. damaged checkpoints on resume', () => {
+  it('a latest.json whose path leaves the run folder is refused', async () => {
+    const dir = copyRun();
+    writeFileSync(
+      join(dir, 'checkpoints', 'latest.json'),
+      JSON.stringify({ version: 1, step: 2, path: '../../elsewhere', createdAt: 't' }),
+    );
+    const r = await cli(['train', '--resume', dir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/leaves the run's checkpoints\/ folder/);
+  });
+
+  it('a trainer_state step that disagrees with the pointer is refused, naming both', async () => {
+    const dir = copyRun();
+    const p = join(dir, 'checkpoints', 'step-2', 'trainer_state.json');
+    writeFileSync(p, JSON.stringify({ ...json(p), step: 7 }));
+    const r = await cli(['train', '--resume', dir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/trainer_state\.json says step 7, but latest\.json says step 2/);
+  });
+
+  it('a truncated latest model names the previous intact checkpoint, which resumes', async () => {
+    const dir = copyRun();
+    const model = join(dir, 'checkpoints', 'step-2', 'model.safetensors');
+    truncateSync(model, 100);
+    const r = await cli(['train', '--resume', dir, '--max-steps', '3']);
+    expect(r.code).toBe(1);
+    const prev = join(dir, 'checkpoints', 'step-1');
+    expect(r.err).toContain(`previous intact checkpoint is checkpoints/step-1 (step 1)`);
+    expect(r.err).toContain(`--resume ${prev}`);
+    const again = await cli(['train', '--resume', prev, '--max-steps', '3']);
+    expect(again.err).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/resumed at step 1/);
+    expect(deterministicMetrics(dir).map((_, i) => i + 1)).toEqual([1, 2, 3]);
+    expect(json(join(dir, 'checkpoints', 'latest.json')).step).toBe(3);
+  });
+
+  it('a trainer_state that is not JSON is a named error', async () => {
+    const dir = copyRun();
+    writeFileSync(join(dir, 'checkpoints', 'step-2', 'trainer_state.json'), '{"step": 2,');
+    const r = await cli(['train', '--resume', dir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/step-2\/trainer_state\.json is not valid JSON/);
+  });
+
+  it('a bad line in the middle of metrics.jsonl does not block the resume', async () => {
+    const dir = copyRun();
+    const p = join(dir, 'metrics.jsonl');
+    const [l1, l2] = readFileSync(p, 'utf8').trim().split('\n');
+    writeFileSync(p, `${l1}\n{"broken\n${l2}\n`);
+    const r = await cli(['train', '--resume', dir, '--max-steps', '3']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/dropped a damaged line: metrics\.jsonl:2: not valid JSON/);
+    expect(deterministicMetrics(dir)).toHaveLength(3);
+  });
+});
+
+describe('7. user errors exit 1', () => {
+  it('a malformed safetensors model is a user error, not an internal one', async () => {
+    const dir = tempDir('bad-model-');
+    cpSync(modelDir, dir, { recursive: true });
+    writeFileSync(join(dir, 'model.safetensors'), Buffer.from([8, 0, 0, 0, 0, 0, 0, 0, 123]));
+    const r = await cli(['train', '--model', dir, '--backend', 'cpu', '--runs-dir', tempDir()]);
+    expect(r.err).not.toMatch(/internal error/);
+    expect(r.code).toBe(1);
+  });
+
+  it('a bad GSM8K line is a user error suggesting --data-on-error skip', async () => {
+    const data = tempDir('gsm8k-');
+    writeFileSync(
+      join(data, 'train.jsonl'),
+      `${JSON.stringify({ question: 'q', answer: 'a\n#### 1' })}\n{"question": 1}\n`,
+    );
+    const r = await cli([
+      'eval',
+      '--model',
+      modelDir,
+      '--dataset',
+      'gsm8k',
+      '--data-dir',
+      data,
+      '--split',
+      'train',
+      '--backend',
+      'cpu',
+      '--runs-dir',
+      tempDir(),
+    ]);
+    expect(r.err).not.toMatch(/internal error/);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--data-on-error skip/);
+  });
+
+  it('a --runs-dir that is a file is a user error', async () => {
+    const file = join(tempDir(), 'runs');
+    writeFileSync(file, '');
+    const r = await cli(['train', ...tinyTrainFlags(modelDir, file), '--max-steps', '1']);
+    expect(r.err).not.toMatch(/internal error/);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/runs/);
+  });
+
+  it('a port in use is a user error', async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    const port = (blocker.address() as { port: number }).port;
+    const runs = tempDir();
+    try {
+      const r = await cli(['view', runs, '--port', String(port)]);
+      expect(r.err).not.toMatch(/internal error/);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/EADDRINUSE.*--port/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a full disk names its real cause, through wrapping errors', () => {
+    const disk = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+    });
+    const wrapped = new Error('could not write run.json', { cause: disk });
+    const user = toUserError(wrapped);
+    expect(user).toBeInstanceOf(UsageError);
+    expect(user?.message).toMatch(/could not write run\.json \(ENOSPC: the disk is full/);
+    expect(toUserError(new TypeError('x is undefined'))).toBeNull();
+  });
+});
+
+/**
+ * Runs the built CLI; sends `signals[0]` once the first step line appears, and each next one once
+ * the CLI has acknowledged the previous (signals sent back to back may be coalesced).
+ */
+function trainAndSignal(
+  argv: string[],
+  signals: NodeJS.Signals[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
+  const child = spawn(process.execPath, [cli, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let sent = 0;
+  child.stdout.on('data', (d) => {
+    stdout += String(d);
+    if (sent === 0 && /^step 1\//m.test(stdout)) child.kill(signals[sent++]!);
+  });
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+    if (sent > 0 && sent < signals.length && /received: finishing this step/.test(stderr))
+      child.kill(signals[sent++]!);
+  });
+  return new Promise((ok) => child.on('exit', (code) => ok({ code, stdout, stderr })));
+}
+
+describe('8. signals and sft --out', () => {
+  it('SIGHUP (terminal closed) checkpoints and exits 0 as interrupted (subprocess)', async () => {
+    const runs = tempDir();
+    const r = await trainAndSignal(
+      [
+        'train',
+        ...tinyTrainFlags(modelDir, runs),
+        '--max-steps',
+        '50',
+        '--checkpoint-every',
+        '100',
+      ],
+      ['SIGHUP'],
+    );
+    expect(r.stderr).toMatch(/SIGHUP received/);
+    expect(r.code).toBe(0);
+    const dir = join(runs, readdirSync(runs)[0]!);
+    expect(json(join(dir, 'run.json')).status).toBe('interrupted');
+    expect(existsSync(join(dir, json(join(dir, 'checkpoints', 'latest.json')).path))).toBe(true);
+    expect(existsSync(join(dir, 'writer.lock'))).toBe(false);
+  });
+
+  it('a second SIGINT force-quits with 130, marks the run interrupted, frees the lock', async () => {
+    const runs = tempDir();
+    const r = await trainAndSignal(
+      [
+        'train',
+        ...tinyTrainFlags(modelDir, runs),
+        '--max-steps',
+        '50',
+        '--checkpoint-every',
+        '100',
+      ],
+      ['SIGINT', 'SIGINT'],
+    );
+    expect(r.stderr).toMatch(/second stop signal \(SIGINT\): quitting now/);
+    expect(r.code).toBe(130);
+    const dir = join(runs, readdirSync(runs)[0]!);
+    expect(json(join(dir, 'run.json')).status).toBe('interrupted');
+    expect(existsSync(join(dir, 'writer.lock'))).toBe(false);
+  });
+
+  it('SIGHUP asks the run to checkpoint and stop, like SIGINT', () => {
+    const control = { stop: false };
+    const { io, err } = captureIO();
+    const handlers = installStopSignals(control, io);
+    try {
+      process.emit('SIGHUP');
+    } finally {
+      handlers.remove();
+    }
+    expect(control.stop).toBe(true);
+    expect(err[0]).toMatch(/SIGHUP received: finishing this step, then checkpointing/);
+  });
+
+  it('a second Ctrl+C says so and force-quits with 130', () => {
+    const control = { stop: false };
+    const { io, err } = captureIO();
+    const exits: number[] = [];
+    const forced: string[] = [];
+    const handler = createStopHandler(control, io, {
+      exit: (c) => exits.push(c),
+      onForceQuit: (s) => forced.push(s),
+      lastCheckpoint: () => 'the last checkpoint is step 4',
+    });
+    handler('SIGINT');
+    expect(exits).toEqual([]);
+    handler('SIGINT');
+    expect(forced).toEqual(['SIGINT']);
+    expect(exits).toEqual([130]);
+    expect(err[1]).toMatch(/second stop signal \(SIGINT\): quitting now .*step 4/);
+  });
+
+  it('sft --out refuses an existing non-empty folder without --force', async () => {
+    const out = tempDir('sft-out-');
+    writeFileSync(join(out, 'config.json'), '{}');
+    const r = await cli(['sft', '--out', out, '--backend', 'cpu', '--runs-dir', tempDir()]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/already exists and is not empty.*--force/);
+    expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe('{}');
+    expect(checkOutFolder(out, true)).toBe(true);
+    const empty = join(tempDir(), 'new');
+    expect(checkOutFolder(empty, false)).toBe(false);
+    mkdirSync(empty);
+    expect(checkOutFolder(empty, false)).toBe(false);
+  });
+});

@@ -1,0 +1,270 @@
+// The update stage of GRPO: μ = numIterations optimiser updates over the step's episodes, each
+// accumulating the clipped policy loss of `gradientAccumulationSteps` equal micro-batches, with the
+// sampling-time log-probs as the "old" policy. Refuses to apply a non-finite update.
+// Leaves out rollouts and rewards (step.ts composes the stages).
+import type { CausalLM } from '@atmanrl/model';
+import * as tf from '@tensorflow/tfjs-core';
+import { completionLogProbs, paddedCompletionLength } from './_internal/token-log-probs.js';
+import type { GrpoConfig } from './config.js';
+import type { Episode } from './episode.js';
+import { GrpoError } from './errors.js';
+import { type PolicyLossOptions, policyLoss, policyLossStats } from './loss.js';
+import { type AdamW, clipByGlobalNorm, GradientAccumulator } from './optimizer.js';
+import { learningRateAt } from './schedule.js';
+
+/** What {@link updatePolicy} needs of an episode. */
+export type UpdateEpisode = Pick<
+  Episode,
+  'promptIds' | 'completionIds' | 'oldLogProbs' | 'advantage' | 'truncated'
+>;
+
+/** Models and optimiser of the update. */
+export interface UpdateModels {
+  /** The model being trained; `optimizer` holds its trainable variables. */
+  policy: CausalLM;
+  optimizer: AdamW;
+  /** Frozen reference for the KL term; required when `beta > 0`. */
+  reference?: CausalLM;
+}
+
+/** Statistics of one micro-batch of one update (token means are over its active tokens). */
+export interface MicroBatchStats {
+  /** 0-based update (iteration) index within the step. */
+  iteration: number;
+  /** This micro-batch's share of the accumulated loss. */
+  loss: number;
+  /** Fraction of tokens clipped below (ratio < 1-ε with A < 0), above, and either. */
+  clipLow: number;
+  clipHigh: number;
+  clipRegion: number;
+  /** Mean k3 KL to the reference (0 without one). */
+  kl: number;
+  /** Active (unmasked) completion tokens. */
+  activeTokens: number;
+  /** Mean entropy of the next-token distribution over active tokens. */
+  entropy: number;
+}
+
+/** Result of {@link updatePolicy}. */
+export interface UpdateStats {
+  /** One record per (iteration, micro-batch), iterations in order. */
+  microBatches: MicroBatchStats[];
+  /** Pre-clipping global gradient norm of each update. */
+  gradNorms: number[];
+  /** Learning rate each update used. */
+  learningRates: number[];
+}
+
+/** Fixed tensors of one micro-batch (kept across the μ iterations). */
+interface MicroBatch {
+  promptIds: number[][];
+  completionIds: number[][];
+  oldLogProbs: tf.Tensor2D; // [b,Tc]
+  refLogProbs?: tf.Tensor2D; // [b,Tc]
+  advantages: tf.Tensor1D; // [b]
+  mask: tf.Tensor2D; // [b,Tc]
+}
+
+const STATS = 7; // loss, clipLow, clipHigh, clipRegion, kl, activeTokens, entropy
+
+/**
+ * Learning rate of optimiser update `update` (0-based). The schedule is counted in optimiser
+ * updates: a run of `maxSteps` GRPO steps applies `maxSteps · numIterations` of them, so a linear
+ * decay reaches 0 at the end of the run whatever μ is; `warmupSteps` counts updates too.
+ */
+export function updateLearningRate(update: number, cfg: GrpoConfig): number {
+  return learningRateAt(update, {
+    ...cfg,
+    ...(cfg.maxSteps === undefined ? {} : { maxSteps: cfg.maxSteps * cfg.numIterations }),
+  });
+}
+
+/**
+ * Apply the step's `numIterations` updates to `models.policy`.
+ *
+ * Each update sums the gradients of the clipped loss over the micro-batches (episode order,
+ * `gradientAccumulationSteps` equal parts), clips the global norm, and applies AdamW. Before
+ * applying, the update's gradient norm and loss are read back; if either is not finite the update
+ * is not applied and `GrpoError('NON_FINITE')` is thrown (updates of earlier iterations of this
+ * step stay applied: stop the run and resume from the last checkpoint).
+ *
+ * @throws GrpoError `BAD_CONFIG` when the episodes do not split into equal micro-batches,
+ *   `BAD_ARGUMENT` for a missing reference with β > 0, `NON_FINITE` as above
+ */
+export async function updatePolicy(
+  models: UpdateModels,
+  episodes: readonly UpdateEpisode[],
+  cfg: GrpoConfig,
+): Promise<UpdateStats> {
+  const { policy, optimizer } = models;
+  const n = episodes.length;
+  if (n === 0 || n % cfg.gradientAccumulationSteps !== 0) {
+    throw new GrpoError(
+      'BAD_CONFIG',
+      `${n} completions do not split into gradientAccumulationSteps = ${cfg.gradientAccumulationSteps} equal, non-empty micro-batches`,
+    );
+  }
+  if (cfg.beta > 0 && !models.reference) {
+    throw new GrpoError(
+      'BAD_ARGUMENT',
+      `beta = ${cfg.beta} needs a frozen reference model (options.reference)`,
+    );
+  }
+  const rowActive = episodes.map((e) => (cfg.maskTruncatedCompletions && e.truncated ? 0 : 1));
+  const lossOptions: PolicyLossOptions = {
+    lossType: cfg.lossType,
+    epsilon: cfg.epsilon,
+    ...(cfg.epsilonHigh !== undefined ? { epsilonHigh: cfg.epsilonHigh } : {}),
+    beta: cfg.beta,
+    maxCompletionLength: cfg.maxCompletionLength,
+    numItemsInBatch: episodes.reduce((s, e, i) => s + e.completionIds.length * rowActive[i]!, 0),
+    gradientAccumulationSteps: cfg.gradientAccumulationSteps,
+  };
+  const micro: MicroBatch[] = [];
+  const accumulator = new GradientAccumulator();
+  const stats: UpdateStats = { microBatches: [], gradNorms: [], learningRates: [] };
+  try {
+    const size = n / cfg.gradientAccumulationSteps;
+    for (let start = 0; start < n; start += size) {
+      micro.push(
+        prepareMicroBatch(
+          models,
+          cfg,
+          episodes.slice(start, start + size),
+          rowActive.slice(start, start + size),
+        ),
+      );
+    }
+    const vars = optimizer.variables as tf.Variable[];
+    for (let it = 0; it < cfg.numIterations; it++) {
+      const rows: tf.Tensor[] = [];
+      try {
+        for (const mb of micro) {
+          const { grads, row } = microBatchGradients(policy, vars, mb, cfg, lossOptions);
+          rows.push(row);
+          accumulator.add(grads);
+          tf.dispose(grads);
+        }
+        const sums = accumulator.take();
+        const { grads: clipped, norm } = clipByGlobalNorm(sums, cfg.maxGradNorm);
+        tf.dispose(sums);
+        try {
+          // One host read per update: the gradient norm and every micro-batch's statistics.
+          const flat = tf.tidy(() => tf.concat([tf.reshape(norm, [1]), ...rows]));
+          const values = await flat.data();
+          flat.dispose();
+          const gradNorm = values[0]!;
+          let loss = 0;
+          micro.forEach((_, k) => {
+            const r = values.subarray(1 + k * STATS, 1 + (k + 1) * STATS);
+            loss += r[0]!;
+            stats.microBatches.push({
+              iteration: it,
+              loss: r[0]!,
+              clipLow: r[1]!,
+              clipHigh: r[2]!,
+              clipRegion: r[3]!,
+              kl: r[4]!,
+              activeTokens: r[5]!,
+              entropy: r[6]!,
+            });
+          });
+          if (!Number.isFinite(gradNorm) || !Number.isFinite(loss)) {
+            throw new GrpoError(
+              'NON_FINITE',
+              `update ${it + 1} of ${cfg.numIterations}: the ${Number.isFinite(gradNorm) ? `loss is ${loss}` : `gradient norm is ${gradNorm}`} (not finite); the update was not applied. Lower learningRate, set maxGradNorm, or check the rewards and the model weights.`,
+            );
+          }
+          const lr = updateLearningRate(optimizer.step, cfg);
+          optimizer.applyGradients(clipped, lr);
+          stats.gradNorms.push(gradNorm);
+          stats.learningRates.push(lr);
+        } finally {
+          tf.dispose([...clipped, norm]);
+        }
+      } finally {
+        tf.dispose(rows);
+      }
+    }
+    return stats;
+  } finally {
+    accumulator.dispose();
+    for (const mb of micro) {
+      tf.dispose([mb.oldLogProbs, mb.advantages, mb.mask]);
+      mb.refLogProbs?.dispose();
+    }
+  }
+}
+
+/** Gradients of one micro-batch's loss, and its statistics row `[7]` (kept; caller disposes). */
+function microBatchGradients(
+  policy: CausalLM,
+  vars: tf.Variable[],
+  mb: MicroBatch,
+  cfg: GrpoConfig,
+  lossOptions: PolicyLossOptions,
+): { grads: tf.Tensor[]; row: tf.Tensor } {
+  let row: tf.Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const lp = completionLogProbs(policy, mb.promptIds, mb.completionIds, cfg.temperature);
+    const inputs = {
+      logProbs: lp.logProbs,
+      oldLogProbs: mb.oldLogProbs,
+      advantages: mb.advantages,
+      mask: mb.mask,
+      ...(mb.refLogProbs ? { refLogProbs: mb.refLogProbs } : {}),
+    };
+    const loss = policyLoss(inputs, lossOptions);
+    row = tf.keep(
+      tf.concat([
+        tf.reshape(loss, [1]),
+        policyLossStats(inputs, lossOptions), // clipLow, clipHigh, clipRegion, kl, activeTokens
+        tf.reshape(
+          tf.div(tf.sum(tf.mul(lp.entropy, mb.mask)), tf.maximum(tf.sum(mb.mask), 1)),
+          [1],
+        ),
+      ]),
+    ); // [7]
+    return loss;
+  }, vars);
+  value.dispose();
+  // variableGrads returns gradients of `vars` only; a variable the loss does not touch gets zeros.
+  return { grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)), row: row! };
+}
+
+/** Pad one micro-batch's fixed inputs into tensors (old/ref log-probs computed here if needed). */
+function prepareMicroBatch(
+  models: UpdateModels,
+  cfg: GrpoConfig,
+  episodes: readonly UpdateEpisode[],
+  rowActive: readonly number[],
+): MicroBatch {
+  const b = episodes.length;
+  const promptIds = episodes.map((e) => e.promptIds);
+  const completionIds = episodes.map((e) => e.completionIds);
+  const tc = paddedCompletionLength(completionIds);
+  const mask = new Float32Array(b * tc); // [b,Tc]
+  const old = new Float32Array(b * tc); // [b,Tc]
+  let allOld = true;
+  episodes.forEach((e, i) => {
+    for (let j = 0; j < e.completionIds.length; j++) {
+      mask[i * tc + j] = rowActive[i]!;
+      if (e.oldLogProbs) old[i * tc + j] = e.oldLogProbs[j]!;
+    }
+    if (!e.oldLogProbs) allOld = false;
+  });
+  const noGradLogProbs = (model: CausalLM): tf.Tensor2D =>
+    tf.tidy(() => completionLogProbs(model, promptIds, completionIds, cfg.temperature).logProbs);
+  const mb: MicroBatch = {
+    promptIds,
+    completionIds,
+    oldLogProbs: allOld ? tf.tensor2d(old, [b, tc]) : noGradLogProbs(models.policy),
+    advantages: tf.tensor1d(
+      episodes.map((e) => e.advantage),
+      'float32',
+    ),
+    mask: tf.tensor2d(mask, [b, tc]),
+  };
+  if (cfg.beta > 0 && models.reference) mb.refLogProbs = noGradLogProbs(models.reference);
+  return mb;
+}

@@ -1,0 +1,121 @@
+import type { LlamaModel } from '@atmanrl/model';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setUpBackend, tinyModel } from '../test/helpers.js';
+import type { SplitTokenizer } from './completion-split.js';
+import { fitSaliencyMasks } from './fit.js';
+import { saliencyReward } from './reward.js';
+import { createSaliencyReward } from './reward-fn.js';
+import type { SaliencyItem } from './types.js';
+
+let model: LlamaModel;
+beforeAll(async () => {
+  await setUpBackend();
+  model = tinyModel(5);
+});
+afterAll(() => model.dispose());
+
+/** One id per character of a small alphabet; EOS = 38 (inside the tiny model's vocabulary). */
+const ALPHABET = '0123456789+=.# ';
+const EOS = 38;
+const tok: SplitTokenizer = {
+  eosTokenIds: [EOS],
+  encode: (t) => [...t].map((ch) => ALPHABET.indexOf(ch)),
+  decode: (ids) =>
+    ids
+      .filter((i) => i !== EOS)
+      .map((i) => ALPHABET[i]!)
+      .join(''),
+};
+const split = (text: string) => {
+  const at = text.indexOf('####');
+  if (at < 0) return { cotRange: [0, text.length] as const, answerRange: null };
+  return {
+    cotRange: [0, text.slice(0, at).trimEnd().length] as const,
+    answerRange: [at + 5, text.length] as const,
+  };
+};
+const completions = [' 2+3=5. #### 5', ' 1+1=2. #### 3', ' 4. #### 4', ' 9+9=18. #### 18'].map(
+  (text) => ({
+    text,
+    tokenIds: [...tok.encode(text), EOS],
+  }),
+);
+const samples = [{ gold: '5' }, { gold: '2' }, { gold: '4' }, { gold: '18' }];
+const ctx = { promptIds: completions.map(() => tok.encode('2+3=')) };
+const fit = { steps: 8, lr: 0.02 };
+
+describe('createSaliencyReward', () => {
+  it('fits the teacher-forced items of the completions and maps H to the reliance reward', async () => {
+    const fn = createSaliencyReward({
+      model,
+      tokenizer: tok,
+      gold: (s: { gold: string }) => s.gold,
+      split,
+      delimiter: '####',
+      fit,
+    });
+    const before = tf.memory().numTensors;
+    const { values, info } = await fn(samples, completions, ctx);
+    expect(tf.memory().numTensors).toBe(before);
+    // Independent: the same items built by hand, fitted directly.
+    const items: SaliencyItem[] = completions.map((c, i) => {
+      const cot = c.text.slice(0, c.text.indexOf(' ####'));
+      return {
+        promptIds: ctx.promptIds[i]!,
+        cotIds: tok.encode(cot),
+        delimiterIds: tok.encode(' #### '),
+        goldAnswerIds: tok.encode(samples[i]!.gold),
+      };
+    });
+    const direct = await fitSaliencyMasks(model, items, fit);
+    direct.forEach((d, i) => {
+      expect(info[i]!.fit!.cotIds).toEqual(d.cotIds);
+      expect(values[i]).toBeCloseTo(saliencyReward(d.h), 6);
+    });
+    expect(info[1]!.spans.cotEnd).toBe(7); // ' 1+1=2.'
+  });
+
+  it('paper-literal is the complement of reliance', async () => {
+    const mk = (direction: 'reliance' | 'paper-literal') =>
+      createSaliencyReward({
+        model,
+        tokenizer: tok,
+        gold: (s: { gold: string }) => s.gold,
+        split,
+        delimiter: '####',
+        fit,
+        direction,
+      });
+    const a = (await mk('reliance')(samples, completions, ctx)).values;
+    const b = (await mk('paper-literal')(samples, completions, ctx)).values;
+    a.forEach((x, i) => {
+      expect(x + b[i]!).toBeCloseTo(1, 6);
+    });
+  });
+
+  it('fits only the completions the gate admits; the others get NaN and no fit', async () => {
+    const seen: number[] = [];
+    const fn = createSaliencyReward({
+      model,
+      tokenizer: tok,
+      gold: (s: { gold: string }) => s.gold,
+      split,
+      delimiter: '####',
+      fit,
+      gate: (i, r) => r['outcome']?.[i] === 0,
+      fitMasks: async (items, o) => {
+        seen.push(items.length);
+        return fitSaliencyMasks(model, items, o);
+      },
+    });
+    const outcome = [0, -1, 0, -1];
+    const { values, info } = await fn(samples, completions, { ...ctx, rewards: { outcome } });
+    expect(seen).toEqual([2]);
+    expect(values.map(Number.isNaN)).toEqual([false, true, false, true]);
+    expect(info.map((x) => x.fit === null)).toEqual([false, true, false, true]);
+    const none = await fn(samples, completions, { ...ctx, rewards: { outcome: [-1, -1, -1, -1] } });
+    expect(seen).toEqual([2]); // no fit at all for an all-wrong batch
+    expect(none.values.every(Number.isNaN)).toBe(true);
+  });
+});

@@ -1,0 +1,121 @@
+// AtManRL's saliency reward as a reward function that @atmanrl/grpo accepts as is: split each
+// completion into CoT / delimiter / answer tokens, fit one mask per completion on the frozen
+// policy (method.md §2), and map H to a reward (§3). What it learned travels back as info.
+// Leaves out reward composition and gating arithmetic (grpo) and the outcome reward (datasets).
+import type { CausalLM } from '@atmanrl/model';
+import {
+  type CompletionSpans,
+  type SplitTokenizer,
+  saliencyItemFromSpans,
+  splitCompletionIds,
+  type TextSplit,
+} from './completion-split.js';
+import { type FitSaliencyOptions, fitSaliencyMasks } from './fit.js';
+import { type SaliencyRewardDirection, saliencyReward } from './reward.js';
+import type { MaskFitResult, SaliencyItem } from './types.js';
+
+/** What the reward function reads of a completion (a grpo `CompletionView` qualifies). */
+export interface RewardCompletion {
+  text: string;
+  /** Generated ids, EOS included when produced. */
+  tokenIds: readonly number[];
+}
+
+/** What it reads of the call's context (a grpo `RewardContext` qualifies). */
+export interface RewardCallContext {
+  /** Prompt ids of each completion. */
+  promptIds: readonly (readonly number[])[];
+  /** Raw rewards of the functions that ran before, by name (for `gate`). */
+  rewards?: Readonly<Record<string, readonly number[]>>;
+}
+
+/** What the saliency reward learned about one completion. */
+export interface SaliencyRewardInfo {
+  /** The completion's token split (the one split the sample log and the viewer use). */
+  spans: CompletionSpans;
+  /** The fitted mask, or null when the gate skipped the completion. */
+  fit: MaskFitResult | null;
+}
+
+/** A saliency reward function: values (NaN where gated out) and one info record per completion. */
+export type SaliencyRewardFn<S> = (
+  samples: readonly S[],
+  completions: readonly RewardCompletion[],
+  ctx: RewardCallContext,
+) => Promise<{ values: number[]; info: SaliencyRewardInfo[] }>;
+
+/** Options of {@link createSaliencyReward}. */
+export interface SaliencyRewardFnOptions<S> {
+  /** The policy; frozen during the fit (its weights at scoring time are used). */
+  model: CausalLM;
+  tokenizer: SplitTokenizer;
+  /** The gold answer text of a sample (it replaces the model's answer, method.md §2.1). */
+  gold: (sample: S) => string;
+  /** Character split of a completion's text, e.g. datasets' `splitCompletion` with the task's kind and delimiter. */
+  split: (text: string) => TextSplit;
+  /** The answer delimiter (used when a completion has none). */
+  delimiter: string;
+  /** `'reliance'` (default, `1 - H/c`) or `'paper-literal'` (`H/c`), method.md §3. */
+  direction?: SaliencyRewardDirection;
+  /**
+   * Which completions count (method.md §4 `gate`): the others get no fit and the value NaN, which
+   * grpo counts as 0 in the total, exactly as a closed gate. It sees the raw rewards computed
+   * before this one, e.g. `(i, r) => r['outcome']?.[i] === 0` for `'correct-only'`.
+   */
+  gate?: (index: number, rewards: Readonly<Record<string, readonly number[]>>) => boolean;
+  /** Mask-fit options (defaults: the paper's, method.md §2). `init` is also the reward's c. */
+  fit?: FitSaliencyOptions;
+  /** Runs the fits (default `fitSaliencyMasks(model, items, options)`); a worker pool plugs in here. */
+  fitMasks?: (
+    items: readonly SaliencyItem[],
+    options: FitSaliencyOptions,
+  ) => Promise<MaskFitResult[]>;
+}
+
+/**
+ * The AtManRL saliency reward as a reward function (`RewardFn` of @atmanrl/grpo).
+ *
+ * @example
+ * const saliency = createSaliencyReward({ model, tokenizer, gold: (s) => s.gold,
+ *   split: (t) => splitCompletion(t, { kind: 'number' }), delimiter: '####' });
+ * // rewards: [{ name: 'outcome', fn: outcome }, { name: 'saliency', fn: saliency }]
+ */
+export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): SaliencyRewardFn<S> {
+  const fitOptions = options.fit ?? {};
+  const c = fitOptions.init ?? -0.4;
+  const fitMasks =
+    options.fitMasks ??
+    ((items: readonly SaliencyItem[], o: FitSaliencyOptions) =>
+      fitSaliencyMasks(options.model, items, o));
+  return async (samples, completions, ctx) => {
+    const spans = completions.map((comp) => {
+      const text = options.tokenizer.decode([...comp.tokenIds], { skipSpecialTokens: true });
+      return splitCompletionIds(options.tokenizer, comp.tokenIds, options.split(text));
+    });
+    const rewards = ctx.rewards ?? {};
+    const fitted = completions
+      .map((_, i) => i)
+      .filter((i) => (options.gate ? options.gate(i, rewards) : true));
+    const items = fitted.map((i) =>
+      saliencyItemFromSpans(
+        options.tokenizer,
+        ctx.promptIds[i]!,
+        spans[i]!,
+        options.gold(samples[i]!),
+        options.delimiter,
+      ),
+    );
+    const fits = items.length > 0 ? await fitMasks(items, fitOptions) : [];
+    const byIndex = new Map(fitted.map((i, k) => [i, fits[k]!]));
+    const info = spans.map((s, i) => ({ spans: s, fit: byIndex.get(i) ?? null }));
+    const values = info.map((x) =>
+      x.fit === null
+        ? Number.NaN
+        : saliencyReward(x.fit.h, {
+            c,
+            ...(options.direction ? { direction: options.direction } : {}),
+          }),
+    );
+    return { values, info };
+  };
+}
