@@ -129,10 +129,13 @@ const items = Array.from({ length: B }, (_, b) => ({
 const steps = Number(process.env.WASM_THREADS_STEPS ?? 10);
 await fitSaliencyMasks(model, items, { steps: 2 }); // warm-up
 const t0 = performance.now();
+const u0 = process.cpuUsage();
 const res = await fitSaliencyMasks(model, items, { steps });
 const ms = performance.now() - t0;
+const u1 = process.cpuUsage(u0);
+const cpuMs = (u1.user + u1.system) / 1000;
 console.log(
-  `${mode}${mode === 'threads' ? ` x${nThreads}` : ''}: ${B} items × CoT ${C}, ${steps} steps: ${(ms / steps).toFixed(1)} ms/step; theta[0][0..2] = ${res[0].theta
+  `${mode}${mode === 'threads' ? ` x${nThreads}` : ''}: ${B} items × CoT ${C}, ${steps} steps: ${(ms / steps).toFixed(1)} ms/step (process CPU ${(cpuMs / steps).toFixed(1)} ms/step, load ${(await import('node:os')).loadavg()[0].toFixed(1)}); theta[0][0..2] = ${res[0].theta
     .slice(0, 3)
     .map((x) => x.toFixed(6))
     .join(', ')}`,

@@ -1,13 +1,16 @@
 // The CLI's dispatcher: `atmanrl <command> [--config file] [--flags] [--dry-run]`.
 // Commands only compose package APIs; this file maps errors to exit codes (0 ok, 1 user, 2 internal).
+import { packageVersions } from './_internal/versions.js';
 import {
   type CommandName,
+  closest,
+  combinationProblems,
   optionsTable,
   parseArgv,
   type RunConfig,
   resolveConfigWithKeys,
 } from './config.js';
-import { toUserError } from './errors.js';
+import { toUserError, UsageError } from './errors.js';
 
 /** Where a command writes: injectable so tests can call commands with argv in-process. */
 export interface CliIO {
@@ -52,7 +55,7 @@ function usage(commands: CommandTable): string {
     ...Object.keys(commands).map((c) => `  ${c}`),
     '',
     'Every option is a kebab-case flag mapping to one config key; `--dry-run` prints the resolved',
-    'config. `atmanrl <command> --help` lists the options.',
+    'config. `atmanrl <command> --help` lists that command’s options; `atmanrl --version`.',
   ].join('\n');
 }
 
@@ -67,9 +70,17 @@ export async function runCli(
     io.out(usage(commands));
     return name === undefined ? 1 : 0;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    const v = packageVersions();
+    io.out(`atmanrl ${v['@atmanrl/trainer']} (node ${v['node']})`);
+    return 0;
+  }
   const load = (commands as Record<string, (() => Promise<CommandDef>) | undefined>)[name];
   if (load === undefined) {
-    io.err(`atmanrl: unknown command "${name}".\n\n${usage(commands)}`);
+    const hint = closest(name, Object.keys(commands));
+    io.err(
+      `atmanrl: unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}.\n\n${usage(commands)}`,
+    );
     return 1;
   }
   try {
@@ -77,12 +88,21 @@ export async function runCli(
     const problems: string[] = [];
     const parsed = parseArgv(rest, problems);
     if (parsed.help) {
-      io.out(`atmanrl ${name}: ${command.description}\n\n${optionsTable()}`);
+      io.out(
+        `atmanrl ${name}: ${command.description}\n\n${optionsTable(name as CommandName)}\n\nEvery flag maps to one config key (\`--config file.(json|yaml)\` first, flags override); \`atmanrl --help\` lists the commands.`,
+      );
       return 0;
     }
     const ownFile = command.ownsConfigFile ? parsed.configFile : null;
     if (command.ownsConfigFile) parsed.configFile = null;
     const { config, explicit } = resolveConfigWithKeys(parsed, command.defaults ?? {}, problems);
+    const combos = combinationProblems(config, name as CommandName);
+    if (combos.length > 0) {
+      throw new UsageError(
+        'BAD_CONFIG',
+        `invalid configuration (${combos.length} problem${combos.length > 1 ? 's' : ''}):\n  ${combos.join('\n  ')}`,
+      );
+    }
     if (parsed.dryRun) {
       io.out(JSON.stringify(config, null, 2));
       return 0;

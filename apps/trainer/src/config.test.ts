@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -104,10 +104,8 @@ describe('config', () => {
     expect(message).toMatch(/--learning-rte: unknown option \(did you mean --learning-rate\?\)/);
     expect(message).toMatch(/--max-steps: expected a number, got "ten"/);
     expect(message).toMatch(/c\.json: maxStep: unknown option \(did you mean maxSteps\?\)/);
-    expect(message).toMatch(
-      /lossType: Invalid option: expected one of "grpo"\|"bnpo"\|"dr_grpo"\|"dapo"/,
-    );
-    expect(message).toMatch(/epsilon: Too small/);
+    expect(message).toMatch(/c\.json: lossType: "ppo" is not one of grpo, bnpo, dr_grpo, dapo/);
+    expect(message).toMatch(/c\.json: epsilon: Too small.* \(got -1\)/);
   });
 
   it('a missing or malformed config file is a clear problem', () => {
@@ -141,7 +139,52 @@ describe('runCli', () => {
   it('an unknown command exits 1 with usage', async () => {
     const { io, err } = capture();
     expect(await runCli(['trian'], io, commands)).toBe(1);
-    expect(err.join('\n')).toMatch(/unknown command "trian"[\s\S]*usage: atmanrl/);
+    expect(err.join('\n')).toMatch(
+      /unknown command "trian" \(did you mean "train"\?\)[\s\S]*usage: atmanrl/,
+    );
+  });
+
+  it('--version prints the trainer and node versions', async () => {
+    const { io, out } = capture();
+    expect(await runCli(['--version'], io, commands)).toBe(0);
+    expect(out.join('\n')).toMatch(/^atmanrl \d+\.\d+\.\d+ \(node \d+/);
+  });
+
+  it('<command> --help lists only that command’s options', async () => {
+    const view = capture();
+    expect(await runCli(['view', '--help'], view.io, commands)).toBe(0);
+    const v = view.out.join('\n');
+    expect(v).toMatch(/`--port`/);
+    expect(v).not.toMatch(/`--learning-rate`/);
+    const train = capture();
+    await runCli(['train', '--help'], train.io, commands);
+    const t = train.out.join('\n');
+    expect(t).toMatch(/`--learning-rate`/);
+    expect(t).not.toMatch(/`--port`/);
+    expect(t).not.toMatch(/`--sft-batch-size`/);
+  });
+
+  it('a bad enum names the flag as typed and suggests the value', async () => {
+    const { io, err } = capture();
+    expect(await runCli(['train', '--loss-type', 'dapoo', '--dry-run'], io, commands)).toBe(1);
+    expect(err.join('\n')).toMatch(
+      /--loss-type: "dapoo" is not one of grpo, bnpo, dr_grpo, dapo \(did you mean dapo\?\)/,
+    );
+  });
+
+  it('--dry-run rejects an invalid combination with exit 1 and the fix', async () => {
+    const { io, err, out } = capture();
+    expect(
+      await runCli(
+        ['train', '--num-generations', '1', '--temperature', '0', '--dry-run'],
+        io,
+        commands,
+      ),
+    ).toBe(1);
+    const text = err.join('\n');
+    expect(text).toMatch(/--num-generations 1: .*use 2 or more/);
+    expect(text).toMatch(/--temperature 0:/);
+    expect(out).toEqual([]);
   });
 
   it('an internal error exits 2', async () => {
@@ -197,5 +240,12 @@ describe('combinationProblems', () => {
   it('checks the modes mix', () => {
     const c = { ...defaultConfig(), syntheticTask: 'modes' as const, modeMixTerse: 0.5 };
     expect(combinationProblems(c, 'sft')[0]).toMatch(/sum to 1.2/);
+  });
+});
+
+describe('the README options table', () => {
+  it('is the option table itself (regenerate: node dist/cli.js train --help)', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(optionsTable());
   });
 });

@@ -115,6 +115,14 @@ export const OPTIONS = [
     source: 'project',
     group: 'run',
   },
+  {
+    key: 'probePrompts',
+    type: int(0),
+    default: 4,
+    doc: 'fixed test problems answered greedily (with a mask fit) at every logged step, for step-to-step and run-to-run comparison; 0 = off',
+    source: 'project',
+    group: 'run',
+  },
   // model
   {
     key: 'model',
@@ -750,16 +758,24 @@ function coerceFlag(
 
 /** Closest option keys to `key` (for "did you mean" hints). */
 function suggest(key: string): string | null {
+  return closest(
+    key,
+    OPTIONS.map((o) => o.key),
+  );
+}
+
+/** The candidate nearest to `word` by edit distance, when near enough to be a typo; else null. */
+export function closest(word: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
   let bestD = Number.POSITIVE_INFINITY;
-  for (const o of OPTIONS) {
-    const d = editDistance(key.toLowerCase(), o.key.toLowerCase());
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestD) {
       bestD = d;
-      best = o.key;
+      best = c;
     }
   }
-  return bestD <= Math.max(2, key.length / 4) ? best : null;
+  return bestD <= Math.max(2, word.length / 4) ? best : null;
 }
 
 function editDistance(a: string, b: string): number {
@@ -905,7 +921,23 @@ export function resolveConfigWithKeys(
           );
         }
       } else {
-        problems.push(`${issue.path.join('.') || '(config)'}: ${issue.message}`);
+        const key = String(issue.path[0] ?? '');
+        const spec = BY_KEY.get(key);
+        const fromFlags = key in parsed.flags;
+        const inFile = parsed.configFile !== null && key in fromFile;
+        const name = !spec
+          ? issue.path.join('.')
+          : fromFlags
+            ? `--${toFlag(key)}`
+            : inFile
+              ? `${parsed.configFile}: ${key}`
+              : key;
+        const given = JSON.stringify((merged as Record<string, unknown>)[key]);
+        problems.push(
+          spec?.type.kind === 'enum'
+            ? `${name}: ${given} is not one of ${spec.type.values.join(', ')}${closest(String((merged as Record<string, unknown>)[key]), spec.type.values) ? ` (did you mean ${closest(String((merged as Record<string, unknown>)[key]), spec.type.values)}?)` : ''}`
+            : `${name || '(config)'}: ${issue.message}${spec ? ` (got ${given})` : ''}`,
+        );
       }
     }
   }
@@ -960,9 +992,47 @@ export function combinationProblems(config: RunConfig, command: CommandName): st
   return out;
 }
 
-/** Markdown table of every option (for the README and `--help`). */
-export function optionsTable(): string {
-  const rows = OPTIONS.map((o) => {
+/** Which commands read each group of options (for `<command> --help`). */
+const GROUP_COMMANDS: Record<OptionSpec['group'], readonly CommandName[]> = {
+  run: ['sft', 'train', 'saliency', 'eval', 'demo'],
+  model: ['sft', 'train', 'saliency', 'eval', 'demo'],
+  data: ['sft', 'train', 'saliency', 'eval', 'demo'],
+  grpo: ['train', 'demo'],
+  reward: ['train', 'demo'],
+  saliency: ['train', 'saliency', 'eval', 'demo'],
+  sft: ['sft'],
+  eval: ['eval', 'demo'],
+};
+/** Options read by commands outside their group's list, or by fewer. */
+const KEY_COMMANDS: Partial<Record<string, readonly CommandName[]>> = {
+  port: ['view'],
+  export: ['view'],
+  resume: ['train', 'demo'],
+  checkpointEvery: ['train', 'demo'],
+  logSamplesEvery: ['train', 'demo'],
+  probePrompts: ['train', 'demo'],
+  workers: ['train', 'demo'],
+  out: ['sft'],
+  force: ['sft'],
+  traces: ['saliency'],
+  maxSteps: ['train', 'demo'],
+  maxCompletionLength: ['train', 'demo', 'saliency', 'eval'],
+  temperature: ['train', 'demo', 'eval'],
+  evalLimit: ['eval', 'demo', 'sft'],
+  backend: ['sft', 'train', 'saliency', 'eval', 'demo', 'experiment'],
+};
+
+/** The options `command` reads (`experiment` reads its file; its arms carry train/eval keys). */
+export function optionsFor(command: CommandName): OptionSpec[] {
+  return OPTIONS.filter((o) => (KEY_COMMANDS[o.key] ?? GROUP_COMMANDS[o.group]).includes(command));
+}
+
+/**
+ * Markdown table of the options (for the README: all of them; for `<command> --help`: the
+ * command's own).
+ */
+export function optionsTable(command?: CommandName): string {
+  const rows = (command === undefined ? [...OPTIONS] : optionsFor(command)).map((o) => {
     const t = o.type.kind === 'enum' ? o.type.values.join(' \\| ') : o.type.kind;
     return `| \`--${toFlag(o.key)}\` | ${t} | \`${JSON.stringify(o.default)}\` | ${o.source} | ${o.doc} |`;
   });

@@ -49,7 +49,15 @@ describe('atmanrl train', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(samples).toHaveLength(2 * 2 * 2); // steps × prompts × G
+    const rollouts = samples.filter((x) => !x.probe);
+    expect(rollouts).toHaveLength(2 * 2 * 2); // steps × prompts × G
+    // the fixed probes: the same 4 test problems at both logged steps, each with a mask fit
+    const probes = samples.filter((x) => x.probe);
+    expect(probes).toHaveLength(2 * 4);
+    const ids = (step: number) => probes.filter((x) => x.step === step).map((x) => x.sampleId);
+    expect(ids(1)).toEqual(ids(2));
+    expect(new Set(probes.map((x) => x.promptIndex))).toEqual(new Set([2, 3, 4, 5]));
+    for (const p of probes) expect(p.saliency).toBeDefined();
     expect(samples[0].rewards).toHaveProperty('outcome');
     expect(samples[0].rewards).toHaveProperty('saliency');
     expect(existsSync(join(dir!, 'checkpoints', 'step-2', 'optimizer.safetensors'))).toBe(true);
@@ -272,7 +280,20 @@ describe('atmanrl demo (subprocess)', () => {
     const runs = tempDir();
     const r = spawnSync(
       process.execPath,
-      [cli, 'demo', '--max-steps', '2', '--runs-dir', runs, '--saliency-steps', '5'],
+      [
+        cli,
+        'demo',
+        '--max-steps',
+        '2',
+        '--runs-dir',
+        runs,
+        '--saliency-steps',
+        '5',
+        '--eval-limit',
+        '4',
+        '--eval-samples',
+        '2',
+      ],
       {
         encoding: 'utf8',
         timeout: 600_000,
@@ -283,8 +304,17 @@ describe('atmanrl demo (subprocess)', () => {
     expect(r.stdout).toMatch(/^backend: /m);
     expect(r.stdout.match(/^step \d\/2 \| reward/gm)).toHaveLength(2);
     expect(r.stdout).toMatch(/atmanrl view/);
-    const info = JSON.parse(readFileSync(join(runDirs(runs)[0]!, 'run.json'), 'utf8'));
+    const dir = runDirs(runs)[0]!;
+    const info = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
     expect(info).toMatchObject({ command: 'demo', status: 'finished', step: 2 });
+    // the before/after comparison on the same held-out problems, with standard errors
+    expect(r.stdout).toMatch(/before → after on the same 4 held-out problems/);
+    expect(r.stdout).toMatch(/^accuracy \(T=1 samples\) +\d\.\d{3} ± \d\.\d{3} +\d\.\d{3} ± /m);
+    const before = JSON.parse(readFileSync(join(dir, 'eval', 'held-out-before.json'), 'utf8'));
+    const after = JSON.parse(readFileSync(join(dir, 'eval', 'held-out-after.json'), 'utf8'));
+    expect(before.summary.items).toBe(4);
+    expect(after.summary.items).toBe(4);
+    expect(r.stdout).toMatch(/Nothing changed beyond the noise|WORSE|Changed beyond the noise/);
   });
 
   it('SIGINT during a run checkpoints, exits 0 with status interrupted', async () => {
@@ -302,6 +332,10 @@ describe('atmanrl demo (subprocess)', () => {
         '2',
         '--checkpoint-every',
         '100',
+        '--eval-limit',
+        '2',
+        '--eval-samples',
+        '1',
       ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,9 +2,10 @@
 // before and after, report written; running it again resumes (nothing is redone).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EvalReport } from '@atmanrl/runs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { meanStd } from '../src/_internal/experiment.js';
+import { accuracyGains, meanStd } from '../src/_internal/experiment.js';
 import { runCli } from '../src/cli-core.js';
 import { COMMANDS } from '../src/commands/index.js';
 import { captureIO, tempDir, tinyModelDir } from './helpers.js';
@@ -45,6 +46,8 @@ describe('atmanrl experiment (smoke)', () => {
     for (const arm of ['A-outcome', 'B-reliance', 'C-paper-literal', 'D-reliance-gated'])
       expect(report).toContain(arm);
     expect(report).toMatch(/\| pass@1 .*\|/);
+    expect(report).toMatch(/## Predictions \(written before the runs\)/);
+    expect(report).toMatch(/\| A-outcome \| s0: [+-]?\d\.\d{3} \(.* SE\) \| (yes|no) \|/);
     const results = JSON.parse(readFileSync(join(dir, 'smoke', 'results.json'), 'utf8'));
     expect(Object.keys(results.arms)).toHaveLength(4);
     expect(results.arms['B-reliance']['pass@1'].n).toBe(1);
@@ -94,3 +97,14 @@ describe('atmanrl experiment (smoke)', () => {
 function readdirFirst(dir: string): string {
   return readdirSync(dir)[0]!;
 }
+
+describe('accuracyGains', () => {
+  it('measures the change of pass@1 in standard errors (hand-computed)', () => {
+    const report = (p: number, se: number) =>
+      ({ summary: { 'pass@1': p, 'pass@1_se': se } }) as unknown as EvalReport;
+    const g = accuracyGains({ 'pass@1': 0.8, 'pass@1_se': 0.03 }, [report(0.9, 0.04), null]);
+    expect(g[0]!.diff).toBeCloseTo(0.1, 12);
+    expect(g[0]!.z).toBeCloseTo(0.1 / 0.05, 12); // sqrt(0.03² + 0.04²) = 0.05
+    expect(Number.isNaN(g[1]!.diff)).toBe(true);
+  });
+});

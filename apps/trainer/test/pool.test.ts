@@ -1,5 +1,6 @@
 // The worker pool: results identical for any worker count and in-process, weights really sent,
 // no tensor leaks per job kind, crashes and job errors named, the adapters' layout and RNG use.
+import { fileURLToPath } from 'node:url';
 import { initBackend } from '@atmanrl/attention-mask';
 import {
   createRandomModel,
@@ -14,11 +15,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FitJob,
+  findWorkerScript,
   type GenerateJob,
   PoolError,
   PooledRolloutEngine,
   pooledFit,
   WorkerPool,
+  workerTimeMetrics,
 } from '../src/_internal/pool/index.js';
 import { tinyModelDir } from './helpers.js';
 import { buildPoolWorker } from './pool-worker-build.js';
@@ -189,6 +192,38 @@ describe('WorkerPool', () => {
     }
   });
 
+  it('finds the worker script through ATMANRL_POOL_WORKER', async () => {
+    const before = process.env['ATMANRL_POOL_WORKER'];
+    process.env['ATMANRL_POOL_WORKER'] = fileURLToPath(workerUrl);
+    try {
+      expect(findWorkerScript().href).toBe(workerUrl.href);
+      const viaEnv = new WorkerPool({ workers: 2, modelDir: dir, backend: 'cpu' });
+      try {
+        await viaEnv.ready();
+        await viaEnv.setWeights(1, policy);
+        expect(await pooledFit(viaEnv, fitItems().slice(0, 1), { steps: 1 })).toHaveLength(1);
+      } finally {
+        await viaEnv.dispose();
+      }
+    } finally {
+      if (before === undefined) delete process.env['ATMANRL_POOL_WORKER'];
+      else process.env['ATMANRL_POOL_WORKER'] = before;
+    }
+  });
+
+  it('reports a worker that cannot load its model as WORKER_START_FAILED', async () => {
+    const bad = pool(2, { modelDir: '/nonexistent/model-folder' });
+    try {
+      await expect(bad.ready()).rejects.toMatchObject({
+        code: 'WORKER_START_FAILED',
+        message: expect.stringContaining('/nonexistent/model-folder'),
+      });
+      await expect(bad.setWeights(1, policy)).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+    } finally {
+      await bad.dispose();
+    }
+  });
+
   it('rejects jobs before setWeights and weights of another architecture', async () => {
     const two = pool(2);
     const tokenizer = createTinyTokenizer();
@@ -259,6 +294,28 @@ describe('WorkerPool', () => {
     } finally {
       await two.dispose();
     }
+  });
+});
+
+describe('workerTimeMetrics', () => {
+  it('turns pool times into worker-seconds against the step wall time', () => {
+    const times = {
+      wallMs: 3000,
+      busyMs: 5000,
+      idleMs: 1000,
+      cpuMs: 4800,
+      cpuMsPerSlot: [2500, 2300],
+      weightsMs: 20,
+      jobs: 8,
+    };
+    // 2 workers over a 4 s step: 8 worker-seconds, 5 busy, 3 idle (1 of them inside batches).
+    expect(workerTimeMetrics(times, 2, 4000)).toEqual({
+      'time/worker_busy': 5,
+      'time/worker_idle': 3,
+      'time/worker_idle_in_batches': 1,
+      'time/weights_sync': 0.02,
+    });
+    expect(workerTimeMetrics(times, 1, 4000)['time/worker_idle']).toBe(0); // clamped
   });
 });
 

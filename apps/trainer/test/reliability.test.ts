@@ -18,7 +18,7 @@ import { createRandomModel, createTinyTokenizer, saveModel, TINY_VOCAB_SIZE } fr
 import { RunWriter } from '@atmanrl/runs/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { saveCheckpoint } from '../src/_internal/checkpoint.js';
-import { warnIfCollapsed } from '../src/_internal/finite.js';
+import { nonFiniteWeights, warnIfCollapsed } from '../src/_internal/finite.js';
 import { RESUMABLE, resumedConfig } from '../src/_internal/resume.js';
 import { createStopHandler, installStopSignals } from '../src/_internal/signals.js';
 import { runCli } from '../src/cli-core.js';
@@ -77,30 +77,48 @@ const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 describe('1. non-finite steps and models', () => {
   it('an exploding update stops with exit 1 naming the step and the last good checkpoint', async () => {
+    // A run that trained fine for 2 steps, continued with a learning rate that blows it up.
+    const dir = copyRun();
+    const info = json(join(dir, 'run.json'));
+    info.config.learningRate = 1e30;
+    writeFileSync(join(dir, 'run.json'), JSON.stringify(info));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // The second attempt resumes the failed run: the same clean stop, never an internal error.
+      const r = await cli(['train', '--resume', dir, '--max-steps', '4']);
+      expect(r.err).not.toMatch(/internal error/);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/step 3: .*(NaN|Infinity|not finite|non-finite).*stopped/);
+      expect(r.err).toContain(`last good checkpoint is checkpoints/step-2`);
+      expect(json(join(dir, 'checkpoints', 'latest.json')).step).toBe(2);
+      expect(existsSync(join(dir, 'checkpoints', 'step-2', 'model.safetensors'))).toBe(true);
+      expect(existsSync(join(dir, 'checkpoints', 'step-3'))).toBe(false);
+      expect(json(join(dir, 'run.json')).status).toBe('failed');
+    }
+  });
+
+  it('an update that explodes at the first step says no checkpoint exists yet', async () => {
     const runs = tempDir();
     const r = await cli([
       'train',
       ...tinyTrainFlags(modelDir, runs),
       '--learning-rate',
       '1e30',
-      '--num-iterations',
-      '1',
       '--max-steps',
-      '4',
+      '3',
       '--checkpoint-every',
       '1',
     ]);
-    expect(r.code).toBe(1);
     expect(r.err).not.toMatch(/internal error/);
+    expect(r.code).toBe(1);
     const dir = join(runs, readdirSync(runs)[0]!);
-    const latest = json(join(dir, 'checkpoints', 'latest.json'));
-    // The message names the checkpoint latest.json points to, and it exists.
-    expect(r.err).toContain(`checkpoints/step-${latest.step}`);
-    expect(existsSync(join(dir, latest.path, 'model.safetensors'))).toBe(true);
-    const failedStep = latest.step + 1;
-    expect(r.err).toMatch(new RegExp(`step ${failedStep}: .*(NaN|Infinity|not finite).*stopped`));
-    expect(existsSync(join(dir, 'checkpoints', `step-${failedStep}`))).toBe(false);
-    expect(json(join(dir, 'run.json')).status).toBe('failed');
+    const latest = join(dir, 'checkpoints', 'latest.json');
+    const named = /checkpoints\/step-(\d+)/.exec(r.err);
+    if (named === null) {
+      expect(r.err).toMatch(/No checkpoint was saved before it/);
+      expect(existsSync(latest)).toBe(false);
+    } else {
+      expect(json(latest).step).toBe(Number(named[1]));
+    }
   });
 
   it('--model weights holding NaN/Inf are refused at load, naming the tensor', async () => {
@@ -135,6 +153,25 @@ describe('1. non-finite steps and models', () => {
     const r = await cli(['train', '--model', dir, '--backend', 'cpu', '--runs-dir', tempDir()]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/model\.layers\.0\.mlp\.up_proj\.weight \(2 of \d+\)/);
+  });
+
+  it('the weight check counts NaN/Inf per tensor and leaks no tensor', async () => {
+    const { loadModel } = await import('@atmanrl/model');
+    const tf = await import('@tensorflow/tfjs-core');
+    const model = await loadModel(modelDir);
+    const before = tf.memory().numTensors;
+    expect(await nonFiniteWeights(model)).toEqual([]);
+    const v = model.weights.norm;
+    const bad = tf.tensor(
+      Float32Array.from({ length: v.size }, (_, i) => (i < 3 ? Number.NaN : 1)),
+    );
+    v.assign(bad);
+    bad.dispose();
+    expect(await nonFiniteWeights(model)).toEqual([
+      { name: 'model.norm.weight', count: 3, size: v.size },
+    ]);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
   });
 
   it('warns once when the policy collapses (entropy near ln V, accuracy 0)', () => {
@@ -332,13 +369,41 @@ describe('6. damaged checkpoints on resume', () => {
 });
 
 describe('7. user errors exit 1', () => {
-  it('a malformed safetensors model is a user error, not an internal one', async () => {
+  it.each([
+    ['a torn safetensors header', 'model.safetensors', Buffer.from([8, 0, 0, 0, 0, 0, 0, 0, 123])],
+    ['an empty safetensors file', 'model.safetensors', Buffer.alloc(0)],
+    ['a config.json that is not JSON', 'config.json', Buffer.from('{')],
+    ['a config.json without sizes', 'config.json', Buffer.from('{}')],
+    ['a tokenizer.json that is not JSON', 'tokenizer.json', Buffer.from('{')],
+    ['a tokenizer_config.json that is not JSON', 'tokenizer_config.json', Buffer.from('{')],
+  ])('a model with %s is a user error (exit 1), not an internal one', async (_n, file, bytes) => {
     const dir = tempDir('bad-model-');
     cpSync(modelDir, dir, { recursive: true });
-    writeFileSync(join(dir, 'model.safetensors'), Buffer.from([8, 0, 0, 0, 0, 0, 0, 0, 123]));
-    const r = await cli(['train', '--model', dir, '--backend', 'cpu', '--runs-dir', tempDir()]);
+    writeFileSync(join(dir, file), bytes);
+    const data = tempDir('gsm8k-');
+    writeFileSync(
+      join(data, 'train.jsonl'),
+      `${JSON.stringify({ question: 'q', answer: 'a\n#### 1' })}\n`,
+    );
+    // gsm8k needs the chat template, so tokenizer_config.json is read too.
+    const r = await cli([
+      'train',
+      '--model',
+      dir,
+      '--dataset',
+      'gsm8k',
+      '--data-dir',
+      data,
+      '--split',
+      'train',
+      '--backend',
+      'cpu',
+      '--runs-dir',
+      tempDir(),
+    ]);
     expect(r.err).not.toMatch(/internal error/);
     expect(r.code).toBe(1);
+    expect(r.err).toContain(dir);
   });
 
   it('a bad GSM8K line is a user error suggesting --data-on-error skip', async () => {

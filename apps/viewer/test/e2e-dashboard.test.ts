@@ -325,6 +325,16 @@ describe.skipIf(!ready)('viewer dashboard e2e (chromium, experiments/small-cpu)'
     const here = await offset('reward');
     expect(here).toBeGreaterThan(0.2);
     expect(Math.abs((await offset('accuracy')) - here)).toBeLessThan(0.01);
+    // The canvas' text alternative: every step's value per run, as in metrics.jsonl.
+    await reward.locator('.plot-data summary').click();
+    const dataRows = reward.locator('.plot-table tbody tr');
+    await expect.poll(() => dataRows.count()).toBe(24);
+    const row5 = await dataRows.nth(4).locator('th, td').allTextContents();
+    expect(Number(row5[0])).toBe(5);
+    for (let i = 0; i < 4; i++) {
+      const logged = metricsOf(all[i]!).find((r) => r.step === 5)!.metrics.reward!;
+      expect(Number(row5[i + 1])).toBeCloseTo(logged, 5);
+    }
     // Units of timing charts.
     expect(
       await page.locator('figure[data-metric="time/generation"] .plot-unit').textContent(),
@@ -503,6 +513,52 @@ describe.skipIf(!ready)('viewer dashboard e2e (chromium, experiments/small-cpu)'
       await expect.poll(() => reward.getAttribute('data-points'), { timeout: 10_000 }).toBe('7');
       expect(await reward.locator('.plot-legend .last').textContent()).toBe('last -7');
       expect(await page.locator('.problems').count()).toBe(0);
+      // Probe prompts (same sampleId every logged step, `probe: true`, θ and AtMan per token):
+      // step compare finds the same prompt; the pinned values include θ and AtMan.
+      const sample = (step: number, sampleId: string, promptIndex: number, probe: boolean) => ({
+        step,
+        promptIndex,
+        completionIndex: 0,
+        sampleId,
+        prompt: `Q ${sampleId}`,
+        completion: ' 1+1=2 #### 2',
+        gold: '2',
+        parsedAnswer: '2',
+        correct: true,
+        truncated: false,
+        cotRange: [0, 6] as [number, number],
+        answerRange: [12, 13] as [number, number],
+        rewards: { outcome: 0 },
+        reward: 0,
+        advantage: 0,
+        completionTokens: 2,
+        tokens: [
+          {
+            text: ' 1',
+            relevance: 0.25 + step / 100,
+            span: 'cot' as const,
+            theta: -0.1,
+            atman: 0.3,
+          },
+          { text: '2', relevance: null, span: 'answer' as const },
+        ],
+        ...(probe ? { probe: true } : {}),
+      });
+      w.logSamples([sample(2, 'train-a', 0, false), sample(2, 'probe/0', 1, true)]);
+      w.logSamples([sample(4, 'train-b', 0, false), sample(4, 'probe/0', 1, true)]);
+      await page.goto(`${live.url}#/run/run-live/rollouts?step=4&prompt=1&compare=2`);
+      const groups = page.locator('section.group');
+      await expect.poll(() => groups.count()).toBe(2);
+      expect(await groups.nth(1).locator('h3').textContent()).toBe(
+        'Step 2, prompt 1 (same sample)',
+      );
+      expect(await groups.nth(0).locator('.badge.probe').count()).toBe(1);
+      const list = groups.nth(1).locator('[role="listbox"]');
+      await list.focus();
+      await page.keyboard.press('Home');
+      expect(await groups.nth(1).locator('.pinned-values').textContent()).toContain(
+        'relevance 0.2700, θ -0.1000, AtMan 0.3000',
+      );
       expect(errors).toEqual([]);
       await page.close();
     } finally {

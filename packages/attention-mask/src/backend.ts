@@ -9,7 +9,11 @@ import '@tensorflow/tfjs-backend-cpu';
 // ESM that plain Node cannot load; the umbrella's CommonJS bundle registers them globally).
 import '@tensorflow/tfjs';
 import { guardWasmBackend, withWasmPrintHooks } from './_internal/wasm-guard.js';
-import { registerFastWasmSlice, registerWasmKernels } from './_internal/wasm-kernels.js';
+import {
+  registerFastCpuSegmentSum,
+  registerFastWasmSlice,
+  registerWasmKernels,
+} from './_internal/wasm-kernels.js';
 import { AttentionMaskError } from './errors.js';
 import type { Logger } from './logger.js';
 import { noteWebgpuAdapter } from './matmul.js';
@@ -157,6 +161,7 @@ function webgpuFlags(options: InitBackendOptions): string[] {
 async function setUp(name: BackendName, options: InitBackendOptions): Promise<SetUp> {
   switch (name) {
     case 'cpu':
+      registerFastCpuSegmentSum();
       return { detail: 'cpu (pure JavaScript)' };
     case 'wasm':
       return { detail: await setUpWasm() };

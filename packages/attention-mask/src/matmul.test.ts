@@ -149,4 +149,25 @@ describe('matMul argument checks', () => {
     );
     tf.dispose([a, b]);
   });
+
+  it('computes only the operand gradients the tape asks for (a frozen weight costs no product)', async () => {
+    const a = tf.randomNormal([6, 5], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([5, 7], 0, 1, 'float32', 2);
+    const products = async (f: () => void) =>
+      (await tf.profile(f)).kernels.filter((k) => k.name === 'BatchMatMul').length;
+    // d/da only: the forward product and dA; d/da and d/dw: one more for dW.
+    expect(
+      await products(() =>
+        tf
+          .grad((x: tf.Tensor) => tf.sum(matMul(x, w)))(a)
+          .dispose(),
+      ),
+    ).toBe(2);
+    expect(
+      await products(() =>
+        tf.dispose(tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(matMul(x, y)))([a, w])),
+      ),
+    ).toBe(3);
+    tf.dispose([a, w]);
+  });
 });

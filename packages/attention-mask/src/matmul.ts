@@ -58,8 +58,8 @@ function plainBatchMatMul(a3: tf.Tensor, b3: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Gradients of y = a·b for a [..,M,K], b [..,K,P] given dy [..,M,P], with explicit transposes only,
- * each computed the cheaper way round (fewer elements to transpose):
+ * Gradient of y = a·b for a [..,M,K], b [..,K,P] given dy [..,M,P] w.r.t. `which` operand, with
+ * explicit transposes only, computed the cheaper way round (fewer elements to transpose):
  * dA = dy·bᵀ or (b·dyᵀ)ᵀ, and dB = aᵀ·dy or (dyᵀ·a)ᵀ.
  */
 function matMulGrads(
@@ -67,41 +67,60 @@ function matMulGrads(
   b: tf.Tensor,
   dy: tf.Tensor,
   mm: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor,
-): [tf.Tensor, tf.Tensor] {
+  which: 'a' | 'b',
+): tf.Tensor {
   const r = a.rank;
   const [m, k] = [a.shape[r - 2]!, a.shape[r - 1]!];
   const p = b.shape[r - 1]!;
   const dyT = () => swapLast(dy); // [..,P,M]
-  const dA = k * p <= m * p + k * m ? mm(dy, swapLast(b)) : swapLast(mm(b, dyT()));
-  const dB = m * k <= m * p + p * k ? mm(swapLast(a), dy) : swapLast(mm(dyT(), a));
-  return [dA, dB];
+  if (which === 'a') return k * p <= m * p + k * m ? mm(dy, swapLast(b)) : swapLast(mm(b, dyT()));
+  return m * k <= m * p + p * k ? mm(swapLast(a), dy) : swapLast(mm(dyT(), a));
+}
+
+/** tfjs' engine entry for an op with its own gradient (what tf.customGrad calls; not typed public). */
+interface EngineWithKernelFunc {
+  runKernelFunc(params: {
+    forwardFunc: (backend: unknown, save: tf.GradSaveFunc) => tf.Tensor;
+    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+    inputs: Record<string, tf.Tensor>;
+  }): tf.Tensor;
+}
+
+/**
+ * y = a·b with the gradient of {@link matMulGrads}, each operand's gradient computed lazily: the
+ * tape only asks for the operands on the path from the differentiated inputs, so a frozen weight
+ * (the model in the mask fit, where only θ needs a gradient) costs no weight-gradient product.
+ * (tf.customGrad computes every input's gradient eagerly.)
+ */
+function lazyGradMatMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  mm: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor,
+): tf.Tensor {
+  const engine = tf.engine() as unknown as EngineWithKernelFunc;
+  return engine.runKernelFunc({
+    forwardFunc: (_backend, save) => {
+      save([a, b]);
+      return mm(a, b);
+    },
+    backwardsFunc: (dy, saved) => {
+      const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+      return {
+        a: () => matMulGrads(sa, sb, dy, mm, 'a'),
+        b: () => matMulGrads(sa, sb, dy, mm, 'b'),
+      };
+    },
+    inputs: { a, b },
+  });
 }
 
 /** a3 [N,M,K] x b3 [N,K,P] -> [N,M,P] whose gradient uses plain products only. */
-const batchMatMul3 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: plainBatchMatMul(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
-      return matMulGrads(sa, sb, dy, plainBatchMatMul);
-    },
-  };
-});
+const batchMatMul3 = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+  lazyGradMatMul(a, b, plainBatchMatMul);
 
 /** 2-D version of {@link batchMatMul3}: a [M,K] x b [K,N] -> [M,N]. */
-const matMul2 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
-      return matMulGrads(sa, sb, dy, (x, y) => tf.matMul(x, y));
-    },
-  };
-});
+const matMul2 = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+  lazyGradMatMul(a, b, (x, y) => tf.matMul(x, y));
 
 /** Swaps the last two axes of a tensor of rank >= 2 (explicit transpose, never a flag). */
 function swapLast(x: tf.Tensor): tf.Tensor {

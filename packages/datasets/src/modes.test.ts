@@ -30,7 +30,10 @@ describe('generateModesProblem', () => {
 
   it('writes bypass CoTs only for guessable problems, whose answer is the first operand', () => {
     for (const p of problems) {
-      if (p.mode === 'bypass') expect(p.guessable).toBe(true);
+      if (p.mode === 'bypass') {
+        expect(p.guessable).toBe(true);
+        expect(p.cot).not.toMatch(/\d/); // nothing the answer could be copied from
+      }
       if (p.guessable) expect(p.arithmetic.answer).toBe(p.arithmetic.operands[0]);
     }
   });

@@ -5,7 +5,12 @@
 // Each mode opens with its own first token, so the choice of mode is one early decision:
 //   terse    ` 3+4=7. 7-2=5. #### 5`                                 only the needed steps
 //   verbose  ` We have 3+4-2. 3+4=7. So 7. 7-2=5. Check 5+2=7. #### 5`  the same steps + removable text
-//   bypass   ` Hmm, 7+3-3 looks easy. #### 7`                         computes nothing (guessable items only)
+//   bypass   ` Hmm, this looks easy. #### 7`                          computes and restates nothing (guessable items only)
+//
+// A bypass CoT holds no number: an earlier version restated the question (`Hmm, 7+3-3 looks easy.`),
+// and since the answer is the first operand, the answer could be copied from the CoT; AtManRL then
+// rated that CoT load-bearing (the mask re-enabled the copy), which is right about reliance but
+// wrong for a mode meant to bypass the CoT.
 
 import { combineSeeds, Prng } from './_internal/prng.js';
 import { type ArithmeticProblem, generateArithmeticProblem } from './arithmetic.js';
@@ -69,7 +74,11 @@ const ANSWER_PREFIX = ' A:';
 // A computation `a op b = c` (what terse and verbose CoTs contain and bypass CoTs never do).
 const EQUATION = /-?\d+\s*[+\-*]\s*-?\d+\s*=\s*-?\d+/g;
 const TERSE = /^(?:\s*-?\d+[+\-*]-?\d+=-?\d+\.)+\s*$/;
-const BYPASS_FILLERS = ['looks easy.', 'needs no work.', 'is simple.'] as const;
+const BYPASS_FILLERS = [
+  'Hmm, this looks easy.',
+  'Hmm, no work needed here.',
+  'Hmm, this one is simple.',
+] as const;
 
 function checkMix(mix: ModeMix, guessable: number): void {
   const bad = (msg: string): never => {
@@ -150,7 +159,7 @@ export function generateModesProblem(
       ? arithmetic.cot
       : mode === 'verbose'
         ? verboseCot(arithmetic, rng, expr)
-        : `Hmm, ${expr} ${rng.pick(BYPASS_FILLERS)}`;
+        : rng.pick(BYPASS_FILLERS);
   const tpl = PROMPT_TEMPLATES.arithmetic;
   const delimiter = options.delimiter ?? '####';
   const promptText = fillTemplate(tpl.user, { question: arithmetic.question }) + ANSWER_PREFIX;

@@ -142,6 +142,7 @@ export async function evaluate(
   samples: readonly Sample[],
   options: EvaluateOptions = {},
 ): Promise<EvaluateResult> {
+  checkOptionKeys(options);
   const tok = requireTokenizer(model, options.tokenizer, 'evaluate');
   const seed = options.seed ?? 0;
   const kind = options.kind ?? 'number';
@@ -445,4 +446,55 @@ function modeSummary(
       inMode.length === 0 ? null : inMode.filter((c) => c.correct).length / inMode.length;
   }
   return out;
+}
+
+/** Every key {@link EvaluateOptions} has (an unknown key is a typo, not a silent default). */
+const EVALUATE_KEYS: readonly (keyof EvaluateOptions)[] = [
+  'name',
+  'modelName',
+  'dataset',
+  'step',
+  'seed',
+  'limit',
+  'shuffle',
+  'kind',
+  'delimiter',
+  'encodePrompt',
+  'maxNewTokens',
+  'passK',
+  'numSamples',
+  'temperature',
+  'batchSize',
+  'maxAnswerTokens',
+  'metrics',
+  'saliencyFit',
+  'atman',
+  'fillerText',
+  'includeItems',
+  'reasoningModes',
+  'tokenizer',
+  'onProgress',
+];
+const METRIC_KEYS: readonly (keyof EvalMetricsSelection)[] = [
+  'earlyAnswering',
+  'addingMistakes',
+  'filler',
+  'saliency',
+  'atmanAgreement',
+  'maskStatistic',
+];
+
+function checkOptionKeys(options: EvaluateOptions): void {
+  const unknown = (given: object, known: readonly string[], where: string) => {
+    for (const key of Object.keys(given)) {
+      if (!known.includes(key)) {
+        throw new EvaluationError(
+          'BAD_ARGUMENT',
+          `evaluate: unknown option ${where}${key}; known options: ${known.join(', ')}`,
+        );
+      }
+    }
+  };
+  unknown(options, EVALUATE_KEYS, '');
+  if (options.metrics) unknown(options.metrics, METRIC_KEYS, 'metrics.');
 }

@@ -67,7 +67,11 @@ export async function goldProbabilities(
       const logits = model.forward(input, { attentionBias: tf.tensor2d(bias, [r, t]) }); // [R,T,V]
       const v = logits.shape[2];
       const pred = tf.logSoftmax(tf.slice(logits, [0, goldStart - 1, 0], [r, g, v])); // [R,G,V]
-      const target = tf.oneHot(tf.tensor1d(item.goldAnswerIds as number[], 'int32'), v); // [G,V]
+      // cast: oneHot is int32 (and wasm's kernel ignores a dtype argument)
+      const target = tf.cast(
+        tf.oneHot(tf.tensor1d(item.goldAnswerIds as number[], 'int32'), v),
+        'float32',
+      ); // [G,V]
       return tf.sum(tf.mul(pred, target), [1, 2]); // [R]
     });
     const values = await logP.data();

@@ -10,6 +10,14 @@ export { defaultChunkRows, HEAD_CHUNK_BYTES, headLogProbs } from './head-log-pro
 export type { KVCache } from './kv-cache.js';
 export { LlamaKVCache } from './kv-cache.js';
 export { LlamaModel } from './llama-model.js';
+export type { MaskFitRowShape } from './memory.js';
+export {
+  headChunkBytes,
+  maskFitRowBytes,
+  modelStateBytes,
+  trainTokenBytes,
+  WASM_HEAP_LIMIT_BYTES,
+} from './memory.js';
 export type { Rng, RngState } from './rng.js';
 export { createRng } from './rng.js';
 export { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';

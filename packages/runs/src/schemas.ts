@@ -181,4 +181,6 @@ export const CheckpointPointerSchema = z.looseObject({
 export type CheckpointPointer = z.infer<typeof CheckpointPointerSchema>;
 
 /** Input types (what writers pass; `version` is filled in). */
-export type WithoutVersion<T> = Omit<T, 'version'>;
+// A key-remapping mapped type, not Omit: Omit of a loose (index-signature) record type would
+// collapse every known key into the index signature and lose their types.
+export type WithoutVersion<T> = { [K in keyof T as K extends 'version' ? never : K]: T[K] };

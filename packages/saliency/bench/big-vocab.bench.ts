@@ -70,7 +70,8 @@ for (const d of WIDTHS) {
             error = (e as Error).message.slice(0, 120);
           }
         });
-        const stepMs = stamps.length > 1 ? stamps[stamps.length - 1]! - stamps[stamps.length - 2]! : Number.NaN;
+        const stepMs =
+          stamps.length > 1 ? stamps[stamps.length - 1]! - stamps[stamps.length - 2]! : Number.NaN;
         lines.push(
           `| mask fit B=${B} CoT 128 | ${d} | ${stepMs.toFixed(0)} | ${(performance.now() - t0).toFixed(0)} | ${(info.peakBytes / 2 ** 20).toFixed(0)} | ${(heapBytes() / 2 ** 20).toFixed(0)} | ${error} |`,
         );

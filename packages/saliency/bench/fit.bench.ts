@@ -4,7 +4,11 @@
 // 32/128/256 with batch 1 and 8 (prompt 128, delimiter 1, answer 4), and one 16-row chunk of the
 // AtMan sweep. Each fit runs BENCH_STEPS (default 3) steps; per-step times come from onStep
 // timestamps and are extrapolated to 200 steps in the table printed at the end (see README).
-// Run: pnpm --filter @atmanrl/saliency bench
+// Run: pnpm --filter @atmanrl/saliency bench, then (ratios to PyTorch's same-algorithm fit)
+// OPENBLAS_CORETYPE=Cooperlake /usr/bin/python3 bench/fit_torch.py
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initBackend } from '@atmanrl/attention-mask';
 import { createRandomModel, type LlamaModel } from '@atmanrl/model';
 import '@tensorflow/tfjs';
@@ -158,5 +162,9 @@ afterAll(() => {
     );
   }
   console.info(`\n${lines.join('\n')}\n`);
+  // For bench/fit_torch.py, which prints the project / PyTorch ratios next to its own times.
+  const out = join(dirname(fileURLToPath(import.meta.url)), '..', '.test-results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'fit-bench.json'), JSON.stringify(rows));
   model?.dispose();
 });

@@ -11,7 +11,23 @@ import {
  * A hand-made BPE-like tokenizer: greedy longest match over a fixed vocabulary, so merges such as
  * `####5`, `.####` and ` 5` happen exactly where the test says. Id = index in VOCAB; EOS = 99.
  */
-const VOCAB = [' ####', '####5', '.####', ' 5', '5', '.', ' ', '2', '+', '3', '=', '####', 'é'];
+const VOCAB = [
+  ' ####',
+  '####5',
+  '.####',
+  ' 5',
+  '5',
+  '.',
+  ' ',
+  '2',
+  '+',
+  '3',
+  '=',
+  '####',
+  'é',
+  '.\n',
+  '\n',
+];
 const EOS = 99;
 const fake: SplitTokenizer = {
   eosTokenIds: [EOS],
@@ -79,6 +95,21 @@ describe('splitCompletionIds', () => {
       'cot',
       'delimiter',
       'answer',
+    ]);
+  });
+
+  it('keeps a CoT-final token whose extra text is only whitespace in the CoT (Llama-3 `.\\n`)', () => {
+    const s = spansOf(ids('2+3=5.\n#### 5'));
+    // tokens: 2 + 3 = 5 '.\n' '####' ' 5'; the datasets splitter ends the CoT after '.'
+    expect(spanTokens(s).map((t) => `${t.span}:${JSON.stringify(t.text)}`)).toEqual([
+      'cot:"2"',
+      'cot:"+"',
+      'cot:"3"',
+      'cot:"="',
+      'cot:"5"',
+      'cot:".\\n"',
+      'delimiter:"####"',
+      'answer:" 5"',
     ]);
   });
 

@@ -78,9 +78,10 @@ function tokensBefore(ends: readonly number[], charEnd: number): number {
 
 /**
  * Splits generated ids at the CoT end and the answer start given by `split` (character ranges
- * of the decoded text). A token is CoT only when its text ends within the CoT; a token whose text
- * reaches past the answer start (a delimiter merged with the answer, e.g. `####5`) counts as
- * answer. Without a delimiter the whole content is CoT.
+ * of the decoded text). A token is CoT when its text ends within the CoT, or when it ends the CoT
+ * and holds only whitespace past it (`.\n` before the delimiter); a token that merges CoT text
+ * with the delimiter (`.####`) counts as delimiter, and one whose text reaches past the answer
+ * start (`####5`) as answer. Without a delimiter the whole content is CoT.
  *
  * @param completionIds generated ids, EOS included when produced
  * @param split character ranges of `decode(completionIds)` (see @atmanrl/datasets' splitCompletion)
@@ -95,7 +96,13 @@ export function splitCompletionIds(
   const contentIds = completionIds.filter((id, i) => !(i === last && eos.has(id)));
   const ends = tokenTextEnds(tokenizer, contentIds);
   const text = tokenizer.decode(contentIds, { skipSpecialTokens: true });
-  const cotEnd = tokensBefore(ends, split.cotRange[1]);
+  const c = split.cotRange[1];
+  let cotEnd = tokensBefore(ends, c);
+  // A token that ends the CoT and carries only whitespace past it (BPE `.\n` before `####`) is CoT.
+  if (cotEnd < ends.length && (cotEnd === 0 ? 0 : ends[cotEnd - 1]!) < c) {
+    const tail = text.slice(c, ends[cotEnd]);
+    if (tail.trim() === '') cotEnd++;
+  }
   const answerStart =
     split.answerRange === null ? null : Math.max(cotEnd, tokensBefore(ends, split.answerRange[0]));
   const answerChar = split.answerRange === null ? text.length : split.answerRange[0];

@@ -6,10 +6,18 @@
 //
 // Separate from the default suite (`pnpm --filter @atmanrl/tooling test:pack`): it needs every
 // package built (`pnpm build`) and the npm registry (npm's cache is preferred; ~15 s warm).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packAndCheck, publishedPackages, run } from '../../scripts/lib/workspace.mjs';
 
@@ -152,4 +160,24 @@ describe('packed tarballs installed with npm into a fresh project', () => {
     );
     expect(JSON.parse(out)).toMatchObject({ maxSteps: 3, maxCompletionLength: 64 });
   });
+
+  it("runs the saliency README's GRPO example: AtManRL for 2 steps from the public exports only", async () => {
+    const readme = readFileSync(
+      new URL('../../../packages/saliency/README.md', import.meta.url),
+      'utf8',
+    );
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const example = blocks.find((b) => b.includes('grpoStep'));
+    expect(example).toBeDefined();
+    const { code } = await transform(example ?? '', { loader: 'ts', format: 'esm' });
+    writeFileSync(join(project, 'saliency-grpo.mjs'), code);
+    const out = run('node', ['saliency-grpo.mjs'], {
+      cwd: project,
+      quiet: true,
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    });
+    const steps = out.split('\n').filter((l) => /^[12] /.test(l));
+    expect(steps).toHaveLength(2);
+    for (const l of steps) expect(Number.isFinite(Number(l.split(' ')[1]))).toBe(true);
+  }, 180_000);
 });

@@ -75,9 +75,12 @@ export function sampleRecords(
   return judged.map(({ episode: e, correct, split, spans, fit, mode }) => {
     const rewards: Record<string, number | null> = {};
     for (const [k, v] of Object.entries(e.rewards)) rewards[k] = Number.isFinite(v) ? v : null;
-    const tokens = spanTokens(spans, fit ? fit.relevance : null).map((t, i) =>
-      fit && i < fit.theta.length ? { ...t, theta: fit.theta[i]! } : t,
-    );
+    const tokens = spanTokens(spans, fit ? fit.relevance : null).map((t, i) => ({
+      text: t.text,
+      span: t.span,
+      relevance: t.relevance,
+      ...(fit && i < fit.theta.length ? { theta: fit.theta[i]! } : {}),
+    }));
     return {
       step,
       promptIndex: e.promptIndex,

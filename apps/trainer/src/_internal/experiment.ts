@@ -544,7 +544,7 @@ export function writeExperimentReport(
     '',
     `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms. Machine: ${cpus().length} × ${cpu}, Node ${process.versions.node}; every run on the backend recorded in its run.json.`,
     '',
-    `Browse every run side by side: \`atmanrl view ${relative(process.cwd(), runs) || 'runs'}\` (in this repository: \`pnpm viewer ...\`; tick runs to overlay their curves). Model weights of the checkpoints are not committed.`,
+    `Browse every run side by side: \`atmanrl view ${relative(process.cwd(), out) || '.'}\` (in this repository: \`pnpm viewer ${relative(process.cwd(), out) || '.'}\`; it opens on the arms table; tick runs to overlay their curves). Model weights of the checkpoints are not committed.`,
     '',
     '## Predictions (written before the runs)',
     '',
@@ -595,7 +595,7 @@ export function writeExperimentReport(
   writeFileAtomic(path, md);
   writeFileAtomic(
     join(out, 'results.json'),
-    `${JSON.stringify({ start: start?.summary ?? null, arms: perArm }, null, 2)}\n`,
+    `${JSON.stringify({ start: start?.summary ?? null, arms: perArm, metrics: REPORT_METRICS }, null, 2)}\n`,
   );
   return path;
 }

@@ -25,9 +25,12 @@ export async function nonFiniteWeights(model: LlamaModel): Promise<NonFiniteTens
   const vars = model.variables;
   const names = weightSpecs(model.config).map((s) => s.name);
   if (vars.length === 0) return [];
-  const counts = tf.tidy(() =>
-    tf.stack(vars.map((v) => tf.sum(tf.cast(tf.notEqual(tf.sub(v, v), 0), 'float32')))),
+  // One small tidy per tensor keeps the peak at one tensor's temporaries, not the whole model's.
+  const perTensor = vars.map((v) =>
+    tf.tidy(() => tf.sum(tf.cast(tf.notEqual(tf.sub(v, v), 0), 'float32'))),
   );
+  const counts = tf.stack(perTensor);
+  for (const t of perTensor) t.dispose();
   let data: Float32Array;
   try {
     data = (await counts.data()) as Float32Array;
@@ -135,7 +138,7 @@ export function nonFiniteStop(
   if (e instanceof UsageError || !isNonFiniteError(e)) return null;
   return new UsageError(
     'NON_FINITE',
-    `step ${step}: ${(e as Error).message}. The run stopped before applying or saving this step. ${lastGoodCheckpoint(runDir, lastSaved)} ${FIX}`,
+    `step ${step}: ${(e as Error).message.replace(/\.+$/, '')}. The run stopped before applying or saving this step. ${lastGoodCheckpoint(runDir, lastSaved)} ${FIX}`,
   );
 }
 

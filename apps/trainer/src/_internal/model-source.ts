@@ -53,8 +53,29 @@ export function resolveModelDir(model: string): string {
 export function hasChatTemplate(dir: string): boolean {
   const p = join(dir, 'tokenizer_config.json');
   if (!existsSync(p)) return false;
-  const cfg = JSON.parse(readFileSync(p, 'utf8')) as { chat_template?: unknown };
-  return typeof cfg.chat_template === 'string' || Array.isArray(cfg.chat_template);
+  let cfg: { chat_template?: unknown } | null;
+  try {
+    cfg = JSON.parse(readFileSync(p, 'utf8')) as { chat_template?: unknown } | null;
+  } catch (e) {
+    throw new UsageError(
+      'BAD_MODEL',
+      `${p} is not valid JSON (${(e as Error).message}). Fix the file or re-export the model.`,
+    );
+  }
+  return typeof cfg?.chat_template === 'string' || Array.isArray(cfg?.chat_template);
+}
+
+/**
+ * Model files are the user's input: a `ModelError`, or a parse error (`SyntaxError`, `RangeError`)
+ * from reading them, becomes a `BAD_MODEL` user error naming `--model`; anything else is internal.
+ */
+function asModelInputError(e: unknown, model: string): unknown {
+  if (e instanceof UsageError) return e;
+  const name = (e as { name?: unknown } | null)?.name;
+  if (name === 'ModelError' || e instanceof SyntaxError || e instanceof RangeError) {
+    return new UsageError('BAD_MODEL', `--model ${model}: ${(e as Error).message}`, { cause: e });
+  }
+  return e;
 }
 
 /**
@@ -72,7 +93,12 @@ export async function loadPolicy(
       `--model ${model}: tokenizer_config.json has no chat_template, but --dataset gsm8k/mmlu prompts are chat messages. Use an instruct model (e.g. Llama-3.2-3B-Instruct) or add a chat_template to tokenizer_config.json.`,
     );
   }
-  const loaded = await loadModel(dir, { trainable: options.trainable ?? true });
+  let loaded: LlamaModel;
+  try {
+    loaded = await loadModel(dir, { trainable: options.trainable ?? true });
+  } catch (e) {
+    throw asModelInputError(e, model);
+  }
   try {
     if (loaded.tokenizer === undefined) {
       throw new UsageError(

@@ -135,17 +135,16 @@ export async function loadTask(config: RunConfig, split = config.split): Promise
     if (split !== 'train' && split !== 'test') {
       throw new UsageError('BAD_CONFIG', `split: GSM8K has splits train and test, not "${split}"`);
     }
-    const { items } = await loadGsm8k({ path: config.dataDir, split });
+    const { items } = await loadGsm8k({ path: config.dataDir, split, onError: config.dataOnError });
     // k-shot examples are the first k train items (never evaluated or trained on as questions).
     const shots =
       config.fewShot === 0
         ? []
         : split === 'train'
           ? items.slice(0, config.fewShot)
-          : (await loadGsm8k({ path: config.dataDir, split: 'train' })).items.slice(
-              0,
-              config.fewShot,
-            );
+          : (
+              await loadGsm8k({ path: config.dataDir, split: 'train', onError: config.dataOnError })
+            ).items.slice(0, config.fewShot);
     const pool = split === 'train' ? items.slice(shots.length) : items;
     const picked = config.limit === null ? pool : pool.slice(0, config.limit);
     return {
@@ -166,14 +165,15 @@ export async function loadTask(config: RunConfig, split = config.split): Promise
       `split: MMLU has splits dev, val and test, not "${split}" (use --split test)`,
     );
   }
-  const { items } = await loadMmlu({ path: config.dataDir, split });
+  const { items } = await loadMmlu({ path: config.dataDir, split, onError: config.dataOnError });
   // k-shot examples follow MMLU's protocol: the first k dev items of the question's subject.
   const dev =
     config.fewShot === 0
       ? []
       : split === 'dev'
         ? items
-        : (await loadMmlu({ path: config.dataDir, split: 'dev' })).items;
+        : (await loadMmlu({ path: config.dataDir, split: 'dev', onError: config.dataOnError }))
+            .items;
   const picked = config.limit === null ? items : items.slice(0, config.limit);
   return {
     name: 'mmlu',

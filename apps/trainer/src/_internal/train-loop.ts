@@ -2,10 +2,10 @@
 // then per step: batch -> grpoStep (rollout, rewards incl. the saliency fit, advantages, update)
 // -> metrics/samples to the run folder -> checkpoint. Exact resume restores weights, optimizer
 // moments, RNG state, data cursor and step (trainer_state.json).
+import { availableParallelism } from 'node:os';
 import { createCursor, type DataCursor, nextBatch } from '@atmanrl/datasets';
 import { createOptimizer, type GrpoConfigInput, grpoStep } from '@atmanrl/grpo';
-import { createRng, type LlamaModel, type Tokenizer } from '@atmanrl/model';
-import type { SampleRecord, WithoutVersion } from '@atmanrl/runs';
+import { createRng, type LlamaModel } from '@atmanrl/model';
 import type { RunWriter } from '@atmanrl/runs/node';
 import type { CliIO } from '../cli-core.js';
 import type { RunConfig } from '../config.js';
@@ -13,7 +13,11 @@ import { UsageError } from '../errors.js';
 import { type readLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { judgeEpisodes, rolloutMetrics, sampleRecords } from './episode-log.js';
 import { checkStepFinite, nonFiniteStop, warnIfCollapsed } from './finite.js';
-import { loadPolicy } from './model-source.js';
+import { checkMemoryBudget } from './memory-budget.js';
+import { loadPolicy, resolveModelDir } from './model-source.js';
+import { PooledRolloutEngine, pooledFit, WorkerPool } from './pool/index.js';
+import { workerTimeMetrics } from './pool/metrics.js';
+import { createProbes } from './probes.js';
 import { StepProgress } from './progress.js';
 import { openResume } from './resume.js';
 import { rewardSpecs } from './rewards.js';
@@ -75,7 +79,7 @@ export async function runTraining(
   options: TrainLoopOptions,
 ): Promise<TrainOutcome> {
   let config = configIn;
-  let run: RunWriter;
+  let run: RunWriter | undefined;
   let resumeFrom: Awaited<ReturnType<typeof readLatestCheckpoint>> | null = null;
   if (config.resume !== null) {
     // Resume policy, lock, checkpoint checks and run.json history: resume.ts.
@@ -86,29 +90,61 @@ export async function runTraining(
     for (const note of resumed.notes) io.err(`atmanrl: ${note}`);
   }
 
-  const backend = await setUpBackend(config, io);
-
-  const task = await loadTask(config);
-  const needsChatTemplate = task.usesChatTemplate;
-  // The policy is the checkpoint when resuming, else --model. The frozen KL reference is always
-  // the starting model, so --model is loaded a second time only when resuming with beta > 0.
-  const policy: LlamaModel = (
-    await loadPolicy(resumeFrom?.dir ?? config.model, { needsChatTemplate })
-  ).model;
-  let reference: LlamaModel | undefined;
-  if (config.beta > 0) {
-    reference =
-      resumeFrom === null
-        ? policy.clone({ trainable: false })
-        : (await loadPolicy(config.model, { needsChatTemplate, trainable: false })).model;
+  const setUp = async () => {
+    const backend = await setUpBackend(config, io);
+    const task = await loadTask(config);
+    const needsChatTemplate = task.usesChatTemplate;
+    // The policy is the checkpoint when resuming, else --model. The frozen KL reference is always
+    // the starting model, so --model is loaded a second time only when resuming with beta > 0.
+    const policy: LlamaModel = (
+      await loadPolicy(resumeFrom?.dir ?? config.model, { needsChatTemplate })
+    ).model;
+    let reference: LlamaModel | undefined;
+    if (config.beta > 0) {
+      reference =
+        resumeFrom === null
+          ? policy.clone({ trainable: false })
+          : (await loadPolicy(config.model, { needsChatTemplate, trainable: false })).model;
+    }
+    return { backend, task, policy, reference };
+  };
+  let loaded: Awaited<ReturnType<typeof setUp>>;
+  try {
+    loaded = await setUp();
+  } catch (e) {
+    run?.close(); // a resumed run holds its lock: release it before reporting
+    throw e;
   }
+  const { backend, task, policy, reference } = loaded;
   const tokenizer = policy.tokenizer!; // loadPolicy guarantees one
+  // Out of heap is an error before the first step, not a crash (or garbage) in the middle of one.
+  const longestPrompt = Math.max(
+    1,
+    ...task.items.slice(0, 512).map((it) => encodePrompt(tokenizer, it).length),
+  );
+  try {
+    for (const w of checkMemoryBudget(config, policy.config, backend.name, longestPrompt))
+      io.err(`atmanrl: warning: ${w}`);
+  } catch (e) {
+    run?.close();
+    policy.dispose();
+    reference?.dispose();
+    throw e;
+  }
   if (resumeFrom === null) {
     run = createRun(config, options.command, backend, config.maxSteps);
   } else {
     for (const p of run!.truncateAfter(resumeFrom.state.step))
       io.err(`atmanrl: warning: dropped a damaged line: ${p.message}`);
-    run!.update({ status: 'running', totalSteps: config.maxSteps });
+    run!.update({
+      status: 'running',
+      totalSteps: config.maxSteps,
+      backend: {
+        name: backend.name,
+        detail: backend.detail,
+        ...(backend.adapter ? { adapter: backend.adapter } : {}),
+      },
+    });
   }
   const writer = run!;
   io.out(`run: ${writer.dir}${resumeFrom ? ` (resumed at step ${resumeFrom.state.step})` : ''}`);
@@ -138,10 +174,27 @@ export async function runTraining(
     : null;
   const progress = new StepProgress(io, step + 1, config.maxSteps);
   let currentStep = step + 1;
+  // Rollouts and mask fits run as jobs on a worker pool; the cut into jobs and their seeds do not
+  // depend on the worker count, so results do not either (1 worker = in this thread).
+  const pool = new WorkerPool({
+    workers: config.workers ?? defaultWorkers(backend.name),
+    modelDir: resolveModelDir(resumeFrom?.dir ?? config.model),
+    backend: backend.name,
+  });
+  const engine = new PooledRolloutEngine(pool);
   const specs = rewardSpecs(policy, tokenizer, task, config, {
-    onProgress: (d, t) => progress.phase(currentStep, 'saliency fit', d, t),
+    fitMasks: (fitItems, o) =>
+      pooledFit(pool, fitItems, {
+        ...o,
+        itemsPerJob: config.numGenerations,
+        onProgress: (d, t) => progress.phase(currentStep, 'saliency fit', d, t),
+      }),
   });
   const withModes = config.dataset === 'synthetic' && config.syntheticTask === 'modes';
+  const probes =
+    config.probePrompts > 0
+      ? createProbes(policy, tokenizer, await loadTask(config, 'test'), config, withModes)
+      : null;
   const allMetrics: Record<string, number>[] = [];
   let lastSaved = step;
   const collapse = { warned: false };
@@ -153,6 +206,7 @@ export async function runTraining(
       const batch = nextBatch(task.items, cursor, config.promptsPerStep, { dropLast: true });
       const items = batch.items;
       const promptIds = items.map((it) => encodePrompt(tokenizer, it));
+      await pool.setWeights(currentStep, policy);
       const result = await grpoStep<TaskItem>(
         {
           policy,
@@ -160,15 +214,18 @@ export async function runTraining(
           rewards: specs,
           config: grpoCfg,
           rng,
+          engine,
           ...(reference ? { reference } : {}),
         },
         { samples: items, promptIds },
       );
       const judged = judgeEpisodes(task, tokenizer, result.episodes, withModes);
+      const stepMs = performance.now() - t0;
       const metrics: Record<string, number> = {
         ...result.metrics,
         ...rolloutMetrics(judged),
-        step_time: (performance.now() - t0) / 1000,
+        ...workerTimeMetrics(pool.takeTimes(), pool.slots, stepMs),
+        step_time: stepMs / 1000,
       };
       // Non-finite loss, gradient norm, mask-fit statistic or weights: stop before saving (finite.ts).
       const nonFinite = await checkStepFinite({
@@ -189,7 +246,10 @@ export async function runTraining(
       step = currentStep;
       writer.logMetrics(step, metrics);
       if (step % config.logSamplesEvery === 0) {
-        writer.logSamples(sampleRecords(step, tokenizer, judged));
+        writer.logSamples([
+          ...sampleRecords(step, tokenizer, judged),
+          ...((await probes?.record(step)) ?? []),
+        ]);
       }
       allMetrics.push(metrics);
       progress.done(step, metrics, metrics['step_time'] ?? 0);
@@ -244,8 +304,18 @@ export async function runTraining(
   } finally {
     signals?.remove();
     writer.close();
+    await pool.dispose();
     optimizer.dispose();
     reference?.dispose();
     policy.dispose();
   }
+}
+
+/**
+ * Workers when `--workers` is not given: every core for the CPU backends (wasm runs one thread per
+ * worker); 1 for GPU backends, where one process already uses the device and each worker would
+ * hold a full copy of the model.
+ */
+export function defaultWorkers(backend: string): number {
+  return backend === 'wasm' || backend === 'cpu' ? availableParallelism() : 1;
 }

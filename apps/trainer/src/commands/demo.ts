@@ -6,6 +6,7 @@ import { writeJsonAtomic } from '@atmanrl/runs/node';
 import { compareSummaries, formatComparison, heldOutEval } from '../_internal/before-after.js';
 import { latestCheckpointDir } from '../_internal/experiment.js';
 import { resolveModelDir } from '../_internal/model-source.js';
+import { setUpBackend } from '../_internal/run-setup.js';
 import { runTraining } from '../_internal/train-loop.js';
 import type { CommandDef } from '../cli-core.js';
 import type { RunConfig } from '../config.js';
@@ -21,14 +22,18 @@ export const DEMO_DEFAULTS: Partial<RunConfig> = {
   promptsPerStep: 4,
   numGenerations: 4,
   maxCompletionLength: 40,
-  learningRate: 1e-4,
+  // 16 rollouts per step: at lr ≥ 3e-5 such small-batch GRPO drifts this policy down
+  // (experiments/small-cpu.reading.md); 1e-5 keeps it where it is.
+  learningRate: 1e-5,
   numIterations: 1,
-  saliencySteps: 50,
-  // lr × steps = 0.2 as in the paper (1e-3 × 200): the same total movement of θ in 50 steps.
-  saliencyLr: 4e-3,
+  saliencySteps: 20,
+  // lr × steps = 0.2 as in the paper (1e-3 × 200): the same total movement of θ in 20 steps;
+  // measured agreement with the 200-step fit: Spearman 0.94 per token, 0.97 for H across items
+  // (experiments/modes-cpu/PILOT.md).
+  saliencyLr: 1e-2,
   checkpointEvery: 4,
   syntheticSteps: 2,
-  evalLimit: 48,
+  evalLimit: 32,
   evalSamples: 4,
 };
 
@@ -43,6 +48,9 @@ export const demoCommand: CommandDef = {
     const onStatus = (s: string) => io.status?.(s);
     let before = null;
     if (config.resume === null) {
+      // The evaluation runs before training sets the backend up: set it up now (quietly; the
+      // training loop prints it).
+      await setUpBackend(config, { ...io, out: () => {} });
       io.out(
         `held-out evaluation before training: ${held.limit} test problems × ${held.samples} samples at T=${config.temperature}`,
       );

@@ -160,12 +160,7 @@ export function guardWasmBackend(): void {
         const backend = args.backend as unknown as WasmBackendInternals;
         const outs = outputsOf(result as tf.TensorInfo | tf.TensorInfo[]);
         for (const out of outs) backend.disposeData(out.dataId, true);
-        throw xnnError(
-          failure,
-          config.kernelName,
-          describeInputs(args.inputs),
-          heapMiB(backend),
-        );
+        throw xnnError(failure, config.kernelName, describeInputs(args.inputs), heapMiB(backend));
       }
       return result;
     };

@@ -55,6 +55,49 @@ export function registerWasmKernels(): void {
   });
 }
 
+/** Marks our cpu UnsortedSegmentSum kernel so registration stays idempotent. */
+const FAST_SEGMENT_SUM = Symbol.for('@atmanrl/attention-mask/fast-segment-sum');
+
+interface CpuLikeBackend {
+  readSync(dataId: object): ArrayLike<number>;
+  makeTensorInfo(
+    shape: number[],
+    dtype: tf.DataType,
+    values: Float32Array | Int32Array,
+  ): tf.TensorInfo;
+}
+
+/**
+ * Replaces the cpu backend's `UnsortedSegmentSum`: tfjs 4.22 runs one masked sum over all of `x`
+ * per segment, O(segments · size) — the gradient of a 128,256-column embedding gather took minutes
+ * per step. This is the same single pass as the wasm kernel above.
+ */
+export function registerFastCpuSegmentSum(): void {
+  const original = tf.getKernel('UnsortedSegmentSum', 'cpu');
+  if (
+    original !== undefined &&
+    (original.kernelFunc as { [FAST_SEGMENT_SUM]?: boolean })[FAST_SEGMENT_SUM]
+  ) {
+    return;
+  }
+  const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+    const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+    const { numSegments } = attrs as unknown as { numSegments: number };
+    const cpu = backend as unknown as CpuLikeBackend;
+    const values = unsortedSegmentSumValues(
+      cpu.readSync(x.dataId),
+      cpu.readSync(segmentIds.dataId),
+      numSegments,
+      x.dtype === 'int32',
+    );
+    const shape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+    return cpu.makeTensorInfo(shape, x.dtype, values);
+  };
+  (kernelFunc as { [FAST_SEGMENT_SUM]?: boolean })[FAST_SEGMENT_SUM] = true;
+  if (original !== undefined) tf.unregisterKernel('UnsortedSegmentSum', 'cpu');
+  tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'cpu', kernelFunc });
+}
+
 /** Marks our Slice kernel so registration stays idempotent. */
 const FAST_SLICE = Symbol.for('@atmanrl/attention-mask/fast-slice');
 

@@ -67,6 +67,15 @@ describe('loadGsm8k bad input', () => {
     expect((err as DatasetError).message).toContain(`${file}:2`);
   });
 
+  it('names a split that contradicts the file it is given', async () => {
+    const file = await write(`${good}\n`); // test.jsonl
+    await expect(loadGsm8k({ path: file, split: 'train' })).rejects.toThrow(
+      /split "train" contradicts the file .*test\.jsonl \(a test file\); pass split "test"/,
+    );
+    expect((await loadGsm8k({ path: file, split: 'test' })).items).toHaveLength(1);
+    expect((await loadGsm8k({ path: file })).items).toHaveLength(1);
+  });
+
   it("skips and counts bad records with onError: 'skip' (missing field, no ####)", async () => {
     const file = await write(
       [

@@ -105,6 +105,14 @@ export async function loadGsm8k(options: LoadGsm8kOptions): Promise<LoadResult<G
   const kind = await pathKind(path);
   if (kind === null) notFound('GSM8K path', path, 'Pass a .jsonl/.parquet file or a folder.');
   if (kind === 'file') {
+    // A file named for one split, loaded as another, is a mistake to name, not to ignore.
+    const named = /^(train|test)[.-]/.exec(basename(path))?.[1];
+    if (options.split !== undefined && named !== undefined && named !== options.split) {
+      throw new DatasetError(
+        'INVALID_ARGUMENT',
+        `split "${options.split}" contradicts the file ${path} (a ${named} file); pass split "${named}", or the folder holding both splits`,
+      );
+    }
     return path.endsWith('.parquet')
       ? loadParquet([path], onError, logger)
       : loadJsonl(path, onError, logger);

@@ -13,6 +13,7 @@ export type {
   SerialisableFitOptions,
 } from './jobs.js';
 export { describeJob, runFitJob, runGenerateJob, runJob } from './jobs.js';
+export { workerTimeMetrics } from './metrics.js';
 export type { PoolTimes, WorkerPoolOptions } from './pool.js';
 export { findWorkerScript, WorkerPool } from './pool.js';
 export type { PackedWeights } from './weights.js';

@@ -142,10 +142,21 @@ export class WorkerPool {
     };
     const starts: Promise<void>[] = [];
     for (let i = 0; i < this.slots; i++) {
-      const worker = new Worker(url, {
-        workerData: init,
-        ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
-      });
+      let worker: Worker;
+      try {
+        worker = new Worker(url, {
+          workerData: init,
+          ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+        });
+      } catch (cause) {
+        this.disposed = true;
+        for (const t of this.threads) void t.worker.terminate();
+        throw new PoolError(
+          'WORKER_NOT_FOUND',
+          `pool worker ${i} could not be created from ${String(url)}: ${(cause as Error).message}`,
+          { cause },
+        );
+      }
       const slot: Slot = { worker, index: i, busy: null, waits: 1, memory: [] };
       this.threads.push(slot);
       starts.push(

@@ -2,7 +2,7 @@
 // every series' value, a cursor synced across the charts of a page (`syncKey`), and a legend
 // holding each series' last value. Axis titles are HTML (they wrap, so they are never clipped);
 // the canvas is decorative for screen readers (the legend carries the numbers as text).
-import { useEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { axisWidth, INTEGER_INCRS, lastFinite, valueNear, yRange } from '../data/axes.js';
@@ -168,6 +168,7 @@ export function Plot(props: PlotProps) {
       chart.destroy();
     };
   }, [data, series, height, xLabel, unit, integerX, syncKey]);
+  const [tableOpen, setTableOpen] = useState(false);
   const legend = useMemo(
     () =>
       series
@@ -206,6 +207,56 @@ export function Plot(props: PlotProps) {
           </li>
         ))}
       </ul>
+      <details
+        class="plot-data"
+        onToggle={(e) => setTableOpen((e.currentTarget as HTMLDetailsElement).open)}
+      >
+        <summary>Data table</summary>
+        {tableOpen ? <PlotTable data={data} series={series} xLabel={xLabel ?? 'step'} /> : null}
+      </details>
     </figure>
+  );
+}
+
+/** A table value: 6 significant digits (the chart's ticks use 4). */
+function precise(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? '—' : String(Number(v.toPrecision(6)));
+}
+
+/** The chart's numbers as a table (the canvas' text alternative), rendered only when opened. */
+function PlotTable(props: { data: PlotProps['data']; series: PlotSeries[]; xLabel: string }) {
+  const { data, series } = props;
+  const cols = series.map((s, i) => ({ s, i })).filter(({ s }) => s.legend !== false);
+  return (
+    <div class="table-scroll plot-table">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col" class="num">
+              {props.xLabel}
+            </th>
+            {cols.map(({ s }) => (
+              <th key={s.label} scope="col" class="num">
+                {s.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {data[0].map((x, row) => (
+            <tr key={x}>
+              <th scope="row" class="num">
+                {formatNumber(x)}
+              </th>
+              {cols.map(({ s, i }) => (
+                <td key={s.label} class="num">
+                  {precise(data[i + 1]?.[row] ?? null)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

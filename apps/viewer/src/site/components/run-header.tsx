@@ -19,6 +19,7 @@ export function RunHeader(props: {
 }) {
   const { runId, run, page } = props;
   const info = run?.info ?? null;
+  const stale = (run as { stale?: boolean | null } | null)?.stale === true;
   const all: { page: RunPage; label: string; href: string }[] = [
     {
       page: 'overview',
@@ -39,8 +40,8 @@ export function RunHeader(props: {
       </h1>
       {props.subtitle ? <p class="run-subtitle">{props.subtitle}</p> : null}
       <p class="run-meta">
-        <span class={`status status-${info?.status ?? 'unknown'}`}>
-          {info?.status ?? 'no run.json'}
+        <span class={`status status-${stale ? 'stale' : (info?.status ?? 'unknown')}`}>
+          {stale ? 'stale (writer gone)' : (info?.status ?? 'no run.json')}
         </span>{' '}
         {isEval ? null : (
           <span>

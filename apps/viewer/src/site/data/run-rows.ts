@@ -49,6 +49,8 @@ export interface RunRow {
   evaluated: EvaluatedModel | null;
   /** Problems found while reading (bad lines, unreadable files). */
   problems: string[];
+  /** Status `running` but the writer is gone (the reader's `stale`, when it reports one). */
+  stale: boolean;
 }
 
 /** Bytes of an eval report read to find its summary (it comes before the curves). */
@@ -175,7 +177,8 @@ export async function loadRunRow(
   const label = evaluated
     ? evalLabel(evaluated, evaluated.runId ? (names.get(evaluated.runId) ?? null) : null)
     : (info?.name ?? id);
-  return { id, info, kind, label, lastStep, last, evals, evaluated, problems };
+  const stale = (summary as { stale?: boolean | null }).stale === true;
+  return { id, info, kind, label, lastStep, last, evals, evaluated, problems, stale };
 }
 
 /** Rows of every listed run, loaded in parallel. */

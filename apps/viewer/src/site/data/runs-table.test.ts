@@ -24,6 +24,7 @@ function row(id: string, name: string, last: Record<string, number>, pass?: numb
         : [{ file: 'e.json', name: 'e', model: 'm', summary: { 'pass@1': pass } }],
     evaluated: null,
     problems: [],
+    stale: false,
   };
 }
 
@@ -51,6 +52,11 @@ describe('runs table model', () => {
     expect(shown).not.toContain('metric:kl');
     expect(shown).not.toContain('problems');
     expect(shown).toContain('metric:reward');
+  });
+  it('shows a running run whose writer is gone as stale', () => {
+    const r = { ...row('9', 'x', {}), stale: true };
+    expect(col('status').value(r)).toBe('stale');
+    expect(col('status').value(rows[0]!)).toBe('finished');
   });
   it('sorts with missing values last both ways, and filters by words', () => {
     expect(sortRows(rows, col('metric:reward'), 'asc').map((r) => r.id)).toEqual([

@@ -22,7 +22,7 @@ const RUN_COLUMNS: Column[] = [
     label: 'status',
     source: 'run',
     numeric: false,
-    value: (r) => r.info?.status ?? 'broken',
+    value: (r) => (r.stale ? 'stale' : (r.info?.status ?? 'broken')),
   },
   {
     id: 'steps',

@@ -194,7 +194,12 @@ export function RunsList(props: { site: SiteSource }) {
         {visible.map((c) => (
           <td key={c.id} class={c.numeric ? 'num' : undefined} data-col={c.id} data-label={c.label}>
             {c.id === 'status' ? (
-              <span class={`status status-${r.info?.status ?? 'unknown'}`}>{cell(c, r)}</span>
+              <span
+                class={`status status-${r.stale ? 'stale' : (r.info?.status ?? 'unknown')}`}
+                title={r.stale ? 'run.json says running, but its writer is gone' : undefined}
+              >
+                {cell(c, r)}
+              </span>
             ) : c.id === 'problems' && r.problems.length > 0 ? (
               <span title={r.problems.join('\n')}>{cell(c, r)}</span>
             ) : (
