@@ -191,10 +191,15 @@ export async function runTraining(
       }),
   });
   const withModes = config.dataset === 'synthetic' && config.syntheticTask === 'modes';
-  const probes =
-    config.probePrompts > 0
-      ? createProbes(policy, tokenizer, await loadTask(config, 'test'), config, withModes)
-      : null;
+  let probes: ReturnType<typeof createProbes> | null = null;
+  if (config.probePrompts > 0) {
+    try {
+      probes = createProbes(policy, tokenizer, await loadTask(config, 'test'), config, withModes);
+    } catch (e) {
+      // Probes are a view aid: a task without a test split trains without them.
+      io.err(`atmanrl: warning: no probe prompts (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
   const allMetrics: Record<string, number>[] = [];
   let lastSaved = step;
   const collapse = { warned: false };
