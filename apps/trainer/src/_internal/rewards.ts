@@ -2,12 +2,7 @@
 // AtManRL saliency reward from @atmanrl/saliency (method.md §2-4), wired to the run's config.
 import type { RewardFn, RewardSpec } from '@atmanrl/grpo';
 import type { CausalLM, Tokenizer } from '@atmanrl/model';
-import {
-  createSaliencyReward,
-  type FitSaliencyOptions,
-  type MaskFitResult,
-  type SaliencyItem,
-} from '@atmanrl/saliency';
+import { createSaliencyReward, type SaliencyRewardFnOptions } from '@atmanrl/saliency';
 import type { RunConfig } from '../config.js';
 import { saliencyFitOptions } from './run-setup.js';
 import { judge, splitText, type Task, type TaskItem } from './task.js';
@@ -22,10 +17,7 @@ export function outcomeReward(task: Task): RewardFn<TaskItem> {
 export type FitProgress = (step: number, total: number) => void;
 
 /** Where the saliency reward's mask fits run (default: in this process on the policy). */
-export type FitMasks = (
-  items: readonly SaliencyItem[],
-  options: FitSaliencyOptions,
-) => Promise<MaskFitResult[]>;
+export type FitMasks = NonNullable<SaliencyRewardFnOptions<TaskItem>['fitMasks']>;
 
 /**
  * The reward specs of a run: outcome, plus saliency (weighted by λ). With `gate: 'correct-only'`

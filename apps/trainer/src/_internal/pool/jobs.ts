@@ -2,7 +2,7 @@
 // job functions that run them on a model, the same code in a worker and in-process. Leaves out
 // scheduling (pool.ts) and the weights transport (weights.ts).
 import { readFileSync } from 'node:fs';
-import type { Rollout } from '@atmanrl/grpo';
+import { InProcessRolloutEngine, type Rollout } from '@atmanrl/grpo';
 import { type CausalLM, createRng } from '@atmanrl/model';
 import {
   type FitSaliencyOptions,
@@ -102,33 +102,18 @@ export function describeJob(job: Job): string {
  * one fresh RNG. Element `p*G + g` is completion g of the job's prompt p.
  */
 export async function runGenerateJob(model: CausalLM, job: GenerateJob): Promise<Rollout[]> {
-  const g = job.numGenerations;
-  const rows = job.promptIds.flatMap((p, i) =>
-    Array.from({ length: g }, () => ({ i, ids: [...p] })),
-  );
+  // The in-process engine of @atmanrl/grpo, with the job's own RNG stream.
   const s = job.sampling;
-  const results = await model.generate(
-    rows.map((r) => r.ids),
-    {
-      maxNewTokens: s.maxCompletionLength,
-      temperature: s.temperature,
-      rng: createRng(job.seed),
-      ...(s.topP !== undefined && s.topP < 1 ? { topP: s.topP } : {}),
-      ...(s.topK ? { topK: s.topK } : {}),
-      ...(s.stopStrings ? { stopStrings: s.stopStrings } : {}),
-      ...(s.eosTokenIds ? { eosTokenIds: s.eosTokenIds } : {}),
-    },
-  );
-  return results.map((res, k) => {
-    const row = rows[k]!;
-    return {
-      promptIndex: row.i,
-      promptIds: row.ids,
-      completionIds: res.tokenIds.slice(),
-      text: res.text,
-      oldLogProbs: res.logProbs.length === res.tokenIds.length ? res.logProbs.slice() : null,
-      truncated: res.truncated,
-    };
+  return new InProcessRolloutEngine(model).generate({
+    promptIds: job.promptIds,
+    numGenerations: job.numGenerations,
+    maxCompletionLength: s.maxCompletionLength,
+    temperature: s.temperature,
+    rng: createRng(job.seed),
+    ...(s.topP !== undefined ? { topP: s.topP } : {}),
+    ...(s.topK !== undefined ? { topK: s.topK } : {}),
+    ...(s.stopStrings ? { stopStrings: s.stopStrings } : {}),
+    ...(s.eosTokenIds ? { eosTokenIds: s.eosTokenIds } : {}),
   });
 }
 
