@@ -118,4 +118,44 @@ describe('createSaliencyReward', () => {
     expect(seen).toEqual([2]); // no fit at all for an all-wrong batch
     expect(none.values.every(Number.isNaN)).toBe(true);
   });
+
+  it('fits identical items once and gives the duplicates the same result', async () => {
+    const seen: SaliencyItem[][] = [];
+    const fn = createSaliencyReward({
+      model,
+      tokenizer: tok,
+      gold: (s: { gold: string }) => s.gold,
+      split,
+      delimiter: '####',
+      fit,
+      fitMasks: async (items, o) => {
+        seen.push([...items]);
+        return fitSaliencyMasks(model, items, o);
+      },
+    });
+    // 0 and 2 repeat one completion of one prompt; 1 repeats 0's text under another gold answer,
+    // 3 under another prompt: neither is a duplicate.
+    const c = [completions[0]!, completions[0]!, completions[0]!, completions[0]!];
+    const s = [samples[0]!, samples[1]!, samples[0]!, samples[0]!];
+    const promptIds = [ctx.promptIds[0]!, ctx.promptIds[0]!, ctx.promptIds[0]!, tok.encode('5=')];
+    const { values, info } = await fn(s, c, { promptIds });
+    expect(seen.map((x) => x.length)).toEqual([3]);
+    expect(info[2]!.fit).toBe(info[0]!.fit);
+    expect(info[1]!.fit).not.toBe(info[0]!.fit);
+    expect(info[3]!.fit).not.toBe(info[0]!.fit);
+    // Against fitting all four separately.
+    const direct = await fitSaliencyMasks(
+      model,
+      [0, 1, 2, 3].map((i) => ({
+        promptIds: promptIds[i]!,
+        cotIds: tok.encode(' 2+3=5.'),
+        delimiterIds: tok.encode(' #### '),
+        goldAnswerIds: tok.encode(s[i]!.gold),
+      })),
+      fit,
+    );
+    direct.forEach((d, i) => {
+      expect(values[i]).toBeCloseTo(saliencyReward(d.h), 6);
+    });
+  });
 });

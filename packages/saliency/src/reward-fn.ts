@@ -75,6 +75,9 @@ export interface SaliencyRewardFnOptions<S> {
 /**
  * The AtManRL saliency reward as a reward function (`RewardFn` of @atmanrl/grpo).
  *
+ * Completions whose fit items are identical (same prompt, CoT, delimiter and gold ids, common in
+ * a GRPO group) are fitted once and share one {@link MaskFitResult} object.
+ *
  * @example
  * const saliency = createSaliencyReward({ model, tokenizer, gold: (s) => s.gold,
  *   split: (t) => splitCompletion(t, { kind: 'number' }), delimiter: '####' });
@@ -105,8 +108,19 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
         options.delimiter,
       ),
     );
-    const fits = items.length > 0 ? await fitMasks(items, fitOptions) : [];
-    const byIndex = new Map(fitted.map((i, k) => [i, fits[k]!]));
+    // Identical items (GRPO groups repeat short completions often) are fitted once and share the
+    // result: items are independent, so this is exact.
+    const keys = items.map(itemKey);
+    const firstOf = new Map<string, number>();
+    const unique: SaliencyItem[] = [];
+    for (const [k, key] of keys.entries()) {
+      if (!firstOf.has(key)) {
+        firstOf.set(key, unique.length);
+        unique.push(items[k]!);
+      }
+    }
+    const fits = unique.length > 0 ? await fitMasks(unique, fitOptions) : [];
+    const byIndex = new Map(fitted.map((i, k) => [i, fits[firstOf.get(keys[k]!)!]!]));
     const info = spans.map((s, i) => ({ spans: s, fit: byIndex.get(i) ?? null }));
     const values = info.map((x) =>
       x.fit === null
@@ -118,4 +132,11 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
     );
     return { values, info };
   };
+}
+
+/** One string per distinct item (ids only; the fit reads nothing else). */
+function itemKey(item: SaliencyItem): string {
+  return [item.promptIds, item.cotIds, item.delimiterIds, item.goldAnswerIds]
+    .map((ids) => ids.join(','))
+    .join('|');
 }
