@@ -63,6 +63,9 @@ export interface EvalProgress {
   total: number;
 }
 
+/** Items per mask-fit batch when `saliencyFit.maxBatchSize` is not given. */
+const EVAL_FIT_BATCH = 64;
+
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
   /** Report name (default `'eval'`). */
@@ -99,7 +102,10 @@ export interface EvaluateOptions {
   maxAnswerTokens?: number;
   /** Which probes run (default: all). */
   metrics?: EvalMetricsSelection;
-  /** Options of the AtManRL mask fit used by the saliency measures. */
+  /**
+   * Options of the AtManRL mask fit used by the saliency measures. Its `maxBatchSize` defaults to
+   * 64 (items are independent), so memory does not grow with the number of items.
+   */
   saliencyFit?: FitSaliencyOptions;
   /** Options of the AtMan sweep. */
   atman?: SweepOptions;
@@ -336,7 +342,12 @@ export async function evaluate(
   if (sel.saliency || sel.atmanAgreement || sel.maskStatistic) {
     progress({ stage: 'saliency', done: 0, total: salItems.length });
     const masks =
-      salItems.length === 0 ? [] : await fitSaliencyMasks(model, salItems, options.saliencyFit);
+      salItems.length === 0
+        ? []
+        : await fitSaliencyMasks(model, salItems, {
+            maxBatchSize: EVAL_FIT_BATCH,
+            ...options.saliencyFit,
+          });
     const relevance = masks.map((m) => m.relevance);
     summary['saliency/mask_h'] = masks.length === 0 ? null : mean(masks.map((m) => m.h));
     summary['saliency/mask_h_se'] = nullIfNaN(standardError(masks.map((m) => m.h)));
