@@ -5,8 +5,13 @@
 // --small: tiny shapes for a dry run on a software adapter (lavapipe).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { attention, initBackend, matMul } from '@atmanrl/attention-mask';
-import { countParameters, createRandomModel, loadModel, parseLlamaConfig } from '@atmanrl/model';
+import { attention, initBackend, matMul } from '@atmanrl/attention-mask/node';
+import {
+  countParameters,
+  createRandomModel,
+  loadModel,
+  parseLlamaConfig,
+} from '@atmanrl/model/node';
 import * as tf from '@tensorflow/tfjs-core';
 // Internal switch (same module instance: the bundle is built from the packages' sources).
 import {

@@ -4,8 +4,8 @@
 // threads, printed as rollouts/s, fits/s and the ratio. Worker start-up is excluded (once per run).
 // Run: pnpm --filter @atmanrl/trainer bench   (BENCH_POOL_STEPS=N steps per variant, default 3)
 import { loadavg } from 'node:os';
-import { initBackend } from '@atmanrl/attention-mask';
-import { createRng, type LlamaModel, loadModel } from '@atmanrl/model';
+import { initBackend } from '@atmanrl/attention-mask/node';
+import { createRng, type LlamaModel, loadModel } from '@atmanrl/model/node';
 import type { SaliencyItem } from '@atmanrl/saliency';
 import { afterAll, bench, describe } from 'vitest';
 import { embeddedModelDir } from '../src/_internal/model-source.js';

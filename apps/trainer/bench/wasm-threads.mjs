@@ -93,11 +93,11 @@ if (mode === 'threads') {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   wasm.setThreadsCount(nThreads);
 }
-const { initBackend } = await import('@atmanrl/attention-mask');
+const { initBackend } = await import('@atmanrl/attention-mask/node');
 const info = await initBackend({ prefer: 'wasm' });
 console.log(`backend: ${info.detail}, threads ${wasm.getThreadsCount()}`);
 
-const { loadModel, createRandomModel } = await import('@atmanrl/model');
+const { loadModel, createRandomModel } = await import('@atmanrl/model/node');
 const { fitSaliencyMasks } = await import('@atmanrl/saliency');
 const which = process.env.WASM_THREADS_MODEL ?? 'default';
 const model =

@@ -4,9 +4,9 @@
 // range of the reliance reward 1 - H/c. Items: T=1 completions of the model on test problems.
 //
 //   node apps/trainer/scripts/fit-budget.mjs <model-dir> [problems=48] [--modes]
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import { generateModesProblem, splitCompletion } from '@atmanrl/datasets';
-import { loadModel } from '@atmanrl/model';
+import { loadModel } from '@atmanrl/model/node';
 import {
   fitSaliencyMasks,
   saliencyItemFromSpans,

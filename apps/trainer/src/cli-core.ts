@@ -5,6 +5,10 @@ import {
   type CommandName,
   closest,
   combinationProblems,
+  defaultDifferences,
+  flagOfGrpoKey,
+  formatDefaultDifferences,
+  grpoInput,
   optionsTable,
   parseArgv,
   type RunConfig,
@@ -95,15 +99,53 @@ export async function runCli(
     }
     const ownFile = command.ownsConfigFile ? parsed.configFile : null;
     if (command.ownsConfigFile) parsed.configFile = null;
-    const { config, explicit } = resolveConfigWithKeys(parsed, command.defaults ?? {}, problems);
-    const combos = combinationProblems(config, name as CommandName);
+    const { config, explicit, warnings } = resolveConfigWithKeys(
+      parsed,
+      command.defaults ?? {},
+      problems,
+    );
+    // TRL keys the file sets that atmanrl ignores, with what it does instead (stderr: --dry-run's
+    // stdout stays the JSON config).
+    for (const w of warnings) io.err(`atmanrl: warning: ${w}`);
+    const combos = combinationProblems(config, name as CommandName, explicit);
+    if ((name === 'train' || name === 'demo') && combos.length === 0) {
+      // grpo's own checks (e.g. --delta > 1 + epsilon-high), before anything is written
+      const grpo = await import('@atmanrl/grpo');
+      try {
+        grpo.resolveGrpoConfig(
+          grpoInput(config, grpo.GRPO_DEFAULTS as unknown as Record<string, unknown>),
+        );
+      } catch (e) {
+        if ((e as Error).name !== 'GrpoError') throw e;
+        const message = (e as Error).message;
+        const flag = flagOfGrpoKey(/^(\w+)/.exec(message)?.[1] ?? '');
+        combos.push(flag === null ? message : `${flag}: ${message}`);
+      }
+    }
     if (combos.length > 0) {
       throw new UsageError(
         'BAD_CONFIG',
         `invalid configuration (${combos.length} problem${combos.length > 1 ? 's' : ''}):\n  ${combos.join('\n  ')}`,
       );
     }
+    // The runs of train/demo (and each training child of an experiment, in its log) start with
+    // the defaults that differ from the grpo library's, for options the user did not set.
+    if ((name === 'train' || name === 'demo') && config.resume === null) {
+      const { GRPO_DEFAULTS } = await import('@atmanrl/grpo');
+      const diffs = defaultDifferences(
+        config,
+        explicit,
+        GRPO_DEFAULTS as unknown as Record<string, unknown>,
+        command.defaults ?? {},
+      );
+      const lines = formatDefaultDifferences(diffs);
+      if (lines.length > 0) io.err(lines.join('\n'));
+    }
     if (parsed.dryRun) {
+      if (config.numTrainEpochs !== null && config.resume === null)
+        io.err(
+          `atmanrl: note: maxSteps is set from --num-train-epochs ${config.numTrainEpochs} when the task is loaded (ceil(epochs × floor(prompts / promptsPerStep)))`,
+        );
       io.out(JSON.stringify(config, null, 2));
       return 0;
     }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { translateTrlConfig } from './_internal/trl-config.js';
 import { UsageError } from './errors.js';
 
 /** The CLI's commands. */
@@ -26,6 +27,11 @@ export interface OptionSpec {
   /** Where the default comes from (paper, TRL, method.md, project choice). */
   source: string;
   group: 'run' | 'model' | 'data' | 'grpo' | 'reward' | 'saliency' | 'sft' | 'eval';
+  /**
+   * The `@atmanrl/grpo` config key this option sets (null = omitted), when it maps to one; the
+   * GRPO options of a run and the start-up list of defaults that differ from grpo's derive from it.
+   */
+  grpo?: string;
 }
 
 const int = (min = 0) => ({ kind: 'integer', min }) as const;
@@ -98,6 +104,7 @@ export const OPTIONS = [
     doc: 'optimisation steps',
     source: 'project',
     group: 'run',
+    grpo: 'maxSteps',
   },
   {
     key: 'checkpointEvery',
@@ -121,6 +128,54 @@ export const OPTIONS = [
     default: 4,
     doc: 'fixed test problems answered greedily (with a mask fit) at every logged step, for step-to-step and run-to-run comparison; 0 = off',
     source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'numTrainEpochs',
+    type: num(0),
+    default: null,
+    doc: 'passes over the training prompts: sets maxSteps = ceil(epochs × floor(items / promptsPerStep)); an error together with an explicit maxSteps',
+    source: 'project (TRL: 3, overridden by max_steps)',
+    group: 'run',
+  },
+  {
+    key: 'loggingSteps',
+    type: int(1),
+    default: 1,
+    doc: 'print the progress line every N steps (metrics.jsonl still gets every step)',
+    source: 'project (TRL: 10)',
+    group: 'run',
+  },
+  {
+    key: 'logCompletions',
+    type: bool,
+    default: false,
+    doc: 'print completions (prompt, completion, reward) to stderr at logging steps',
+    source: 'TRL',
+    group: 'run',
+  },
+  {
+    key: 'numCompletionsToPrint',
+    type: int(1),
+    default: null,
+    doc: 'completions printed per logging step with --log-completions (null = all of the step)',
+    source: 'TRL',
+    group: 'run',
+  },
+  {
+    key: 'saveTotalLimit',
+    type: int(1),
+    default: null,
+    doc: 'keep only the newest N checkpoints (the latest is never deleted); null = keep all',
+    source: 'TRL',
+    group: 'run',
+  },
+  {
+    key: 'evalSteps',
+    type: int(1),
+    default: null,
+    doc: 'every N steps, greedy accuracy on the first --eval-limit test problems, logged as eval/accuracy and eval/strict_rate; null = off',
+    source: 'TRL',
     group: 'run',
   },
   // model
@@ -187,6 +242,22 @@ export const OPTIONS = [
     default: null,
     doc: 'use at most N items',
     source: 'project',
+    group: 'data',
+  },
+  {
+    key: 'shuffleDataset',
+    type: bool,
+    default: true,
+    doc: 'reshuffle the training prompts every epoch (seeded); false = in dataset order',
+    source: 'TRL',
+    group: 'data',
+  },
+  {
+    key: 'maxPromptLength',
+    type: int(1),
+    default: null,
+    doc: 'truncate longer prompts from the left to N tokens (counted as prompts/truncated); null = off',
+    source: 'project (TRL: 512)',
     group: 'data',
   },
   {
@@ -269,6 +340,7 @@ export const OPTIONS = [
     doc: 'G, completions per prompt',
     source: 'paper (= TRL)',
     group: 'grpo',
+    grpo: 'numGenerations',
   },
   {
     key: 'promptsPerStep',
@@ -285,6 +357,7 @@ export const OPTIONS = [
     doc: 'AdamW learning rate',
     source: 'paper',
     group: 'grpo',
+    grpo: 'learningRate',
   },
   {
     key: 'weightDecay',
@@ -293,22 +366,34 @@ export const OPTIONS = [
     doc: 'AdamW decoupled weight decay',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'weightDecay',
   },
   {
     key: 'lrScheduler',
-    type: oneOf('constant', 'linear'),
+    type: oneOf('constant', 'constant_with_warmup', 'linear', 'cosine'),
     default: 'constant',
-    doc: 'learning-rate schedule',
+    doc: 'learning-rate schedule (Transformers semantics; linear and cosine decay to 0 at the last update)',
     source: 'project',
     group: 'grpo',
+    grpo: 'lrSchedulerType',
   },
   {
     key: 'warmupSteps',
     type: int(),
     default: 0,
-    doc: 'linear warm-up steps',
+    doc: 'linear warm-up, in optimiser updates (μ per step)',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'warmupSteps',
+  },
+  {
+    key: 'warmupRatio',
+    type: num(0, 1),
+    default: 0,
+    doc: 'warm-up as a fraction of all optimiser updates (warmupSteps > 0 wins)',
+    source: 'TRL',
+    group: 'grpo',
+    grpo: 'warmupRatio',
   },
   {
     key: 'maxGradNorm',
@@ -317,6 +402,7 @@ export const OPTIONS = [
     doc: 'global gradient-norm clip (0 = off)',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'maxGradNorm',
   },
   {
     key: 'gradientAccumulationSteps',
@@ -325,6 +411,7 @@ export const OPTIONS = [
     doc: 'micro-batches per update',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'gradientAccumulationSteps',
   },
   {
     key: 'beta',
@@ -333,6 +420,7 @@ export const OPTIONS = [
     doc: 'KL weight to the frozen reference (k3)',
     source: 'TRL (paper: not reported)',
     group: 'grpo',
+    grpo: 'beta',
   },
   {
     key: 'epsilon',
@@ -341,6 +429,7 @@ export const OPTIONS = [
     doc: 'PPO clip ε',
     source: 'paper (= TRL)',
     group: 'grpo',
+    grpo: 'epsilon',
   },
   {
     key: 'epsilonHigh',
@@ -349,6 +438,7 @@ export const OPTIONS = [
     doc: 'upper clip ε (DAPO); null = epsilon',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'epsilonHigh',
   },
   {
     key: 'lossType',
@@ -357,6 +447,7 @@ export const OPTIONS = [
     doc: 'loss normalisation (method.md §4)',
     source: 'paper (GRPO)',
     group: 'grpo',
+    grpo: 'lossType',
   },
   {
     key: 'scaleRewards',
@@ -365,6 +456,7 @@ export const OPTIONS = [
     doc: 'advantage scaling',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'scaleRewards',
   },
   {
     key: 'numIterations',
@@ -373,6 +465,7 @@ export const OPTIONS = [
     doc: 'μ, passes per rollout batch',
     source: 'paper',
     group: 'grpo',
+    grpo: 'numIterations',
   },
   {
     key: 'temperature',
@@ -381,6 +474,7 @@ export const OPTIONS = [
     doc: 'sampling temperature',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'temperature',
   },
   {
     key: 'topP',
@@ -389,6 +483,7 @@ export const OPTIONS = [
     doc: 'nucleus sampling',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'topP',
   },
   {
     key: 'topK',
@@ -397,6 +492,7 @@ export const OPTIONS = [
     doc: 'top-k sampling (0 = off)',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'topK',
   },
   {
     key: 'maxCompletionLength',
@@ -405,6 +501,7 @@ export const OPTIONS = [
     doc: 'max new tokens per completion',
     source: 'paper',
     group: 'grpo',
+    grpo: 'maxCompletionLength',
   },
   {
     key: 'maskTruncatedCompletions',
@@ -413,6 +510,34 @@ export const OPTIONS = [
     doc: 'exclude truncated completions from the loss',
     source: 'TRL',
     group: 'grpo',
+    grpo: 'maskTruncatedCompletions',
+  },
+  {
+    key: 'importanceSamplingLevel',
+    type: oneOf('token', 'sequence'),
+    default: 'token',
+    doc: "importance ratio per token, or one per sequence ('sequence' = GSPO)",
+    source: 'TRL',
+    group: 'grpo',
+    grpo: 'importanceSamplingLevel',
+  },
+  {
+    key: 'delta',
+    type: num(0),
+    default: null,
+    doc: 'two-sided clipping: upper bound on the ratio of negative-advantage tokens (null = off)',
+    source: 'TRL',
+    group: 'grpo',
+    grpo: 'delta',
+  },
+  {
+    key: 'topEntropyQuantile',
+    type: num(0, 1),
+    default: 1,
+    doc: 'train only on the tokens in the top ρ quantile of entropy (1 = all tokens)',
+    source: 'TRL',
+    group: 'grpo',
+    grpo: 'topEntropyQuantile',
   },
   // rewards
   {
@@ -857,8 +982,24 @@ export function parseArgv(argv: readonly string[], problems: string[]): ParsedAr
   return out;
 }
 
-/** Reads a `--config` file (JSON or YAML). Keys may be camelCase or kebab-case. */
-export function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
+/**
+ * Reads a `--config` file, parsed by its extension (`.json`; `.yaml`/`.yml`; anything else is an
+ * error). Keys may be camelCase, kebab-case, or TRL `GRPOConfig` snake_case names (translated by
+ * `_internal/trl-config.ts`; TRL keys atmanrl ignores are added to `warnings`).
+ */
+export function readConfigFile(
+  path: string,
+  problems: string[],
+  warnings: string[] = [],
+): Record<string, unknown> {
+  const ext = extname(path).toLowerCase();
+  const format = ext === '.json' ? 'JSON' : ext === '.yaml' || ext === '.yml' ? 'YAML' : null;
+  if (format === null) {
+    problems.push(
+      `--config ${path}: unknown file type "${ext || '(none)'}"; use a .json, .yaml or .yml file`,
+    );
+    return {};
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -868,11 +1009,9 @@ export function readConfigFile(path: string, problems: string[]): Record<string,
   }
   let value: unknown;
   try {
-    value = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+    value = format === 'JSON' ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    problems.push(
-      `${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
-    );
+    problems.push(`${path}: not valid ${format}: ${(e as Error).message.split('\n')[0]}`);
     return {};
   }
   if (value === null || value === undefined) return {};
@@ -880,10 +1019,10 @@ export function readConfigFile(path: string, problems: string[]): Record<string,
     problems.push(`${path}: expected a mapping of option: value`);
     return {};
   }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>))
-    out[k.includes('-') ? fromFlag(k) : k] = v;
-  return out;
+  const t = translateTrlConfig(value as Record<string, unknown>, path);
+  problems.push(...t.problems);
+  warnings.push(...t.warnings);
+  return t.config;
 }
 
 /**
@@ -900,15 +1039,16 @@ export function resolveConfig(
 
 /**
  * {@link resolveConfig}, also returning the keys the user set explicitly (config file or flags),
- * e.g. to let `--resume` override them.
+ * e.g. to let `--resume` override them, and the config file's warnings (TRL keys it ignores).
  */
 export function resolveConfigWithKeys(
   parsed: ParsedArgs,
   overrides: Partial<RunConfig> = {},
   earlier: string[] = [],
-): { config: RunConfig; explicit: Set<string> } {
+): { config: RunConfig; explicit: Set<string>; warnings: string[] } {
   const problems = [...earlier];
-  const fromFile = parsed.configFile ? readConfigFile(parsed.configFile, problems) : {};
+  const warnings: string[] = [];
+  const fromFile = parsed.configFile ? readConfigFile(parsed.configFile, problems, warnings) : {};
   const merged = { ...defaultConfig(), ...overrides, ...fromFile, ...parsed.flags };
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {
@@ -948,7 +1088,7 @@ export function resolveConfigWithKeys(
     );
   }
   const explicit = new Set([...Object.keys(fromFile), ...Object.keys(parsed.flags)]);
-  return { config: result.data as RunConfig, explicit };
+  return { config: result.data as RunConfig, explicit, warnings };
 }
 
 /** Commands that run GRPO and so need a valid GRPO combination of options. */
@@ -958,7 +1098,11 @@ const GRPO_COMMANDS: readonly CommandName[] = ['train', 'demo', 'experiment'];
  * Problems of option combinations that each option alone cannot show, as `--flag: message` lines
  * with the fix; checked before anything is written (also by `--dry-run`).
  */
-export function combinationProblems(config: RunConfig, command: CommandName): string[] {
+export function combinationProblems(
+  config: RunConfig,
+  command: CommandName,
+  explicit: ReadonlySet<string> = new Set(),
+): string[] {
   const out: string[] = [];
   if (config.dataset === 'synthetic' && config.syntheticTask === 'modes') {
     const sum = config.modeMixTerse + config.modeMixVerbose + config.modeMixBypass;
@@ -984,6 +1128,16 @@ export function combinationProblems(config: RunConfig, command: CommandName): st
   if (!(config.temperature > 0))
     out.push(
       `--temperature ${config.temperature}: GRPO samples its completions, so the temperature must be > 0 (the paper and TRL use 1)`,
+    );
+  if (config.numTrainEpochs !== null && explicit.has('maxSteps') && config.resume === null)
+    out.push(
+      `--num-train-epochs ${config.numTrainEpochs} and --max-steps ${config.maxSteps} both set the run length; give one of them`,
+    );
+  if (config.numTrainEpochs !== null && !(config.numTrainEpochs > 0))
+    out.push(`--num-train-epochs ${config.numTrainEpochs}: must be > 0 (or null for --max-steps)`);
+  if (!(config.topEntropyQuantile > 0))
+    out.push(
+      `--top-entropy-quantile ${config.topEntropyQuantile}: must be in (0, 1] (1 = train on every token)`,
     );
   if (config.epsilonHigh !== null && config.epsilonHigh < config.epsilon)
     out.push(
@@ -1016,6 +1170,14 @@ const KEY_COMMANDS: Partial<Record<string, readonly CommandName[]>> = {
   force: ['sft'],
   traces: ['saliency'],
   maxSteps: ['train', 'demo'],
+  numTrainEpochs: ['train', 'demo'],
+  loggingSteps: ['train', 'demo'],
+  logCompletions: ['train', 'demo'],
+  numCompletionsToPrint: ['train', 'demo'],
+  saveTotalLimit: ['train', 'demo'],
+  evalSteps: ['train', 'demo'],
+  shuffleDataset: ['train', 'demo'],
+  maxPromptLength: ['train', 'demo'],
   maxCompletionLength: ['train', 'demo', 'saliency', 'eval'],
   temperature: ['train', 'demo', 'eval'],
   evalLimit: ['eval', 'demo', 'sft'],
@@ -1041,4 +1203,90 @@ export function optionsTable(command?: CommandName): string {
     '|---|---|---|---|---|',
     ...rows,
   ].join('\n');
+}
+
+/** One option whose value in effect differs from the `@atmanrl/grpo` library's default. */
+export interface DefaultDifference {
+  key: string;
+  /** The `@atmanrl/grpo` key. */
+  grpo: string;
+  value: unknown;
+  grpoDefault: unknown;
+  /** Where our value comes from: the option's `source`, or the command's defaults. */
+  source: string;
+}
+
+/**
+ * The options mapped to grpo config keys ({@link OptionSpec.grpo}) whose value differs from
+ * `grpoDefaults` (grpo's `GRPO_DEFAULTS`) although the user did not set them: the CLI's (or the
+ * command's) defaults that a library user would not get. Derived from the option table; grpo keys
+ * without a library default (undefined) are skipped.
+ */
+export function defaultDifferences(
+  config: RunConfig,
+  explicit: ReadonlySet<string>,
+  grpoDefaults: Readonly<Record<string, unknown>>,
+  commandDefaults: Partial<RunConfig> = {},
+): DefaultDifference[] {
+  const out: DefaultDifference[] = [];
+  for (const o of OPTIONS as readonly OptionSpec[]) {
+    if (o.grpo === undefined || explicit.has(o.key) || !(o.grpo in grpoDefaults)) continue;
+    const lib = grpoDefaults[o.grpo];
+    if (lib === undefined) continue;
+    const value = (config as Record<string, unknown>)[o.key];
+    if (JSON.stringify(value ?? null) === JSON.stringify(lib ?? null)) continue;
+    out.push({
+      key: o.key,
+      grpo: o.grpo,
+      value,
+      grpoDefault: lib,
+      source: o.key in commandDefaults ? 'command default' : o.source,
+    });
+  }
+  return out;
+}
+
+/** The start-up lines of {@link defaultDifferences} (empty when there is none). */
+export function formatDefaultDifferences(diffs: readonly DefaultDifference[]): string[] {
+  if (diffs.length === 0) return [];
+  return [
+    'atmanrl: defaults that differ from @atmanrl/grpo (set them to silence this):',
+    ...diffs.map(
+      (d) =>
+        `  --${toFlag(d.key)} ${JSON.stringify(d.value)} (grpo: ${JSON.stringify(d.grpoDefault)}; from ${d.source})`,
+    ),
+  ];
+}
+
+/**
+ * The `@atmanrl/grpo` options of a run, from the options' {@link OptionSpec.grpo} keys; null
+ * values are omitted (grpo's default). An option that `grpoDefaults` (the installed grpo's
+ * `GRPO_DEFAULTS`) does not know passes only at its default (omitted); any other value is a
+ * `BAD_CONFIG` user error naming the flag.
+ */
+export function grpoInput(
+  config: RunConfig,
+  grpoDefaults: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS as readonly OptionSpec[]) {
+    if (o.grpo === undefined) continue;
+    const v = (config as Record<string, unknown>)[o.key];
+    if (v === null || v === undefined) continue;
+    if (!(o.grpo in grpoDefaults)) {
+      if (JSON.stringify(v) === JSON.stringify(o.default)) continue;
+      throw new UsageError(
+        'BAD_CONFIG',
+        `--${toFlag(o.key)} ${JSON.stringify(v)}: the installed @atmanrl/grpo has no '${o.grpo}' option; upgrade @atmanrl/grpo, or leave --${toFlag(o.key)} at ${JSON.stringify(o.default)}`,
+      );
+    }
+    out[o.grpo] = v;
+  }
+  return out;
+}
+
+/** The flag of the option that sets grpo key `grpoKey` (for grpo's messages), or null. */
+export function flagOfGrpoKey(grpoKey: string): string | null {
+  const o = (OPTIONS as readonly OptionSpec[]).find((x) => x.grpo === grpoKey);
+  return o === undefined ? null : `--${toFlag(o.key)}`;
 }

@@ -98,7 +98,8 @@ const VIEWER_USER_CODES = new Set([
  * the packages' error classes by `name` and `code` (no imports, so `--help` stays light):
  * bad model files (`ModelError`), bad data lines (`DatasetError BAD_RECORD`, with the
  * `--data-on-error skip` hint), run-folder problems and locks (`RunsError`), non-finite training
- * (`NON_FINITE` from grpo/saliency), viewer options, and system errors about disks, permissions
+ * (`NON_FINITE` from grpo/saliency), GRPO options grpo rejects (`GrpoError BAD_CONFIG`), viewer
+ * options, and system errors about disks, permissions
  * and ports (`ENOSPC`, `EACCES`, `EADDRINUSE`, ... anywhere in the cause chain).
  */
 export function toUserError(e: unknown): UsageError | null {
@@ -128,6 +129,9 @@ export function toUserError(e: unknown): UsageError | null {
   if (name === 'RunsError') {
     if (code === 'LOCKED') return new UsageError('RUN_LOCKED', message, { cause: e });
     if (RUNS_USER_CODES.has(String(code))) return new UsageError('BAD_RUN', message, { cause: e });
+  }
+  if (name === 'GrpoError' && code === 'BAD_CONFIG') {
+    return new UsageError('BAD_CONFIG', message, { cause: e });
   }
   if (name === 'ViewerError' && VIEWER_USER_CODES.has(String(code))) {
     return new UsageError('BAD_CONFIG', message, { cause: e });

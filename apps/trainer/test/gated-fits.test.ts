@@ -1,6 +1,6 @@
 // Skipping the mask fits of completions a gate discards is exact: the advantages equal those of
 // fitting every completion and zeroing the gated ones with grpo's own gate (method.md §4).
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import { combineRewards, type RewardSpec, scoreCompletions, whenReward } from '@atmanrl/grpo';
 import {
   createRandomModel,

@@ -2,8 +2,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '@atmanrl/attention-mask';
-import { createRandomModel, createTinyTokenizer, saveModel, TINY_VOCAB_SIZE } from '@atmanrl/model';
+import { initBackend } from '@atmanrl/attention-mask/node';
+import {
+  createRandomModel,
+  createTinyTokenizer,
+  saveModel,
+  TINY_VOCAB_SIZE,
+} from '@atmanrl/model/node';
 import type { CliIO } from '../src/cli-core.js';
 
 export function tempDir(prefix = 'trainer-'): string {

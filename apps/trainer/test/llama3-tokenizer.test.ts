@@ -8,8 +8,8 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '@atmanrl/attention-mask';
-import { createRandomModel, saveModel } from '@atmanrl/model';
+import { initBackend } from '@atmanrl/attention-mask/node';
+import { createRandomModel, saveModel } from '@atmanrl/model/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

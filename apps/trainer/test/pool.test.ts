@@ -1,7 +1,7 @@
 // The worker pool: results identical for any worker count and in-process, weights really sent,
 // no tensor leaks per job kind, crashes and job errors named, the adapters' layout and RNG use.
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import {
   createRandomModel,
   createRng,
@@ -9,7 +9,7 @@ import {
   type LlamaModel,
   loadModel,
   TINY_VOCAB_SIZE,
-} from '@atmanrl/model';
+} from '@atmanrl/model/node';
 import type { SaliencyItem } from '@atmanrl/saliency';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bench, describe } from 'vitest';
 import { attention } from '../src/attention.js';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 
 const [B, H, Hkv, d] = [8, 8, 2, 64];
 const plan: { backend: 'wasm' | 'cpu'; T: number }[] = [

@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { bench, describe } from 'vitest';
 import { attention } from '../src/attention.js';
-import { initBackend } from '../src/backend.js';
 import { forceMatMulFormulation, type MatMulFormulation, matMul } from '../src/matmul.js';
-import { probeWebgpu } from '../src/webgpu.js';
+import { initBackend } from '../src/node/backend.js';
+import { probeWebgpu } from '../src/node/webgpu.js';
 
 const [B, H, Hkv, T, d] = [1, 8, 2, 128, 64];
 const backends = ['wasm', ...((await probeWebgpu()).available ? ['webgpu'] : [])] as const;

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flat, maxAbsDiff, nest4, randn } from '../test/helpers.js';
 import { type Arr4, type RefOptions, refAttention } from '../test/reference.js';
 import { type AttentionOptions, attention } from './attention.js';
-import { initBackend } from './backend.js';
 import { AttentionMaskError } from './errors.js';
+import { initBackend } from './node/backend.js';
 
 interface Case {
   name: string;

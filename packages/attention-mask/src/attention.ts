@@ -2,7 +2,7 @@
 // an additive per-key bias (AtManRL, method.md §1), AtMan's multiplicative suppression and key
 // padding. Leaves out dropout, sliding windows and any fused kernel.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs'; // registers all gradients (see matmul.ts)
+import './_internal/gradients.js';
 import { expectFloat, expectInt, expectShape } from './_internal/check.js';
 import { MASKED, maskedSoftmax } from './_internal/masked-softmax.js';
 import { AttentionMaskError } from './errors.js';

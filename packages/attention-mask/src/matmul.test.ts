@@ -3,7 +3,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff, randn } from '../test/helpers.js';
-import { initBackend } from './backend.js';
 import { AttentionMaskError } from './errors.js';
 import {
   forceMatMulFormulation,
@@ -11,6 +10,7 @@ import {
   matMul,
   matMulFormulation,
 } from './matmul.js';
+import { initBackend } from './node/backend.js';
 
 const shapes: { name: string; a: number[]; b: number[] }[] = [
   { name: '2-D', a: [3, 4], b: [4, 5] },

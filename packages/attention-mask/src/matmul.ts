@@ -4,9 +4,7 @@
 // a choice between that and one batched `tf.matMul` with transpose flags and tfjs' own gradient,
 // made from measurements (README "GPU (WebGPU via Dawn)"). Leaves out fused bias/activation.
 import * as tf from '@tensorflow/tfjs-core';
-// Registers every tfjs gradient (tfjs-core's own dist/register_all_gradients is extension-less
-// ESM that plain Node cannot load; the umbrella's CommonJS bundle registers them globally).
-import '@tensorflow/tfjs';
+import './_internal/gradients.js';
 import { AttentionMaskError } from './errors.js';
 
 /** `'explicit'`: plain products + explicit transposes; `'flags'`: tf.matMul's transpose flags. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from './backend.js';
 import { AttentionMaskError } from './errors.js';
+import { initBackend } from './node/backend.js';
 import { suppressionFactors } from './suppress.js';
 
 describe('suppressionFactors', () => {

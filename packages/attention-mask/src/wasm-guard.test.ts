@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noteWasmPrint, takeXnnFailure } from './_internal/wasm-guard.js';
-import { initBackend } from './backend.js';
 import { AttentionMaskError } from './errors.js';
+import { initBackend } from './node/backend.js';
 
 interface Wasm {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AttentionOptions, attention } from '../src/attention.js';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/node/backend.js';
 import { maxAbsDiff, webgpuGate } from './helpers.js';
 
 type Num = number | '-Infinity';

@@ -1,7 +1,7 @@
 // Test helpers: seeded random arrays, tensors from nested arrays, comparisons.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { probeWebgpu } from '../src/webgpu.js';
+import { probeWebgpu } from '../src/node/webgpu.js';
 
 /** mulberry32 seeded uniform [0,1). */
 export function rng(seed: number): () => number {

@@ -5,9 +5,10 @@
 // ATMANRL_REQUIRE_WEBGPU=1).
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
+import { isSoftwareAdapter } from '../src/adapter.js';
 import { forceMatMulFormulation, matMul } from '../src/matmul.js';
-import { isSoftwareAdapter, probeWebgpu, webgpuRoutes } from '../src/webgpu.js';
+import { initBackend } from '../src/node/backend.js';
+import { probeWebgpu, webgpuRoutes } from '../src/node/webgpu.js';
 import { webgpuGate } from './helpers.js';
 
 const gpu = await webgpuGate();

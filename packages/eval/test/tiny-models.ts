@@ -2,9 +2,9 @@
 // committed): 'uses-cot' copies its CoT's result into the answer; 'ignores-cot' copies a hint from
 // the prompt and writes a random-noise CoT. Plus the matching evaluation samples.
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import { arithmeticSample, generateArithmeticProblem, type Sample } from '@atmanrl/datasets';
-import { type LlamaModel, loadModel } from '@atmanrl/model';
+import { type LlamaModel, loadModel } from '@atmanrl/model/node';
 // Registers every tfjs gradient (the mask fit needs them); library code leaves this to the caller.
 import '@tensorflow/tfjs';
 

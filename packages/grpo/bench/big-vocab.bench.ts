@@ -4,7 +4,7 @@
 // forward+backward (the second of two), the peak bytes of live tensors (tf.profile) and the wasm
 // heap size after it (the heap never shrinks: run one width per process, BENCH_D=64 or 512).
 // Run: BENCH_D=64 pnpm --filter @atmanrl/grpo exec vitest bench --run bench/big-vocab.bench.ts
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import { createRandomModel } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, bench, describe } from 'vitest';

@@ -1,7 +1,7 @@
 // One GRPO step on a ~10M-parameter Llama on wasm: G = 8 completions of 64 tokens for one prompt,
 // μ = 1, one micro-batch. Prints the per-phase split (time/generation, time/reward, time/update).
 // Run: pnpm --filter @atmanrl/grpo bench   (ATMANRL_BACKEND=cpu|wasm overrides the backend)
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import { countParameters, createRandomModel, createRng } from '@atmanrl/model';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, bench, describe } from 'vitest';

@@ -8,6 +8,12 @@ export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
 export type ScaleRewards = 'group' | 'batch' | 'none';
 /** How several reward functions are combined (TRL `multi_objective_aggregation`). */
 export type MultiObjectiveAggregation = 'sum_then_normalize' | 'normalize_then_sum';
+/**
+ * Where the importance ratio lives (TRL `importance_sampling_level`): `'token'` keeps one ratio per
+ * token; `'sequence'` (GSPO) gives every token of a sequence the exponentiated masked mean of its
+ * log-ratios.
+ */
+export type ImportanceSamplingLevel = 'token' | 'sequence';
 /** Learning-rate schedule (Hugging Face `lr_scheduler_type` names). */
 export type LrSchedulerType = 'constant' | 'constant_with_warmup' | 'linear' | 'cosine';
 
@@ -33,6 +39,27 @@ export interface GrpoConfig {
   epsilonHigh: number | undefined;
   /** Loss normalisation (TRL `loss_type`). */
   lossType: LossType;
+  /**
+   * Token- or sequence-level (GSPO) importance ratio (TRL `importance_sampling_level`). With
+   * `'sequence'` the log-ratio of a sequence is the mean of `logp - old` over its active tokens and
+   * every token uses its exponential; gradients flow through that mean. GSPO's per-sequence
+   * objective is `lossType: 'grpo'`; the token-summing types weight sequences by length (TRL warns).
+   */
+  importanceSamplingLevel: ImportanceSamplingLevel;
+  /**
+   * Two-sided clipping (INTELLECT-2; TRL `delta`): `null` = off; otherwise the unclipped ratio term
+   * uses `min(ρ, delta)`, which bounds the loss of negative-advantage tokens whose ratio grew.
+   * Must be `> 1 + epsilonHigh` (TRL recommends it without enforcing it; at or below it the cap only
+   * removes gradient inside the trust region).
+   */
+  delta: number | null;
+  /**
+   * ρ of "Beyond the 80/20 Rule" (TRL `top_entropy_quantile`), in (0, 1]: only completion tokens
+   * whose policy entropy is at or above the (1 - ρ) quantile (linear interpolation, as
+   * `torch.quantile`) of the micro-batch's active tokens count in the policy term; 1 = all tokens.
+   * The quantile is per micro-batch, as in TRL (which computes it in each `_compute_loss` call).
+   */
+  topEntropyQuantile: number;
   /** Reward scaling for advantages (TRL `scale_rewards`). */
   scaleRewards: ScaleRewards;
   /** Added to the standard deviation before dividing (TRL hard-codes 1e-4). */
@@ -86,6 +113,9 @@ export const GRPO_DEFAULTS: Readonly<GrpoConfig> = Object.freeze({
   epsilon: 0.2,
   epsilonHigh: undefined,
   lossType: 'dapo',
+  importanceSamplingLevel: 'token',
+  delta: null,
+  topEntropyQuantile: 1,
   scaleRewards: 'group',
   advantageEpsilon: 1e-4,
   multiObjectiveAggregation: 'sum_then_normalize',
@@ -115,6 +145,7 @@ export type GrpoConfigInput = Partial<Omit<GrpoConfig, 'multiObjectiveAggregatio
 };
 
 const LOSS_TYPES: readonly LossType[] = ['grpo', 'bnpo', 'dr_grpo', 'dapo'];
+const IS_LEVELS: readonly ImportanceSamplingLevel[] = ['token', 'sequence'];
 const SCALES: readonly ScaleRewards[] = ['group', 'batch', 'none'];
 const SCHEDULES: readonly LrSchedulerType[] = [
   'constant',
@@ -181,6 +212,27 @@ export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
   checkNumber('advantageEpsilon', c.advantageEpsilon, 0);
   if (!LOSS_TYPES.includes(c.lossType))
     bad(`lossType '${c.lossType}' is unknown; expected one of ${LOSS_TYPES.join(', ')}`);
+  if (!IS_LEVELS.includes(c.importanceSamplingLevel))
+    bad(
+      `importanceSamplingLevel '${String(c.importanceSamplingLevel)}' is unknown; expected 'token' or 'sequence'`,
+    );
+  if (c.delta !== null) {
+    const upper = 1 + (c.epsilonHigh ?? c.epsilon);
+    if (typeof c.delta !== 'number' || !Number.isFinite(c.delta) || !(c.delta > upper)) {
+      bad(
+        `delta = ${String(c.delta)} is invalid; expected null (off) or a finite number > 1 + epsilonHigh = ${upper} (INTELLECT-2 uses 4)`,
+      );
+    }
+  }
+  if (
+    typeof c.topEntropyQuantile !== 'number' ||
+    !Number.isFinite(c.topEntropyQuantile) ||
+    !(c.topEntropyQuantile > 0 && c.topEntropyQuantile <= 1)
+  ) {
+    bad(
+      `topEntropyQuantile = ${String(c.topEntropyQuantile)} is invalid; expected a fraction in (0, 1] (1 = all tokens; the paper uses 0.2)`,
+    );
+  }
   if (!SCALES.includes(c.scaleRewards))
     bad(`scaleRewards '${c.scaleRewards}' is unknown; expected one of ${SCALES.join(', ')}`);
   if (

@@ -4,6 +4,7 @@ export { groupAdvantages } from './advantages.js';
 export type {
   GrpoConfig,
   GrpoConfigInput,
+  ImportanceSamplingLevel,
   LossType,
   LrSchedulerType,
   MultiObjectiveAggregation,

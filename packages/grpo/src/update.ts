@@ -119,6 +119,12 @@ export async function updatePolicy(
     maxCompletionLength: cfg.maxCompletionLength,
     numItemsInBatch: episodes.reduce((s, e, i) => s + e.completionIds.length * rowActive[i]!, 0),
     gradientAccumulationSteps: cfg.gradientAccumulationSteps,
+    // TRL's loss options; only set when not the default so the default path is unchanged
+    ...(cfg.importanceSamplingLevel === 'sequence' ? { importanceSamplingLevel: 'sequence' } : {}),
+    ...(cfg.delta !== null && cfg.delta !== undefined ? { delta: cfg.delta } : {}),
+    ...(cfg.topEntropyQuantile !== undefined && cfg.topEntropyQuantile < 1
+      ? { topEntropyQuantile: cfg.topEntropyQuantile }
+      : {}),
   };
   const micro: MicroBatch[] = [];
   const accumulator = new GradientAccumulator();
@@ -213,6 +219,8 @@ function microBatchGradients(
       advantages: mb.advantages,
       mask: mb.mask,
       ...(mb.refLogProbs ? { refLogProbs: mb.refLogProbs } : {}),
+      // same forward pass; the high-entropy mask (topEntropyQuantile < 1) is per micro-batch
+      entropy: lp.entropy,
     };
     const loss = policyLoss(inputs, lossOptions);
     row = tf.keep(

@@ -1,5 +1,5 @@
 // Shared test helpers: the cpu reference backend (with all gradients registered) and tensor reads.
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 // SIMPLIFICATION: attention-mask's dist currently tree-shakes away its gradient registration
 // (package.json sideEffects lists only dist/index.js), so register them here too; idempotent.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';

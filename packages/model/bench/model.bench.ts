@@ -4,7 +4,7 @@
 // T = 64/256/512, batch 1. tokens/s = T / mean (forward, forward+backward), 8 / mean (generate),
 // 1 / mean (decode step).
 // Run: pnpm --filter @atmanrl/model bench   (compare: OPENBLAS_CORETYPE=Cooperlake /usr/bin/python3 bench/model_torch.py)
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { bench, describe } from 'vitest';
 import { createRandomModel } from '../src/checkpoint.js';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend, TINY_CONFIG } from '../test/helpers.js';
-import { createRandomModel, loadModel, saveModel } from './checkpoint.js';
+import { createRandomModel, loadModelFromSafetensors } from './checkpoint.js';
+import { loadModel, saveModel } from './node/checkpoint.js';
 import { decodeSafetensors, encodeSafetensors, type HostTensor } from './safetensors.js';
 import { createTinyTokenizer } from './tiny-tokenizer.js';
 
@@ -41,6 +42,37 @@ describe('checkpoints', () => {
       model.dispose();
       loaded.dispose();
     }
+  });
+
+  it('loadModelFromSafetensors builds the same model from bytes + a config object', async () => {
+    const tok = createTinyTokenizer();
+    const model = createRandomModel({ ...TINY_CONFIG, tie_word_embeddings: false }, 5);
+    const dir = await mkdtemp(join(tmpdir(), 'ckpt-bytes-'));
+    await saveModel(model, dir, { dtype: 'BF16' });
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    const bytes = new Uint8Array(await readFile(join(dir, 'model.safetensors')));
+    const before = tf.memory().numTensors;
+    const fromBytes = await loadModelFromSafetensors(config, bytes.buffer, {
+      tokenizer: tok,
+      trainable: false,
+    });
+    const fromDir = await loadModel(dir, { loadTokenizer: false });
+    expect(fromBytes.config).toEqual(fromDir.config);
+    expect(fromBytes.tokenizer).toBe(tok);
+    expect(await allValues(fromBytes.variables)).toEqual(await allValues(fromDir.variables));
+    // BF16 on disk: values are the 16-bit roundings of the original weights, not the originals.
+    expect(await allValues(fromBytes.variables)).not.toEqual(await allValues(model.variables));
+    fromDir.dispose();
+    fromBytes.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // A tensor missing from the bytes is named; nothing leaks.
+    const { tensors } = decodeSafetensors(bytes);
+    tensors.delete('model.norm.weight');
+    await expect(loadModelFromSafetensors(config, encodeSafetensors(tensors))).rejects.toThrow(
+      /model\.safetensors: checkpoint has no tensor "model\.norm\.weight"/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
   });
 
   it('loads BF16 and F16 checkpoints (values rounded to 16 bits, logits close)', async () => {

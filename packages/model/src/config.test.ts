@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countParameters, loadLlamaConfig, parseLlamaConfig, toHfConfigJson } from './config.js';
+import { countParameters, parseLlamaConfig, toHfConfigJson } from './config.js';
 import { ModelError } from './errors.js';
+import { loadLlamaConfig } from './node/config.js';
 
 const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures');
 

@@ -1,6 +1,5 @@
 // The Llama model configuration: parse and validate a Hugging Face `config.json` (LlamaForCausalLM),
 // count parameters, write it back. Field names follow Hugging Face so users carry their knowledge over.
-import { readFile } from 'node:fs/promises';
 import { ModelError } from './errors.js';
 
 /** Llama 3 RoPE frequency scaling (`rope_scaling` with `rope_type: "llama3"`). */
@@ -182,26 +181,6 @@ export function parseLlamaConfig(json: unknown, source = 'config.json'): LlamaCo
       fail(source, key, `(${id}) is outside the vocabulary (vocab_size ${vocab})`);
   }
   return config;
-}
-
-/**
- * Read and validate a Hugging Face `config.json`.
- * @throws ModelError `BAD_CONFIG` (naming the file and key) or `IO`
- */
-export async function loadLlamaConfig(path: string): Promise<LlamaConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new ModelError('IO', `cannot read model config ${path}`, { cause });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new ModelError('BAD_CONFIG', `${path}: not valid JSON (${String(cause)})`, { cause });
-  }
-  return parseLlamaConfig(json, path);
 }
 
 /** The config as a Hugging Face `config.json` object (eos as a number when there is exactly one). */

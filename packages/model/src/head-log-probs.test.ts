@@ -2,7 +2,7 @@
 // unchunked computation (tfjs autodiff of logSoftmax(h·W/τ)), values and gradients, for chunk
 // sizes that split the rows unevenly, on cpu and wasm; and sequenceLogProbs through a model
 // equals the unchunked log-softmax of forward's logits with the same gradients.
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setUpBackend, TINY_CONFIG } from '../test/helpers.js';

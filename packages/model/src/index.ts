@@ -1,8 +1,10 @@
-// @atmanrl/model: public face (named re-exports only).
-export type { LoadModelOptions, Logger, SaveModelOptions } from './checkpoint.js';
-export { createRandomModel, loadModel, saveModel } from './checkpoint.js';
+// @atmanrl/model: public face (named re-exports only), browser-safe: no fs or path. Models from
+// memory (random weights, safetensors bytes + a config object), tokenizers from JSON objects.
+// Loading and saving Hugging Face folders is in `@atmanrl/model/node` (src/node/index.ts).
+export type { LoadModelFromSafetensorsOptions, Logger } from './checkpoint.js';
+export { createRandomModel, loadModelFromSafetensors } from './checkpoint.js';
 export type { Llama3RopeScaling, LlamaConfig, LlamaConfigInput } from './config.js';
-export { countParameters, loadLlamaConfig, parseLlamaConfig, toHfConfigJson } from './config.js';
+export { countParameters, parseLlamaConfig, toHfConfigJson } from './config.js';
 export type { ModelErrorCode } from './errors.js';
 export { ModelError } from './errors.js';
 export type { HeadLogProbs, HeadLogProbsOptions } from './head-log-probs.js';
@@ -26,16 +28,12 @@ export type {
   SafetensorsDtype,
   SafetensorsEntry,
   SafetensorsHeader,
-  TensorToWrite,
 } from './safetensors.js';
 export {
   decodeSafetensors,
   encodeSafetensors,
   MAX_HEADER_BYTES,
   parseSafetensorsHeader,
-  SafetensorsCheckpoint,
-  SafetensorsFile,
-  writeSafetensors,
 } from './safetensors.js';
 export type { SamplingOptions } from './sampling.js';
 export { sampleToken } from './sampling.js';
@@ -47,7 +45,7 @@ export {
   TINY_VOCAB_SIZE,
 } from './tiny-tokenizer.js';
 export type { ChatMessage, HfTokenizerOptions, Tokenizer } from './tokenizer.js';
-export { charSpanToTokenRange, HfTokenizer, loadTokenizer } from './tokenizer.js';
+export { charSpanToTokenRange, eosTokenIdsOf, HfTokenizer } from './tokenizer.js';
 export type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';
 export type { LlamaLayerWeights, LlamaWeights, WeightSpec } from './weights.js';
 export { weightSpecs } from './weights.js';

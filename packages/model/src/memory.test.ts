@@ -1,6 +1,6 @@
 // The memory estimates bound what the tape really holds: tf.profile's peak bytes of a policy
 // update and of a mask-fit forward+backward on wasm are below the estimate, and within 3x of it.
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setUpBackend } from '../test/helpers.js';

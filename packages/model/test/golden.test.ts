@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../src/checkpoint.js';
+import { loadModel } from '../src/node/checkpoint.js';
 import { setUpBackend } from './helpers.js';
 
 /** float32 vs float64, absolute, on logits of magnitude ~1-5 (measured: 3e-6 cpu, 9e-6 wasm). */

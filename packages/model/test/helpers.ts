@@ -1,5 +1,5 @@
 // Shared test helpers: backend set-up and a tiny config.
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import type { LlamaConfigInput } from '../src/config.js';
 import { TINY_VOCAB_SIZE } from '../src/tiny-tokenizer.js';
 

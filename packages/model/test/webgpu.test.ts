@@ -5,10 +5,11 @@
 // ATMANRL_REQUIRE_WEBGPU=1, where the missing adapter fails the suite.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, probeWebgpu } from '@atmanrl/attention-mask';
+import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandomModel, loadModel } from '../src/checkpoint.js';
+import { createRandomModel } from '../src/checkpoint.js';
+import { loadModel } from '../src/node/checkpoint.js';
 import { createTinyTokenizer } from '../src/tiny-tokenizer.js';
 import { TINY_CONFIG } from './helpers.js';
 

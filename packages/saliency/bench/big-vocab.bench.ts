@@ -4,7 +4,7 @@
 // during the fit (tf.profile) and the wasm heap size after it (the heap never shrinks, so run one
 // width per process for a clean heap number: BENCH_D=64 or BENCH_D=512).
 // Run: BENCH_D=64 pnpm --filter @atmanrl/saliency exec vitest bench --run bench/big-vocab.bench.ts
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import { createRandomModel } from '@atmanrl/model';
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import { createRandomModel, type LlamaModel } from '@atmanrl/model';
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';

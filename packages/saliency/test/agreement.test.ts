@@ -3,7 +3,7 @@
 // (README): paper defaults mean ρ = 0.45 over CoT-reliant items, pooled ρ = 0.42, top-1 4/8;
 // with eps = 1e-4, top-1 8/8. Occlusion vs AtMan for scale: mean ρ = 0.94.
 import { join } from 'node:path';
-import { type LlamaModel, loadModel } from '@atmanrl/model';
+import { type LlamaModel, loadModel } from '@atmanrl/model/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitSaliencyMasks } from '../src/fit.js';
 import { spearman } from '../src/spearman.js';

@@ -2,7 +2,7 @@
 //   GEN_FIXTURES=1 ATMANRL_BACKEND=wasm pnpm exec vitest run test/gen-copy-model.test.ts
 // Skipped in normal test runs; the committed fixture is what the tests load.
 import { join } from 'node:path';
-import { saveModel } from '@atmanrl/model';
+import { saveModel } from '@atmanrl/model/node';
 import { expect, it } from 'vitest';
 import { trainCopyModel } from './copy-task.js';
 import { setUpBackend } from './helpers.js';

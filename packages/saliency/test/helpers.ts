@@ -1,5 +1,5 @@
 // Shared test helpers: backend set-up, a tiny random model and random items.
-import { initBackend } from '@atmanrl/attention-mask';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import { createRandomModel, type LlamaConfigInput, type LlamaModel } from '@atmanrl/model';
 // Registers every tfjs gradient (CommonJS umbrella bundle), independent of attention-mask's dist.
 import '@tensorflow/tfjs';

@@ -1,7 +1,7 @@
 // One mask fit on the webgpu backend (Dawn: Mesa lavapipe on CI, a GPU elsewhere) equals the same
 // fit on cpu: θ trajectories, H and the loss curve. Skipped with the reason in the suite name when
 // Dawn offers no adapter, except on CI with ATMANRL_REQUIRE_WEBGPU=1, where that fails the suite.
-import { initBackend, probeWebgpu } from '@atmanrl/attention-mask';
+import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitSaliencyMasks } from '../src/fit.js';

@@ -2,10 +2,12 @@
 // (`pnpm pack`), check each tarball (LICENSE, metadata, exports, no scripts/devDependencies),
 // install the tarballs with npm into a temporary project outside the workspace, then `require`
 // and `import` each entry, bundle the browser entries, and run the CLI's bin (a YAML config with
-// --dry-run; the TRL-style keys of issue 20 item 7 belong in the same test once they exist).
+// --dry-run, and a TRL GRPOConfig YAML).
 //
 // Separate from the default suite (`pnpm --filter @atmanrl/tooling test:pack`): it needs every
 // package built (`pnpm build`) and the npm registry (npm's cache is preferred; ~15 s warm).
+
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -15,11 +17,12 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packAndCheck, publishedPackages, run } from '../../scripts/lib/workspace.mjs';
+import { packAndCheck, publishedPackages, ROOT, run } from '../../scripts/lib/workspace.mjs';
 
 /** Every public entry point: each package's exports map, `.` and subpaths. */
 const ENTRIES = publishedPackages().flatMap((p) =>
@@ -27,6 +30,63 @@ const ENTRIES = publishedPackages().flatMap((p) =>
     sub === '.' ? p.manifest.name : `${p.manifest.name}/${sub.replace(/^\.\//, '')}`,
   ),
 );
+
+/** Browser-safe main entries: they must bundle for the browser without any Node built-in. */
+const BROWSER_ENTRIES = [
+  '@atmanrl/datasets',
+  '@atmanrl/runs',
+  '@atmanrl/attention-mask',
+  '@atmanrl/model',
+];
+/** Debian's chromium (`.ci/run` installs it); the in-browser test skips, saying so, without it. */
+const CHROMIUM = process.env['ATMANRL_CHROMIUM'] ?? '/usr/bin/chromium';
+const NODE_BUILTIN = new RegExp(
+  `^(node:.*|(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})(/.*)?)$`,
+);
+
+/**
+ * The in-browser probe (and its Node twin): attention with a per-key bias on selected query rows,
+ * its gradient with respect to the bias, and one forward of a tiny random Llama plus the tiny
+ * tokenizer, all on the cpu backend, from the browser-safe entries only. Inputs are closed-form
+ * (sines), so the browser and Node runs see identical numbers.
+ */
+const PROBE = `
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { attention } from '@atmanrl/attention-mask';
+import { createRandomModel, createTinyTokenizer, TINY_VOCAB_SIZE } from '@atmanrl/model';
+
+const wave = (shape, phase) =>
+  tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.7 + phase)), shape);
+
+export async function probe() {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  const q = wave([1, 2, 3, 4], 0); // [B,H,Tq,d]
+  const k = wave([1, 1, 5, 4], 1); // [B,Hkv,Tk,d]
+  const v = wave([1, 1, 5, 4], 2);
+  const bias = tf.tensor2d([[0, -1.5, 2, -3, 0.5]]); // [B,Tk]
+  const opts = (b) => ({ bias: b, queries: { start: 3, end: 5 } });
+  const out = attention(q, k, v, opts(bias)); // [B,H,Tq,d]
+  const grad = tf.grad((b) => tf.sum(tf.square(attention(q, k, v, opts(b)))))(bias); // [B,Tk]
+  const tok = createTinyTokenizer();
+  const model = createRandomModel({ vocab_size: TINY_VOCAB_SIZE, hidden_size: 16,
+    intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1 }, 7);
+  const ids = tok.encode('Hi!');
+  const logits = model.forward(tf.tensor2d([ids], undefined, 'int32')); // [1,T,V]
+  const last = tf.slice(logits, [0, ids.length - 1, 0], [1, 1, 8]);
+  const result = {
+    backend: tf.getBackend(),
+    out: Array.from(await out.data()),
+    grad: Array.from(await grad.data()),
+    ids,
+    logits: Array.from(await last.data()),
+  };
+  tf.dispose([q, k, v, bias, out, grad, logits, last]);
+  model.dispose();
+  return result;
+}
+`;
 
 /** @type {string} */
 let project;
@@ -124,10 +184,43 @@ describe('packed tarballs installed with npm into a fresh project', () => {
     expect(viaImport['@atmanrl/runs/node']).toEqual(
       expect.arrayContaining(viaImport['@atmanrl/runs']),
     );
+    // attention-mask and model: the browser-safe entry has the tensor code, ./node adds the rest.
+    expect(viaImport['@atmanrl/attention-mask']).toEqual(
+      expect.arrayContaining(['attention', 'matMul', 'suppressionFactors', 'isSoftwareAdapter']),
+    );
+    expect(viaImport['@atmanrl/attention-mask']).not.toContain('initBackend');
+    expect(viaImport['@atmanrl/model']).toEqual(
+      expect.arrayContaining([
+        'LlamaModel',
+        'createRandomModel',
+        'loadModelFromSafetensors',
+        'HfTokenizer',
+        'decodeSafetensors',
+        'parseLlamaConfig',
+      ]),
+    );
+    expect(viaImport['@atmanrl/model']).not.toContain('loadModel');
+    for (const [entry, extra] of [
+      ['@atmanrl/attention-mask', ['initBackend', 'probeWebgpu']],
+      [
+        '@atmanrl/model',
+        [
+          'loadModel',
+          'saveModel',
+          'loadTokenizer',
+          'loadLlamaConfig',
+          'SafetensorsFile',
+          'SafetensorsCheckpoint',
+          'writeSafetensors',
+        ],
+      ],
+    ]) {
+      expect(viaImport[`${entry}/node`]).toEqual([...viaImport[entry], ...extra].sort());
+    }
   });
 
-  it('bundles the browser entries (@atmanrl/datasets, @atmanrl/runs) for the browser platform', async () => {
-    for (const entry of ['@atmanrl/datasets', '@atmanrl/runs']) {
+  it('bundles every browser entry for the browser platform without a Node built-in', async () => {
+    for (const entry of BROWSER_ENTRIES) {
       const file = join(project, `bundle-${entry.replace(/\W+/g, '-')}.mjs`);
       writeFileSync(file, `export * from '${entry}';\n`);
       const out = await build({
@@ -136,12 +229,132 @@ describe('packed tarballs installed with npm into a fresh project', () => {
         platform: 'browser',
         format: 'esm',
         write: false,
+        metafile: true,
         logLevel: 'silent',
         absWorkingDir: project,
       });
       expect(out.errors, entry).toEqual([]);
+      // Every import resolved to a file in the bundle: none external, none a Node built-in
+      // (tfjs-core's own `browser` field maps its optional node-fetch/util/crypto to nothing).
+      const imports = Object.values(out.metafile.inputs).flatMap((i) => i.imports);
+      const leaks = imports
+        .filter(
+          (i) =>
+            i.external ||
+            (NODE_BUILTIN.test(i.original ?? i.path) && !i.path.startsWith('(disabled):')),
+        )
+        .map((i) => i.original ?? i.path);
+      expect(leaks, entry).toEqual([]);
+      const code = out.outputFiles[0]?.text ?? '';
+      expect(code, entry).not.toMatch(
+        /\brequire\(["'](node:)?(fs|path|module|child_process|os)["']\)/,
+      );
     }
   });
+
+  it('keeps the Node halves out of the browser: ./node entries do not bundle for it', async () => {
+    for (const entry of ['@atmanrl/attention-mask/node', '@atmanrl/model/node']) {
+      const file = join(project, `bundle-${entry.replace(/\W+/g, '-')}.mjs`);
+      writeFileSync(file, `export * from '${entry}';\n`);
+      await expect(
+        build({
+          entryPoints: [file],
+          bundle: true,
+          platform: 'browser',
+          write: false,
+          logLevel: 'silent',
+          absWorkingDir: project,
+        }),
+        entry,
+      ).rejects.toThrow(
+        /Could not resolve "(node:)?(fs|fs\/promises|path|module|child_process|url)"/,
+      );
+    }
+  });
+
+  it('types resolve for node16 and bundler (attw on every tarball)', () => {
+    const attw = join(ROOT, 'node_modules', '.bin', 'attw');
+    for (const { tarball, pkg } of packed.packed) {
+      // ESM-only by design (engines: node >= 20.19, where require() loads ESM), so the
+      // CJSResolvesToESM notice of node16-from-CJS is expected; anything else is a problem.
+      const json = run(
+        attw,
+        [
+          tarball,
+          '--profile',
+          'node16',
+          '--format',
+          'json',
+          '--ignore-rules',
+          'cjs-resolves-to-esm',
+        ],
+        { quiet: true },
+      );
+      const problems = Object.values(JSON.parse(json).problems ?? {})
+        .flat()
+        .filter((p) => p.kind !== 'CJSResolvesToESM' && p.resolutionKind !== 'node10');
+      expect(problems, pkg.manifest.name).toEqual([]);
+    }
+  }, 180_000);
+
+  it('runs attention with a per-key bias and a tiny-model forward in headless chromium, as in Node', async (ctx) => {
+    if (!existsSync(CHROMIUM)) {
+      console.log(
+        `skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set ATMANRL_CHROMIUM)`,
+      );
+      ctx.skip();
+    }
+    writeFileSync(join(project, 'probe.mjs'), PROBE);
+    writeFileSync(
+      join(project, 'probe-node.mjs'),
+      "import { probe } from './probe.mjs';\nprocess.stdout.write(JSON.stringify(await probe()));\n",
+    );
+    const env = { ...process.env, NODE_NO_WARNINGS: '1' };
+    const inNode = JSON.parse(run('node', ['probe-node.mjs'], { cwd: project, quiet: true, env }));
+    const bundle = await build({
+      entryPoints: [join(project, 'probe.mjs')],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: 'atmanrlProbe',
+      write: false,
+      logLevel: 'silent',
+      absWorkingDir: project,
+    });
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      /** @type {string[]} */
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.setContent('<!doctype html><title>probe</title>');
+      await page.addScriptTag({ content: bundle.outputFiles[0]?.text ?? '' });
+      const inBrowser = await page.evaluate(() =>
+        /** @type {any} */ (globalThis).atmanrlProbe.probe(),
+      );
+      expect(errors).toEqual([]);
+      expect(await page.evaluate(() => typeof process)).toBe('undefined');
+      expect(inBrowser.backend).toBe('cpu');
+      expect(inBrowser.ids).toEqual(inNode.ids);
+      expect(inBrowser.out).toHaveLength(2 * 3 * 4);
+      expect(inBrowser.grad).toHaveLength(5);
+      expect(inBrowser.logits).toHaveLength(8);
+      for (const key of ['out', 'grad', 'logits']) {
+        const diff = Math.max(...inBrowser[key].map((x, i) => Math.abs(x - inNode[key][i])));
+        expect(diff, key).toBeLessThan(1e-5);
+        expect(inBrowser[key].every(Number.isFinite), key).toBe(true);
+      }
+      // The bias reaches the output: its gradient is non-zero on every key row 3-4 can see.
+      expect(inBrowser.grad.every((g) => Math.abs(g) > 1e-6)).toBe(true);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('runs the atmanrl bin', () => {
     const help = run(join(project, 'node_modules', '.bin', 'atmanrl'), ['--help'], {
@@ -159,6 +372,34 @@ describe('packed tarballs installed with npm into a fresh project', () => {
       { cwd: project, quiet: true },
     );
     expect(JSON.parse(out)).toMatchObject({ maxSteps: 3, maxCompletionLength: 64 });
+  });
+
+  it("loads a TRL GRPOConfig YAML through the installed CLI with --dry-run (TRL's meanings)", () => {
+    // The trainer's own fixture (a TRL user's file, not shipped in the tarball).
+    const trl = readFileSync(
+      new URL('../../../apps/trainer/test/fixtures/trl-grpo.yaml', import.meta.url),
+      'utf8',
+    );
+    writeFileSync(join(project, 'trl-grpo.yaml'), trl);
+    const r = spawnSync(
+      join(project, 'node_modules', '.bin', 'atmanrl'),
+      ['train', '--config', 'trl-grpo.yaml', '--dry-run'],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    // 16 completions per device batch × 4 micro-batches / 8 per prompt = 8 prompts per step.
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      promptsPerStep: 8,
+      gradientAccumulationSteps: 4,
+      numGenerations: 8,
+      lossType: 'dapo',
+      scaleRewards: 'none',
+      topK: 0,
+      outcomeWeight: 1,
+      saliencyWeight: 0.5,
+    });
+    expect(r.stderr).toMatch(/ignored: use_vllm/);
+    expect(r.stderr).toMatch(/ignored: bf16/);
   });
 
   it("runs the saliency README's GRPO example: AtManRL for 2 steps from the public exports only", async () => {

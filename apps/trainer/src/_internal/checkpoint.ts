@@ -3,7 +3,7 @@
 // checkpoints/latest.json written last (through @atmanrl/runs). Every file is written into a
 // staged temp folder, fsynced, and the folder renamed into place before the pointer moves, so a
 // crash or power loss mid-save leaves the previous checkpoint as `latest`, intact.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataCursor } from '@atmanrl/datasets';
 import {
@@ -13,8 +13,8 @@ import {
   SafetensorsFile,
   saveModel,
   writeSafetensors,
-} from '@atmanrl/model';
-import { type RunWriter, writeJsonAtomic } from '@atmanrl/runs/node';
+} from '@atmanrl/model/node';
+import { fsyncDir, type RunWriter, writeJsonAtomic } from '@atmanrl/runs/node';
 import { UsageError } from '../errors.js';
 
 /** `trainer_state.json`: everything besides weights and optimizer moments needed to resume. */
@@ -54,6 +54,31 @@ export async function saveCheckpoint(
   await options.beforeCommit?.(staged);
   const pointer = run.commitCheckpoint(state.step, staged);
   return join(run.dir, pointer.path);
+}
+
+/**
+ * `--save-total-limit`: deletes all but the newest `keep` committed checkpoints, counted by step
+ * up to the latest one, which is never deleted (folders of steps after `latest`, left by a resume
+ * from an older checkpoint, are neither counted nor deleted: the run replaces them as it goes).
+ * Each folder is first renamed to a `.step-N.old.tmp-*` name (one atomic rename, after the new
+ * checkpoint and its pointer are durable), then removed, then `checkpoints/` is fsynced; a crash
+ * in between leaves a temp folder that the next open of the run removes. Returns the deleted
+ * checkpoint paths (relative to the run).
+ */
+export function pruneCheckpoints(run: RunWriter, keep: number): string[] {
+  const latest = run.latestCheckpoint();
+  if (latest === null || !(keep >= 1)) return [];
+  const older = run.listCheckpoints().filter((c) => c.step < latest.step); // newest first
+  const doomed = older.slice(Math.max(0, keep - 1));
+  const root = join(run.dir, 'checkpoints');
+  for (const c of doomed) {
+    const temp = join(root, `.step-${c.step}.old.tmp-${process.pid}-prune`);
+    rmSync(temp, { recursive: true, force: true });
+    renameSync(join(run.dir, c.path), temp);
+    rmSync(temp, { recursive: true, force: true });
+  }
+  if (doomed.length > 0) fsyncDir(root);
+  return doomed.map((c) => c.path);
 }
 
 /** A checkpoint read back for resuming. */

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LlamaModel, loadModel } from '@atmanrl/model';
+import { type LlamaModel, loadModel } from '@atmanrl/model/node';
 import { UsageError } from '../errors.js';
 import { assertFiniteModel } from './finite.js';
 

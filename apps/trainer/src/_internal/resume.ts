@@ -17,12 +17,20 @@ import { type LoadedCheckpoint, readLatestCheckpoint } from './checkpoint.js';
  * - `maxSteps`: extend (or shorten) the run; persists, so a later plain `--resume` keeps it.
  * - `checkpointEvery`, `logSamplesEvery`: how often to save and log; no effect on the numbers.
  * - `backend`: where to compute; results stay valid but are bit-exact only on the same backend.
+ * - `loggingSteps`, `logCompletions`, `numCompletionsToPrint`, `saveTotalLimit`, `evalSteps`,
+ *   `evalLimit`: what is printed, kept and evaluated along the way; no effect on the trajectory.
  */
 export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'maxSteps',
   'checkpointEvery',
   'logSamplesEvery',
   'backend',
+  'loggingSteps',
+  'logCompletions',
+  'numCompletionsToPrint',
+  'saveTotalLimit',
+  'evalSteps',
+  'evalLimit',
 ];
 
 /** Keys that are never compared (the resume flag itself, and CLI-only switches). */

@@ -1,6 +1,6 @@
 // Shared set-up of the commands: the backend from the config, a new run folder, and the mask-fit
 // options from the `saliency*` config keys (method.md §2 defaults).
-import { type BackendInfo, initBackend } from '@atmanrl/attention-mask';
+import { type BackendInfo, initBackend } from '@atmanrl/attention-mask/node';
 import { RunWriter } from '@atmanrl/runs/node';
 import type { FitSaliencyOptions } from '@atmanrl/saliency';
 import type { CliIO } from '../cli-core.js';

@@ -4,14 +4,15 @@
 // moments, RNG state, data cursor and step (trainer_state.json).
 import { availableParallelism } from 'node:os';
 import { createCursor, type DataCursor, nextBatch } from '@atmanrl/datasets';
-import { createOptimizer, type GrpoConfigInput, grpoStep } from '@atmanrl/grpo';
+import { createOptimizer, GRPO_DEFAULTS, type GrpoConfigInput, grpoStep } from '@atmanrl/grpo';
 import { createRng, type LlamaModel } from '@atmanrl/model';
 import type { RunWriter } from '@atmanrl/runs/node';
 import type { CliIO } from '../cli-core.js';
-import type { RunConfig } from '../config.js';
+import { grpoInput, type RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { type readLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { judgeEpisodes, rolloutMetrics, sampleRecords } from './episode-log.js';
+import { greedyAccuracy } from './accuracy.js';
+import { pruneCheckpoints, type readLatestCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { type JudgedEpisode, judgeEpisodes, rolloutMetrics, sampleRecords } from './episode-log.js';
 import { checkStepFinite, nonFiniteStop, warnIfCollapsed } from './finite.js';
 import { checkMemoryBudget } from './memory-budget.js';
 import { loadPolicy, resolveModelDir } from './model-source.js';
@@ -23,7 +24,7 @@ import { openResume } from './resume.js';
 import { rewardSpecs } from './rewards.js';
 import { createRun, setUpBackend } from './run-setup.js';
 import { installStopSignals } from './signals.js';
-import { encodePrompt, loadTask, type TaskItem } from './task.js';
+import { encodePrompt, loadTask, type Task, type TaskItem } from './task.js';
 
 /** How a training run ended. */
 export interface TrainOutcome {
@@ -46,30 +47,87 @@ export interface TrainLoopOptions {
   explicit?: ReadonlySet<string>;
 }
 
-/** The GRPO options of a run (TRL names). */
+/**
+ * The GRPO options of a run (TRL names), from the option table's `grpo` keys (`grpoInput`); an
+ * option the installed `@atmanrl/grpo` lacks passes only at its default.
+ */
 export function grpoOptions(config: RunConfig, eosTokenIds: number[]): GrpoConfigInput {
   return {
-    numGenerations: config.numGenerations,
-    maxCompletionLength: config.maxCompletionLength,
-    temperature: config.temperature,
-    topP: config.topP,
-    topK: config.topK,
-    beta: config.beta,
-    numIterations: config.numIterations,
-    epsilon: config.epsilon,
-    ...(config.epsilonHigh === null ? {} : { epsilonHigh: config.epsilonHigh }),
-    lossType: config.lossType,
-    scaleRewards: config.scaleRewards,
-    maskTruncatedCompletions: config.maskTruncatedCompletions,
-    learningRate: config.learningRate,
-    lrSchedulerType: config.lrScheduler,
-    warmupSteps: config.warmupSteps,
-    maxSteps: config.maxSteps,
-    weightDecay: config.weightDecay,
-    maxGradNorm: config.maxGradNorm,
-    gradientAccumulationSteps: config.gradientAccumulationSteps,
+    ...grpoInput(config, GRPO_DEFAULTS as unknown as Record<string, unknown>),
     eosTokenIds,
+  } as GrpoConfigInput;
+}
+
+/**
+ * `--num-train-epochs`: steps for `epochs` passes over `items` prompts at `promptsPerStep` per
+ * step, the incomplete last batch of an epoch dropped (as the loop does): ceil(epochs × floor(items
+ * / promptsPerStep)).
+ */
+export function stepsForEpochs(items: number, promptsPerStep: number, epochs: number): number {
+  const perEpoch = Math.floor(items / promptsPerStep);
+  if (perEpoch < 1) {
+    throw new UsageError(
+      'BAD_CONFIG',
+      `--num-train-epochs: the task has ${items} prompts, fewer than --prompts-per-step ${promptsPerStep}, so an epoch has no step; lower --prompts-per-step or raise --limit`,
+    );
+  }
+  return Math.max(1, Math.ceil(epochs * perEpoch - 1e-9));
+}
+
+/**
+ * `--shuffle-dataset false`: the next `size` items in dataset order, with `nextBatch`'s cursor
+ * semantics (an incomplete last batch is dropped and the cursor moves to the next epoch).
+ */
+export function orderedBatch<T>(
+  items: readonly T[],
+  cursor: DataCursor,
+  size: number,
+): { items: T[]; cursor: DataCursor } {
+  const n = items.length;
+  if (n < size) {
+    throw new UsageError(
+      'BAD_CONFIG',
+      `--prompts-per-step ${size} is more than the task's ${n} prompts; lower it or raise --limit`,
+    );
+  }
+  let { epoch, index } = cursor;
+  if (index >= n || n - index < size) {
+    epoch += 1;
+    index = 0;
+  }
+  const batch = items.slice(index, index + size);
+  index += size;
+  return {
+    items: batch,
+    cursor:
+      index >= n
+        ? { epoch: epoch + 1, index: 0, seed: cursor.seed }
+        : { epoch, index, seed: cursor.seed },
   };
+}
+
+/** `--max-prompt-length`: keeps the last `max` tokens of a prompt (TRL truncates from the left). */
+export function truncatePrompt(ids: readonly number[], max: number | null): number[] {
+  return max === null || ids.length <= max ? [...ids] : ids.slice(ids.length - max);
+}
+
+/** `--log-completions`: the lines printed for a logging step (the first `count` completions). */
+export function completionLines(
+  step: number,
+  judged: readonly JudgedEpisode[],
+  count: number | null,
+): string[] {
+  const shown = count === null ? judged : judged.slice(0, count);
+  return [
+    `completions at step ${step} (${shown.length} of ${judged.length}):`,
+    ...shown.map(({ episode: e, correct }) => {
+      const parts = Object.entries(e.rewards)
+        .map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toFixed(3) : 'n/a'}`)
+        .join(', ');
+      const prompt = e.sample.promptText ?? e.sample.sample.id;
+      return `  prompt ${e.promptIndex} #${e.generation} | reward ${Number.isFinite(e.reward) ? e.reward.toFixed(3) : 'n/a'} (${parts}) | ${correct ? 'correct' : 'wrong'}${e.truncated ? ', truncated' : ''} | ${JSON.stringify(prompt)} -> ${JSON.stringify(e.text)}`;
+    }),
+  ];
 }
 
 /** Runs (or resumes) GRPO training as configured. */
@@ -120,9 +178,27 @@ export async function runTraining(
   // Out of heap is an error before the first step, not a crash (or garbage) in the middle of one.
   const longestPrompt = Math.max(
     1,
-    ...task.items.slice(0, 512).map((it) => encodePrompt(tokenizer, it).length),
+    ...task.items
+      .slice(0, 512)
+      .map((it) => truncatePrompt(encodePrompt(tokenizer, it), config.maxPromptLength).length),
   );
+  let evalTask: Task | null = null;
+  let grpoCfg: GrpoConfigInput;
   try {
+    if (config.numTrainEpochs !== null && resumeFrom === null) {
+      const maxSteps = stepsForEpochs(
+        task.items.length,
+        config.promptsPerStep,
+        config.numTrainEpochs,
+      );
+      io.err(
+        `atmanrl: --num-train-epochs ${config.numTrainEpochs}: ${task.items.length} prompts at ${config.promptsPerStep} per step = ${Math.floor(task.items.length / config.promptsPerStep)} steps per epoch, so --max-steps ${maxSteps}`,
+      );
+      config = { ...config, maxSteps };
+    }
+    if (config.evalSteps !== null) evalTask = await loadTask(config, 'test');
+    const eos = [...new Set([...tokenizer.eosTokenIds, ...policy.config.eos_token_id])];
+    grpoCfg = grpoOptions(config, eos);
     for (const w of checkMemoryBudget(config, policy.config, backend.name, longestPrompt))
       io.err(`atmanrl: warning: ${w}`);
   } catch (e) {
@@ -149,8 +225,6 @@ export async function runTraining(
   const writer = run!;
   io.out(`run: ${writer.dir}${resumeFrom ? ` (resumed at step ${resumeFrom.state.step})` : ''}`);
 
-  const eos = [...new Set([...tokenizer.eosTokenIds, ...policy.config.eos_token_id])];
-  const grpoCfg = grpoOptions(config, eos);
   const optimizer = createOptimizer(policy, grpoCfg);
   let rng = createRng(config.seed);
   let cursor: DataCursor = createCursor(config.seed);
@@ -172,7 +246,15 @@ export async function runTraining(
         onForceQuit: () => writer.setStatus('interrupted', 'force-quit by a second stop signal'),
       })
     : null;
-  const progress = new StepProgress(io, step + 1, config.maxSteps);
+  // --logging-steps: the progress line of other steps is not printed (metrics.jsonl gets them all).
+  let quietStep = false;
+  const progressIO: CliIO = {
+    ...io,
+    out: (line) => {
+      if (!quietStep) io.out(line);
+    },
+  };
+  const progress = new StepProgress(progressIO, step + 1, config.maxSteps);
   let currentStep = step + 1;
   // Rollouts and mask fits run as jobs on a worker pool; the cut into jobs and their seeds do not
   // depend on the worker count, so results do not either (1 worker = in this thread).
@@ -208,9 +290,17 @@ export async function runTraining(
       currentStep = step + 1;
       const t0 = performance.now();
       progress.phase(currentStep, 'generation', 0, 1);
-      const batch = nextBatch(task.items, cursor, config.promptsPerStep, { dropLast: true });
+      const batch = config.shuffleDataset
+        ? nextBatch(task.items, cursor, config.promptsPerStep, { dropLast: true })
+        : orderedBatch(task.items, cursor, config.promptsPerStep);
       const items = batch.items;
-      const promptIds = items.map((it) => encodePrompt(tokenizer, it));
+      let truncatedPrompts = 0;
+      const promptIds = items.map((it) => {
+        const ids = encodePrompt(tokenizer, it);
+        if (config.maxPromptLength !== null && ids.length > config.maxPromptLength)
+          truncatedPrompts++;
+        return truncatePrompt(ids, config.maxPromptLength);
+      });
       await pool.setWeights(currentStep, policy);
       const result = await grpoStep<TaskItem>(
         {
@@ -230,6 +320,7 @@ export async function runTraining(
         ...result.metrics,
         ...rolloutMetrics(judged),
         ...workerTimeMetrics(pool.takeTimes(), pool.slots, stepMs),
+        ...(config.maxPromptLength === null ? {} : { 'prompts/truncated': truncatedPrompts }),
         step_time: stepMs / 1000,
       };
       // Non-finite loss, gradient norm, mask-fit statistic or weights: stop before saving (finite.ts).
@@ -249,7 +340,26 @@ export async function runTraining(
       warnIfCollapsed(io, currentStep, metrics, policy.config.vocab_size, collapse);
       cursor = batch.cursor;
       step = currentStep;
+      if (evalTask !== null && config.evalSteps !== null && step % config.evalSteps === 0) {
+        // Greedy, so it draws nothing from the run's RNG: the trajectory is the same without it.
+        progress.phase(step, 'eval', 0, 1);
+        const r = await greedyAccuracy(
+          policy,
+          tokenizer,
+          evalTask,
+          config.evalLimit,
+          config.maxCompletionLength,
+        );
+        metrics['eval/accuracy'] = r.accuracy;
+        metrics['eval/strict_rate'] = r.strictRate;
+        io.out(
+          `eval at step ${step}: accuracy ${r.accuracy.toFixed(3)} on ${Math.min(config.evalLimit, evalTask.items.length)} test problems (greedy)`,
+        );
+      }
       writer.logMetrics(step, metrics);
+      const loggingStep = step % config.loggingSteps === 0 || step === config.maxSteps;
+      if (config.logCompletions && loggingStep)
+        io.err(completionLines(step, judged, config.numCompletionsToPrint).join('\n'));
       if (step % config.logSamplesEvery === 0) {
         writer.logSamples([
           ...sampleRecords(step, tokenizer, judged),
@@ -257,7 +367,9 @@ export async function runTraining(
         ]);
       }
       allMetrics.push(metrics);
+      quietStep = !loggingStep;
       progress.done(step, metrics, metrics['step_time'] ?? 0);
+      quietStep = false;
       // Let pending signal handlers run: tfjs reads resolve as microtasks, so without a macrotask
       // turn a SIGINT would only be seen after the last step.
       await new Promise<void>((r) => setImmediate(r));
@@ -270,6 +382,7 @@ export async function runTraining(
           cursor,
         });
         lastSaved = step;
+        if (config.saveTotalLimit !== null) pruneCheckpoints(writer, config.saveTotalLimit);
       }
       if (control.stop && step < config.maxSteps) {
         writer.setStatus('interrupted');

@@ -9,7 +9,7 @@ import {
   type LlamaModel,
   saveModel,
   TINY_VOCAB_SIZE,
-} from '@atmanrl/model';
+} from '@atmanrl/model/node';
 import { greedyAccuracy } from '../_internal/accuracy.js';
 import { loadPolicy } from '../_internal/model-source.js';
 import { StepProgress } from '../_internal/progress.js';

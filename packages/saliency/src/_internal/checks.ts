@@ -8,7 +8,7 @@ export function requireGradients(where: string): void {
     if (tf.getGradient(kernel) === undefined) {
       throw new SaliencyError(
         'NO_GRADIENTS',
-        `${where}: no gradient is registered for tfjs kernel ${kernel}; call initBackend() from @atmanrl/attention-mask (or import '@tensorflow/tfjs') before fitting`,
+        `${where}: no gradient is registered for tfjs kernel ${kernel}; import '@atmanrl/attention-mask' (it registers them) or call initBackend() from @atmanrl/attention-mask/node before fitting`,
       );
     }
   }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
-import type { BackendName } from '@atmanrl/attention-mask';
+import type { BackendName } from '@atmanrl/attention-mask/node';
 import type { CausalLM } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { PoolError } from './errors.js';

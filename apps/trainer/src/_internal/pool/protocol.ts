@@ -1,6 +1,6 @@
 // Messages between the pool (main thread) and its workers. Every message is a plain record that
 // survives structured cloning; weights travel as a SharedArrayBuffer. Leaves out the logic.
-import type { BackendName } from '@atmanrl/attention-mask';
+import type { BackendName } from '@atmanrl/attention-mask/node';
 import type { Job, JobResult } from './jobs.js';
 import type { PackedWeights } from './weights.js';
 

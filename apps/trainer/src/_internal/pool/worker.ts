@@ -2,8 +2,8 @@
 // from the model folder), weights assigned per version, jobs run one at a time in arrival order.
 // Leaves out scheduling and crash handling (the pool's side, pool.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from '@atmanrl/attention-mask';
-import { type LlamaModel, loadModel } from '@atmanrl/model';
+import { initBackend } from '@atmanrl/attention-mask/node';
+import { type LlamaModel, loadModel } from '@atmanrl/model/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { runJob } from './jobs.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';

@@ -5,26 +5,18 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// Registers every tfjs gradient (tfjs-core's own dist/register_all_gradients is extension-less
-// ESM that plain Node cannot load; the umbrella's CommonJS bundle registers them globally).
-import '@tensorflow/tfjs';
-import { guardWasmBackend, withWasmPrintHooks } from './_internal/wasm-guard.js';
+import '../_internal/gradients.js';
+import { guardWasmBackend, withWasmPrintHooks } from '../_internal/wasm-guard.js';
 import {
   registerFastCpuSegmentSum,
   registerFastWasmSlice,
   registerWasmKernels,
-} from './_internal/wasm-kernels.js';
-import { AttentionMaskError } from './errors.js';
-import type { Logger } from './logger.js';
-import { noteWebgpuAdapter } from './matmul.js';
-import {
-  describeAdapter,
-  type GpuAdapterInfo,
-  probeWebgpu,
-  readEnv,
-  setUpWebgpu,
-  splitFlags,
-} from './webgpu.js';
+} from '../_internal/wasm-kernels.js';
+import { describeAdapter, type GpuAdapterInfo, readEnv, splitFlags } from '../adapter.js';
+import { AttentionMaskError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { noteWebgpuAdapter } from '../matmul.js';
+import { probeWebgpu, setUpWebgpu } from './webgpu.js';
 
 /** Backends this project knows, fastest first. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';

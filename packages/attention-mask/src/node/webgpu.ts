@@ -1,69 +1,35 @@
 // WebGPU through Dawn (`webgpu` npm package) in Node: adapter routes (Vulkan, then OpenGL ES with a
-// compatibility adapter), a quiet out-of-process probe for automatic selection, software-adapter
-// detection, and the in-process set-up that registers tfjs' webgpu backend on the chosen adapter.
+// compatibility adapter), a quiet out-of-process probe for automatic selection, and the in-process set-up that registers tfjs' webgpu backend on the chosen adapter.
 // Leaves out browsers (navigator.gpu already exists there) and multi-GPU selection.
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { AttentionMaskError } from './errors.js';
-
-/** The GPU adapter the webgpu backend runs on (as reported by Dawn). */
-export interface GpuAdapterInfo {
-  /** e.g. `'nvidia'`, `'mesa'` (may be empty on OpenGL ES). */
-  vendor: string;
-  /** e.g. `'hopper'`, `'software'`. */
-  architecture: string;
-  /** e.g. `'llvmpipe-llvm-15-0-6-256-bits-'`. */
-  device: string;
-  /** Driver description, e.g. `'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)'`. */
-  description: string;
-  /** Dawn's `info.isFallbackAdapter`. */
-  isFallbackAdapter: boolean;
-  /**
-   * A CPU (software) adapter: `isFallbackAdapter`, or llvmpipe/lavapipe/SwiftShader/software in
-   * the names. Correct but slower than wasm, so automatic selection skips it.
-   */
-  software: boolean;
-  /** How Dawn reached it: `vulkan`, `opengles` (compatibility adapter), `default`, or `flags`. */
-  route: WebgpuRoute['name'];
-  /** Dawn toggles passed to `create()`. */
-  flags: string[];
-}
-
-/** Outcome of {@link probeWebgpu}. */
-export type WebgpuProbe =
-  | { available: true; adapter: GpuAdapterInfo }
-  | { available: false; reason: string };
+import {
+  type GpuAdapterInfo,
+  isSoftwareAdapter,
+  readEnv,
+  splitFlags,
+  type WebgpuProbe,
+  type WebgpuRouteName,
+} from '../adapter.js';
+import { AttentionMaskError } from '../errors.js';
 
 /** One way to ask Dawn for an adapter. */
 export interface WebgpuRoute {
-  name: 'vulkan' | 'opengles' | 'default' | 'flags';
+  name: WebgpuRouteName;
   flags: string[];
   requestOptions: Record<string, unknown>;
   /** Environment variables Dawn's native code must see (set only when unset). */
   env: Record<string, string>;
 }
 
-const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software/i;
 /** How long a probe child may take (a cold lavapipe start on a loaded machine is ~1 s). */
 const PROBE_TIMEOUT_MS = 20_000;
 const HOW_TO_FIX =
   'install a Vulkan driver (the NVIDIA driver on a GPU machine; on a CPU-only Debian 12, ' +
   'mesa-vulkan-drivers >= 25 from bookworm-backports), or set ATMANRL_WEBGPU_FLAGS (Dawn toggles, ' +
   'e.g. backend=opengles)';
-
-/** True for a CPU adapter (see {@link GpuAdapterInfo.software}). */
-export function isSoftwareAdapter(
-  info: Pick<GpuAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'> & {
-    isFallbackAdapter?: boolean;
-  },
-): boolean {
-  return (
-    info.isFallbackAdapter === true ||
-    SOFTWARE.test([info.vendor, info.architecture, info.device, info.description].join(' '))
-  );
-}
 
 /**
  * Adapter routes in the order tried: explicit flags alone; on Linux Vulkan, then Dawn's OpenGL ES
@@ -300,27 +266,4 @@ export async function setUpWebgpu(flags: string[]): Promise<GpuAdapterInfo> {
     isFallbackAdapter: Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter),
   };
   return { ...raw, software: isSoftwareAdapter(raw), route: route.name, flags: route.flags };
-}
-
-/** `'webgpu (nvidia hopper ..., vulkan)'`-style one-line description. */
-export function describeAdapter(a: GpuAdapterInfo): string {
-  const name = [a.vendor, a.architecture, a.device, a.description].filter((s) => s).join(' ');
-  return `webgpu (${name || 'unknown adapter'}; ${a.route}${a.software ? '; software adapter' : ''})`;
-}
-
-/** Trimmed environment variable, undefined when unset or blank. */
-export function readEnv(key: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
-    ?.env?.[key];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-/** Splits a comma-separated flag list. */
-export function splitFlags(value: string | undefined): string[] {
-  return value === undefined
-    ? []
-    : value
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
 }

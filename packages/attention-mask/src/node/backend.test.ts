@@ -2,10 +2,10 @@
 // UnsortedSegmentSum kernel (gradient of gather) against cpu.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { unsortedSegmentSumValues } from './_internal/wasm-kernels.js';
+import { unsortedSegmentSumValues } from '../_internal/wasm-kernels.js';
+import { AttentionMaskError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { initBackend } from './backend.js';
-import { AttentionMaskError } from './errors.js';
-import type { Logger } from './logger.js';
 import { probeWebgpu } from './webgpu.js';
 
 function collect(): Logger & { lines: string[] } {
