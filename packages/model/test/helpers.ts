@@ -1,5 +1,5 @@
 // Shared test helpers: backend set-up and a tiny config.
-import { initBackend } from '@atmanrl/attention-mask/node';
+import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
 import type { LlamaConfigInput } from '../src/config.js';
 import { TINY_VOCAB_SIZE } from '../src/tiny-tokenizer.js';
 
@@ -8,6 +8,26 @@ export async function setUpBackend(): Promise<void> {
   await initBackend({
     prefer: (process.env['ATMANRL_BACKEND'] as 'cpu' | 'wasm' | undefined) ?? 'cpu',
   });
+}
+
+/**
+ * Whether a webgpu suite runs: the adapter probe, whether CI requires webgpu (`CI=true` and
+ * `ATMANRL_REQUIRE_WEBGPU=1`: then a missing adapter fails instead of skipping), and the label
+ * that names the adapter or the reason for the skip.
+ */
+export async function webgpuSuite(): Promise<{
+  probe: Awaited<ReturnType<typeof probeWebgpu>>;
+  run: boolean;
+  label: string;
+}> {
+  const probe = await probeWebgpu();
+  const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
+  const label = probe.available
+    ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
+    : required
+      ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
+      : `on webgpu: skipped, ${probe.reason}`;
+  return { probe, run: probe.available || required, label };
 }
 
 /** 2 layers, GQA (4 heads, 2 kv heads), llama3 rope scaling, tiny-tokenizer vocabulary. */

@@ -5,13 +5,13 @@
 // ATMANRL_REQUIRE_WEBGPU=1, where the missing adapter fails the suite.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandomModel } from '../src/checkpoint.js';
 import { loadModel } from '../src/node/checkpoint.js';
 import { createTinyTokenizer } from '../src/tiny-tokenizer.js';
-import { TINY_CONFIG } from './helpers.js';
+import { TINY_CONFIG, webgpuSuite } from './helpers.js';
 
 /** float32 on a GPU (other reduction orders than cpu) vs float64: as the cpu/wasm golden test. */
 const LOGIT_TOLERANCE = 5e-5;
@@ -31,13 +31,7 @@ const golden = JSON.parse(readFileSync(join(fixtures, 'golden.json'), 'utf8')) a
   variants: Record<string, Variant>;
 };
 
-const probe = await probeWebgpu();
-const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-const label = probe.available
-  ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
-  : required
-    ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
-    : `on webgpu: skipped, ${probe.reason}`;
+const { run, label } = await webgpuSuite();
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -97,7 +91,7 @@ async function biasGradients(): Promise<{ cached: Float32Array; full: Float32Arr
   return { cached: cached!, full: full! };
 }
 
-describe.skipIf(!probe.available && !required)(`tiny Llama ${label}`, () => {
+describe.skipIf(!run)(`tiny Llama ${label}`, () => {
   let reference: { cached: Float32Array; full: Float32Array };
   beforeAll(async () => {
     await initBackend({ prefer: 'cpu' });

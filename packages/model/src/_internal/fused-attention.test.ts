@@ -5,9 +5,10 @@
 // Skipped with the reason when Dawn offers no adapter (failing on CI with ATMANRL_REQUIRE_WEBGPU=1).
 import { readFileSync } from 'node:fs';
 import { attention, countWebgpuDispatches } from '@atmanrl/attention-mask';
-import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webgpuSuite } from '../../test/helpers.js';
 import { type FusedAttentionOptions, fusedAttention } from './fused-attention.js';
 
 type Num = number | '-Infinity';
@@ -52,13 +53,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-const probe = await probeWebgpu();
-const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-const label = probe.available
-  ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
-  : required
-    ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
-    : `on webgpu: skipped, ${probe.reason}`;
+const { run, label } = await webgpuSuite();
 
 function setUp(f: Fixture) {
   const { B, H, Hkv, Tq, Tk, d } = f.shape;
@@ -100,7 +95,7 @@ async function outputsAndGrads(f: Fixture, op: Attn): Promise<Float32Array[]> {
   return values;
 }
 
-describe.skipIf(!probe.available && !required)(`fused attention ${label}`, () => {
+describe.skipIf(!run)(`fused attention ${label}`, () => {
   beforeAll(async () => {
     const info = await initBackend({ prefer: 'webgpu' });
     expect(info.name).toBe('webgpu');

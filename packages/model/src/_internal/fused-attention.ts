@@ -9,12 +9,8 @@
 // float16.
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelError } from '../errors.js';
+import { registerWebgpuKernel, type TensorInfoLike } from './fused-webgpu.js';
 
-interface TensorInfoLike {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
 interface Program {
   outputShape: number[];
   shaderKey: string;
@@ -288,25 +284,11 @@ function dimsOf(q: TensorInfoLike, k: TensorInfoLike, v: TensorInfoLike, offset:
   return { b, h, hkv, tq, tk, d, dv: v.shape[3]!, offset };
 }
 
-type Args = {
-  inputs: Record<string, TensorInfoLike>;
-  backend: unknown;
-  attrs?: Record<string, unknown>;
-};
-
 let registered = false;
 function registerKernels(): void {
   if (registered) return;
   registered = true;
-  const reg = (kernelName: string, f: (a: Args) => unknown) => {
-    if (tf.getKernel(kernelName, 'webgpu') === undefined) {
-      tf.registerKernel({
-        kernelName,
-        backendName: 'webgpu',
-        kernelFunc: f as unknown as tf.KernelFunc,
-      });
-    }
-  };
+  const reg = registerWebgpuKernel;
   reg(K.forward, ({ inputs, backend, attrs }) => {
     const { q, k, v, bias, masks } = inputs as Record<string, TensorInfoLike>;
     const s = dimsOf(q!, k!, v!, attrs!['offset'] as number);

@@ -4,19 +4,14 @@
 // (failing on CI with ATMANRL_REQUIRE_WEBGPU=1).
 
 import { countWebgpuDispatches } from '@atmanrl/attention-mask';
-import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webgpuSuite } from '../../test/helpers.js';
 import { applyRope, ropeTables } from '../rope.js';
 import { fusedRopeHeads } from './fused-rope.js';
 
-const probe = await probeWebgpu();
-const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-const label = probe.available
-  ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
-  : required
-    ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
-    : `on webgpu: skipped, ${probe.reason}`;
+const { run, label } = await webgpuSuite();
 
 const [B, T, N, HD] = [2, 5, 3, 8];
 
@@ -27,7 +22,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Number.isNaN(m) ? Number.POSITIVE_INFINITY : m;
 }
 
-describe.skipIf(!probe.available && !required)(`fused heads + RoPE ${label}`, () => {
+describe.skipIf(!run)(`fused heads + RoPE ${label}`, () => {
   beforeAll(async () => {
     expect((await initBackend({ prefer: 'webgpu' })).name).toBe('webgpu');
   });

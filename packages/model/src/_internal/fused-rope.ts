@@ -4,7 +4,12 @@
 // split + neg + concat + 2 mul + add (and their gradients) per q/k. Leaves out partial rotary dims.
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelError } from '../errors.js';
-import { flatProgram, type TensorInfoLike, type WebgpuBackendLike } from './fused-webgpu.js';
+import {
+  flatProgram,
+  registerWebgpuKernel,
+  type TensorInfoLike,
+  type WebgpuBackendLike,
+} from './fused-webgpu.js';
 
 const K = { forward: 'AtmanrlRopeHeads', grad: 'AtmanrlRopeHeadsGrad' } as const;
 
@@ -55,24 +60,11 @@ function gradProgram(outputShape: number[]) {
   );
 }
 
-type Args = {
-  inputs: Record<string, TensorInfoLike>;
-  backend: unknown;
-  attrs?: Record<string, unknown>;
-};
 let registered = false;
 function registerKernels(): void {
   if (registered) return;
   registered = true;
-  const reg = (kernelName: string, f: (a: Args) => unknown) => {
-    if (tf.getKernel(kernelName, 'webgpu') === undefined) {
-      tf.registerKernel({
-        kernelName,
-        backendName: 'webgpu',
-        kernelFunc: f as unknown as tf.KernelFunc,
-      });
-    }
-  };
+  const reg = registerWebgpuKernel;
   reg(K.forward, ({ inputs, backend, attrs }) => {
     const { p, cos, sin } = inputs as Record<string, TensorInfoLike>;
     const [b, , t, hd] = cos!.shape as [number, number, number, number];

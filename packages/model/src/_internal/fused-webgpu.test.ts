@@ -6,19 +6,14 @@
 // ATMANRL_REQUIRE_WEBGPU=1). The cpu case checks that other backends never take the fused path.
 
 import { countWebgpuDispatches } from '@atmanrl/attention-mask';
-import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
+import { initBackend } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webgpuSuite } from '../../test/helpers.js';
 import { createRandomModel } from '../checkpoint.js';
 import { fusedRmsNorm, fusedSwiglu, useFusedKernels } from './fused-webgpu.js';
 
-const probe = await probeWebgpu();
-const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-const label = probe.available
-  ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
-  : required
-    ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
-    : `on webgpu: skipped, ${probe.reason}`;
+const { run, label } = await webgpuSuite();
 
 /** mulberry32-based normal-ish values, seeded. */
 function randn(n: number, seed: number, scale = 1): Float64Array {
@@ -101,7 +96,7 @@ function unfusedSwiglu(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(g, tf.sigmoid(g)), u);
 }
 
-describe.skipIf(!probe.available && !required)(`fused RMSNorm / SwiGLU ${label}`, () => {
+describe.skipIf(!run)(`fused RMSNorm / SwiGLU ${label}`, () => {
   beforeAll(async () => {
     const info = await initBackend({ prefer: 'webgpu' });
     expect(info.name).toBe('webgpu');

@@ -253,13 +253,18 @@ const K = {
   swigluGrad: 'AtmanrlSwigluGrad',
 } as const;
 
-type KernelArgs = {
+/** What tfjs passes a kernel function (the part the fused kernels read). */
+export type KernelArgs = {
   inputs: Record<string, TensorInfoLike>;
   backend: unknown;
   attrs?: Record<string, unknown>;
 };
 
-function register(kernelName: string, kernelFunc: (a: KernelArgs) => unknown): void {
+/** Registers `kernelFunc` as tfjs kernel `kernelName` for `webgpu` only, once (idempotent). */
+export function registerWebgpuKernel(
+  kernelName: string,
+  kernelFunc: (a: KernelArgs) => unknown,
+): void {
   if (tf.getKernel(kernelName, 'webgpu') !== undefined) return;
   tf.registerKernel({
     kernelName,
@@ -274,7 +279,7 @@ let registered = false;
 export function registerFusedKernels(): void {
   if (registered) return;
   registered = true;
-  register(K.rmsNorm, ({ inputs, backend, attrs }) => {
+  registerWebgpuKernel(K.rmsNorm, ({ inputs, backend, attrs }) => {
     const { x, w } = inputs as { x: TensorInfoLike; w: TensorInfoLike };
     const [rows, cols] = x.shape as [number, number];
     return (backend as WebgpuBackendLike).runWebGPUProgram(
@@ -284,7 +289,7 @@ export function registerFusedKernels(): void {
       [{ type: 'float32', data: [attrs!['eps'] as number] }],
     );
   });
-  register(K.rmsNormGrad, ({ inputs, backend, attrs }) => {
+  registerWebgpuKernel(K.rmsNormGrad, ({ inputs, backend, attrs }) => {
     const { x, w, dy } = inputs as Record<'x' | 'w' | 'dy', TensorInfoLike>;
     const [rows, cols] = x.shape as [number, number];
     const b = backend as WebgpuBackendLike & { disposeData(id: object): void };
@@ -295,7 +300,7 @@ export function registerFusedKernels(): void {
     b.disposeData(rstd.dataId);
     return [dx, dw];
   });
-  register(K.swiglu, ({ inputs, backend }) => {
+  registerWebgpuKernel(K.swiglu, ({ inputs, backend }) => {
     const { g, u } = inputs as { g: TensorInfoLike; u: TensorInfoLike };
     return (backend as WebgpuBackendLike).runWebGPUProgram(
       swigluForwardProgram(g.shape),
@@ -303,7 +308,7 @@ export function registerFusedKernels(): void {
       'float32',
     );
   });
-  register(K.swigluGrad, ({ inputs, backend }) => {
+  registerWebgpuKernel(K.swigluGrad, ({ inputs, backend }) => {
     const { g, u, dy } = inputs as Record<'g' | 'u' | 'dy', TensorInfoLike>;
     const b = backend as WebgpuBackendLike;
     return [
