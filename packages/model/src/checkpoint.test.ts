@@ -156,7 +156,9 @@ describe('checkpoints', () => {
     const b = createRandomModel(TINY_CONFIG, 8);
     const c = createRandomModel(TINY_CONFIG, 9);
     expect(await allValues(a.variables)).toEqual(await allValues(b.variables));
-    expect((await c.weights.embed.data())[0]).not.toBe((await a.weights.embed.data())[0]);
+    expect((await c.weights.embed.blocks[0]!.data())[0]).not.toBe(
+      (await a.weights.embed.blocks[0]!.data())[0],
+    );
     for (const m of [a, b, c]) m.dispose();
   });
 });

@@ -2,12 +2,19 @@
 // config object and an optional tokenizer. Reading tensors one at a time from a Hugging Face
 // folder, and saving one, are in node/checkpoint.ts.
 import * as tf from '@tensorflow/tfjs-core';
+import { holdConverted, releaseConverted } from './_internal/host-conversions.js';
 import { type LlamaConfig, type LlamaConfigInput, parseLlamaConfig } from './config.js';
+import { resolveBindingLimit } from './device-limits.js';
 import { ModelError } from './errors.js';
 import { LlamaModel } from './llama-model.js';
-import { decodeSafetensors, type HostTensor, type SafetensorsEntry } from './safetensors.js';
+import {
+  decodeFloatElements,
+  headerLength,
+  parseSafetensorsHeader,
+  type SafetensorsEntry,
+} from './safetensors.js';
 import type { Tokenizer } from './tokenizer.js';
-import { buildWeights, randomWeights, weightSpecs } from './weights.js';
+import { blockRowsOf, buildWeights, randomWeights, weightSpecs } from './weights.js';
 
 /** Minimal logger (libraries never call console). */
 export interface Logger {
@@ -22,6 +29,12 @@ export interface LoadModelFromSafetensorsOptions {
   /** Tokenizer to attach, e.g. `new HfTokenizer(tokenizerJson, tokenizerConfig)`. */
   tokenizer?: Tokenizer;
   logger?: Logger;
+  /**
+   * Largest tensor in bytes one buffer binding may hold (default: the active backend's limit,
+   * `deviceBindingLimitBytes()`; Infinity off webgpu). The embedding and an untied head larger
+   * than this are stored in vocab blocks ({@link VocabMatrix}); set it small to test that path.
+   */
+  maxBindingBytes?: number;
 }
 
 /** Where {@link buildModel} reads tensors from: a checkpoint folder or decoded bytes. */
@@ -30,13 +43,16 @@ export interface TensorSource {
   readonly names: string[];
   /** Header entry of a tensor, or undefined when absent. */
   entry(name: string): SafetensorsEntry | undefined;
-  /** Read one tensor (called once per weight, in order). */
-  read(name: string): Promise<HostTensor>;
+  /** The raw little-endian bytes of one tensor (called once per weight, in order). */
+  readBytes(name: string): Promise<Uint8Array>;
 }
 
 /**
  * Builds a model from a tensor source, reading one tensor at a time and checking each against the
- * config's shapes. `where` names the source in messages (a folder, a file name).
+ * config's shapes. Each tensor's bytes are converted to float32 one block of rows at a time (the
+ * whole tensor unless a device limit splits a vocabulary matrix) and uploaded before the next, so
+ * the host holds at most one tensor's file bytes and one block's float32 copy beyond the model.
+ * `where` names the source in messages (a folder, a file name).
  * @throws ModelError `MISSING_TENSOR`, `SHAPE_MISMATCH`, `BAD_SAFETENSORS`
  */
 export async function buildModel(
@@ -46,7 +62,8 @@ export async function buildModel(
   options: LoadModelFromSafetensorsOptions,
 ): Promise<LlamaModel> {
   const specs = weightSpecs(config);
-  const tensors = new Map<string, tf.Tensor>();
+  const limit = resolveBindingLimit(options.maxBindingBytes, where);
+  const tensors = new Map<string, tf.Tensor[]>();
   try {
     for (const spec of specs) {
       const entry = source.entry(spec.name);
@@ -73,12 +90,25 @@ export async function buildModel(
           `${where}: tensor "${spec.name}" has integer dtype ${entry.dtype}; expected F32, F16 or BF16`,
         );
       }
-      const host = await source.read(spec.name);
-      const t = tf.tidy(() => {
-        const raw = tf.tensor(host.data as Float32Array, spec.shape, 'float32');
-        return spec.transposed ? tf.transpose(raw) : raw; // memory layout [in, out]
-      });
-      tensors.set(spec.name, t);
+      const blockRows = blockRowsOf(spec, limit);
+      const bytes = await source.readBytes(spec.name);
+      const rowElements = spec.shape.slice(1).reduce((a, b) => a * b, 1);
+      const blocks: tf.Tensor[] = [];
+      tensors.set(spec.name, blocks);
+      let r0 = 0;
+      for (const rows of blockRows) {
+        const shape = [rows, ...spec.shape.slice(1)]; // checkpoint rows r0 .. r0+rows
+        const data = decodeFloatElements(bytes, entry.dtype, r0 * rowElements, rows * rowElements);
+        holdConverted(data.byteLength);
+        blocks.push(
+          tf.tidy(() => {
+            const raw = tf.tensor(data, shape, 'float32');
+            return spec.transposed ? tf.transpose(raw) : raw; // memory layout [in, out]
+          }),
+        );
+        releaseConverted(data.byteLength);
+        r0 += rows;
+      }
     }
     const known = new Set(specs.map((s) => s.name));
     const extra = source.names.filter((n) => !known.has(n));
@@ -87,13 +117,14 @@ export async function buildModel(
         `${where}: ignoring ${extra.length} unused tensors (${extra.slice(0, 3).join(', ')}...)`,
       );
   } catch (e) {
-    for (const t of tensors.values()) t.dispose();
+    for (const t of tensors.values()) tf.dispose(t);
     throw e;
   }
   const weights = buildWeights(
     config,
     (spec) => tensors.get(spec.name)!,
     options.trainable ?? true,
+    limit,
   );
   options.logger?.info(
     `loaded ${where}: ${config.num_hidden_layers} layers, D=${config.hidden_size}, V=${config.vocab_size}`,
@@ -103,9 +134,11 @@ export async function buildModel(
 
 /**
  * A LlamaForCausalLM from a `config.json` object and the bytes of its `model.safetensors`, held in
- * memory (browser-safe: e.g. both fetched). F32, F16 and BF16 become float32; every tensor is
- * checked against the config's shapes. Sharded checkpoints: load each shard's bytes and join them
- * with `loadModel` from `@atmanrl/model/node`, or merge them first.
+ * memory (browser-safe: e.g. both fetched). F32, F16 and BF16 become float32 one tensor (or vocab
+ * block) at a time, read in place from `safetensors`, so the host needs the file's bytes plus one
+ * block's float32 copy; every tensor is checked against the config's shapes. Sharded checkpoints:
+ * load each shard's bytes and join them with `loadModel` from `@atmanrl/model/node`, or merge
+ * them first.
  * @param config the parsed `config.json` (validated here)
  * @param safetensors the file's bytes
  * @throws ModelError `BAD_CONFIG`, `BAD_SAFETENSORS`, `MISSING_TENSOR`, `SHAPE_MISMATCH`
@@ -117,14 +150,17 @@ export async function loadModelFromSafetensors(
 ): Promise<LlamaModel> {
   const parsed = parseLlamaConfig(config, 'config.json');
   const bytes = safetensors instanceof Uint8Array ? safetensors : new Uint8Array(safetensors);
-  const { tensors } = decodeSafetensors(bytes, 'model.safetensors');
+  const file = 'model.safetensors';
+  const n = headerLength(bytes.subarray(0, 8), bytes.byteLength, file);
+  const json = new TextDecoder().decode(bytes.subarray(8, 8 + n));
+  const { entries } = parseSafetensorsHeader(json, bytes.byteLength - 8 - n, file);
   const source: TensorSource = {
-    names: [...tensors.keys()],
-    entry: (name) => {
-      const t = tensors.get(name);
-      return t && { dtype: t.dtype, shape: t.shape, dataOffsets: [0, 0] };
+    names: [...entries.keys()],
+    entry: (name) => entries.get(name),
+    readBytes: async (name) => {
+      const [begin, end] = entries.get(name)!.dataOffsets;
+      return bytes.subarray(8 + n + begin, 8 + n + end); // a view: no copy
     },
-    read: async (name) => tensors.get(name)!,
   };
   return buildModel(parsed, source, 'model.safetensors', options);
 }
@@ -134,17 +170,19 @@ export async function loadModelFromSafetensors(
  * the same seed gives the same weights on every backend.
  * @param config sizes plus optional Hugging Face fields (see {@link LlamaConfigInput})
  * @param seed integer seed
- * @param options tokenizer to attach; trainable (default true)
+ * @param options tokenizer to attach; trainable (default true); maxBindingBytes (as in
+ *   {@link LoadModelFromSafetensorsOptions}: vocab matrices over it are stored in blocks)
  */
 export function createRandomModel(
   config: LlamaConfigInput | LlamaConfig,
   seed: number,
-  options: { tokenizer?: Tokenizer; trainable?: boolean } = {},
+  options: { tokenizer?: Tokenizer; trainable?: boolean; maxBindingBytes?: number } = {},
 ): LlamaModel {
   const parsed = parseLlamaConfig(config, 'createRandomModel config');
+  const limit = resolveBindingLimit(options.maxBindingBytes, 'createRandomModel');
   const model = new LlamaModel(
     parsed,
-    randomWeights(parsed, seed, options.trainable ?? true),
+    randomWeights(parsed, seed, options.trainable ?? true, limit),
     options.tokenizer,
   );
   return model;

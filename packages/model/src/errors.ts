@@ -9,6 +9,7 @@ export type ModelErrorCode =
   | 'BAD_TOKENIZER'
   | 'BAD_ARGUMENT'
   | 'NO_TOKENIZER'
+  | 'DEVICE_LIMIT'
   | 'IO';
 
 /**

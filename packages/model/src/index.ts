@@ -5,6 +5,7 @@ export type { LoadModelFromSafetensorsOptions, Logger } from './checkpoint.js';
 export { createRandomModel, loadModelFromSafetensors } from './checkpoint.js';
 export type { Llama3RopeScaling, LlamaConfig, LlamaConfigInput } from './config.js';
 export { countParameters, parseLlamaConfig, toHfConfigJson } from './config.js';
+export { deviceBindingLimitBytes, MAX_BINDING_BYTES_ENV } from './device-limits.js';
 export type { ModelErrorCode } from './errors.js';
 export { ModelError } from './errors.js';
 export type { HeadLogProbs, HeadLogProbsOptions } from './head-log-probs.js';
@@ -20,6 +21,8 @@ export {
   trainTokenBytes,
   WASM_HEAP_LIMIT_BYTES,
 } from './memory.js';
+export type { PeakMemory } from './peak-memory.js';
+export { measurePeakMemory } from './peak-memory.js';
 export type { Rng, RngState } from './rng.js';
 export { createRng } from './rng.js';
 export { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';
@@ -47,5 +50,6 @@ export {
 export type { ChatMessage, HfTokenizerOptions, Tokenizer } from './tokenizer.js';
 export { charSpanToTokenRange, eosTokenIdsOf, HfTokenizer } from './tokenizer.js';
 export type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';
+export { VocabMatrix } from './vocab-matrix.js';
 export type { LlamaLayerWeights, LlamaWeights, WeightSpec } from './weights.js';
 export { weightSpecs } from './weights.js';

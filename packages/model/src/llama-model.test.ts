@@ -235,7 +235,7 @@ describe('LlamaModel.sequenceLogProbs', () => {
     const { value, grads } = tf.variableGrads(f, model.trainableVariables);
     expect(Object.keys(grads)).toHaveLength(model.trainableVariables.length);
     // Finite difference on one embedding entry that the input uses (the '1' byte, column 49).
-    const w = model.weights.embed;
+    const w = model.weights.embed.blocks[0]!;
     const idx = 3 * TINY_CONFIG.vocab_size + 49; // [D,V] row 3, column 49
     const g = (await grads[w.name]!.data())[idx]!;
     const base = await w.data();

@@ -15,7 +15,8 @@ import { LlamaKVCache } from './kv-cache.js';
 import { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';
 import type { Tokenizer } from './tokenizer.js';
 import type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';
-import { type LlamaWeights, variableOf, weightSpecs } from './weights.js';
+import { gatherVocabColumns, type VocabMatrix, vocabProduct } from './vocab-matrix.js';
+import { type LlamaWeights, variablesOf, weightSpecs } from './weights.js';
 
 /**
  * Root-mean-square norm over the last axis: `x / sqrt(mean(x²) + eps) * w`. x `[..., D]`, w `[D]`.
@@ -102,9 +103,30 @@ export class LlamaModel implements CausalLM {
     );
   }
 
-  /** Every variable, checkpoint order. */
+  /**
+   * Every variable, checkpoint order; a vocabulary matrix split into blocks (a device limit, see
+   * {@link VocabMatrix}) contributes its blocks in vocab order. Names: {@link variableNames}.
+   */
   get variables(): tf.Variable[] {
-    return weightSpecs(this.config).map((s) => variableOf(this.weights, s));
+    return weightSpecs(this.config).flatMap((s) => variablesOf(this.weights, s));
+  }
+
+  /**
+   * The Hugging Face tensor name of each of {@link variables} (same order); a block of a split
+   * vocabulary matrix is named with its token rows, e.g. `model.embed_tokens.weight[0:42752]`.
+   */
+  get variableNames(): string[] {
+    return weightSpecs(this.config).flatMap((s) => {
+      const vars = variablesOf(this.weights, s);
+      if (vars.length === 1) return [s.name];
+      let r0 = 0;
+      return vars.map((v) => {
+        const r1 = r0 + v.shape[1]!;
+        const name = `${s.name}[${r0}:${r1}]`;
+        r0 = r1;
+        return name;
+      });
+    });
   }
 
   get trainableVariables(): tf.Variable[] {
@@ -120,7 +142,7 @@ export class LlamaModel implements CausalLM {
     const copy = (v: tf.Variable): tf.Variable => tf.variable(v, trainable);
     const w = this.weights;
     const weights: LlamaWeights = {
-      embed: copy(w.embed),
+      embed: w.embed.clone(trainable),
       norm: copy(w.norm),
       layers: w.layers.map((l) => ({
         inputNorm: copy(l.inputNorm),
@@ -134,7 +156,7 @@ export class LlamaModel implements CausalLM {
         down: copy(l.down),
       })),
     };
-    if (w.lmHead) weights.lmHead = copy(w.lmHead);
+    if (w.lmHead) weights.lmHead = w.lmHead.clone(trainable);
     return new LlamaModel(this.config, weights, this.tokenizer);
   }
 
@@ -151,7 +173,8 @@ export class LlamaModel implements CausalLM {
       throw new ModelError('BAD_ARGUMENT', `inputIds has dtype ${inputIds.dtype}, expected int32`);
     const [b, t] = inputIds.shape;
     return tf.tidy(() => {
-      const cols = tf.gather(this.weights.embed, tf.reshape(inputIds, [-1]), 1); // [D, B*T]
+      const e = this.weights.embed;
+      const cols = gatherVocabColumns(e.blocks, e.offsets, tf.reshape(inputIds, [-1])); // [D, B*T]
       return tf.reshape(tf.transpose(cols), [b, t, this.config.hidden_size]) as tf.Tensor3D;
     });
   }
@@ -168,8 +191,8 @@ export class LlamaModel implements CausalLM {
     });
   }
 
-  /** The output head `[D,V]` (the embedding table when the head is tied). */
-  get headWeight(): tf.Variable {
+  /** The output head `[D,V]` (the embedding table when the head is tied), in vocab blocks. */
+  get headWeight(): VocabMatrix {
     return this.weights.lmHead ?? this.weights.embed;
   }
 
@@ -182,15 +205,15 @@ export class LlamaModel implements CausalLM {
     targets: ArrayLike<number>,
     options: HeadLogProbsOptions = {},
   ): HeadLogProbs {
-    return headLogProbs(hidden, this.headWeight as tf.Tensor2D, targets, options);
+    return headLogProbs(hidden, this.headWeight.blocks as readonly tf.Tensor2D[], targets, options);
   }
 
   /** Final-norm hidden states times the output head: `[B,T,D]` -> logits `[B,T,V]`. */
   head(hidden: tf.Tensor3D): tf.Tensor3D {
     const [b, t, d] = hidden.shape;
     return tf.tidy(() => {
-      const w = this.headWeight; // [D,V]
-      return tf.reshape(matMul(tf.reshape(hidden, [b * t, d]), w), [
+      const w = this.headWeight.blocks; // [D,V_k] each
+      return tf.reshape(vocabProduct(tf.reshape(hidden, [b * t, d]) as tf.Tensor2D, w, matMul), [
         b,
         t,
         this.config.vocab_size,
@@ -447,7 +470,7 @@ export class LlamaModel implements CausalLM {
     });
   }
 
-  /** Free every variable. */
+  /** Free every variable (the vocabulary matrices' blocks included). */
   dispose(): void {
     for (const v of this.variables) v.dispose();
     this.invFreq.dispose();

@@ -2,7 +2,7 @@
 // header length, a JSON header, then raw little-endian tensor bytes. Browser-safe: header parsing,
 // decoding from and encoding to bytes. 16-bit floats become float32 on read; integers keep their
 // width. Streaming file access (one tensor at a time) is in node/safetensors-files.ts.
-import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from './_internal/half.js';
+import { floatToBf16, floatToHalf, halfToFloat } from './_internal/half.js';
 import { ModelError } from './errors.js';
 
 /** Element types this implementation reads and writes. */
@@ -148,27 +148,55 @@ export function headerLength(first8: Uint8Array, fileSize: number, source: strin
 
 /** Decode raw little-endian bytes of one tensor. */
 export function decodeTensorBytes(bytes: Uint8Array, dtype: SafetensorsDtype): HostTensor['data'] {
+  if (dtype === 'F32' || dtype === 'F16' || dtype === 'BF16')
+    return decodeFloatElements(bytes, dtype, 0, bytes.byteLength / DTYPE_BYTES[dtype]);
   const n = bytes.byteLength / DTYPE_BYTES[dtype];
   // Copy into an aligned buffer first (typed-array views need aligned offsets).
   const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
   const buf = aligned.buffer;
   const at = aligned.byteOffset;
-  switch (dtype) {
-    case 'F32':
-      return new Float32Array(buf.slice(at, at + n * 4));
-    case 'I32':
-      return new Int32Array(buf.slice(at, at + n * 4));
-    case 'I64':
-      return new BigInt64Array(buf.slice(at, at + n * 8));
-    case 'F16':
-    case 'BF16': {
-      const u16 = new Uint16Array(buf, at, n);
-      const out = new Float32Array(n);
-      const conv = dtype === 'F16' ? halfToFloat : bf16ToFloat;
-      for (let i = 0; i < n; i++) out[i] = conv(u16[i]!);
-      return out;
-    }
+  return dtype === 'I32'
+    ? new Int32Array(buf.slice(at, at + n * 4))
+    : new BigInt64Array(buf.slice(at, at + n * 8));
+}
+
+/** float32 value of every IEEE half bit pattern (built on first use; 256 KiB). */
+let halfTable: Float32Array | undefined;
+
+/**
+ * Elements `start .. start+count` of a float tensor's raw little-endian bytes as a new float32
+ * array (the only host copy: BF16 widens by a 16-bit shift and F16 through a table, both exact).
+ * The loader converts one block of rows at a time with it, so the host never holds a float32
+ * copy of more than one block.
+ */
+export function decodeFloatElements(
+  bytes: Uint8Array,
+  dtype: 'F32' | 'F16' | 'BF16',
+  start: number,
+  count: number,
+): Float32Array {
+  const width = DTYPE_BYTES[dtype];
+  let part = bytes.subarray(start * width, (start + count) * width);
+  // Typed-array views need aligned offsets: copy just this part when it is not.
+  if (part.byteOffset % width !== 0) part = part.slice();
+  const out = new Float32Array(count);
+  if (dtype === 'F32') {
+    out.set(new Float32Array(part.buffer, part.byteOffset, count));
+    return out;
   }
+  const u16 = new Uint16Array(part.buffer, part.byteOffset, count);
+  if (dtype === 'BF16') {
+    const bits = new Uint32Array(out.buffer); // bfloat16 is the top half of a float32
+    for (let i = 0; i < count; i++) bits[i] = u16[i]! << 16;
+    return out;
+  }
+  if (halfTable === undefined) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+  }
+  const table = halfTable;
+  for (let i = 0; i < count; i++) out[i] = table[u16[i]!]!;
+  return out;
 }
 
 /** Encode a tensor's data as little-endian bytes of `dtype` (float data converted, round-to-nearest-even). */

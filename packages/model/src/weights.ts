@@ -1,8 +1,11 @@
 // The Llama parameter set: Hugging Face tensor names and shapes, the in-memory layout (every matrix
-// stored transposed, [in, out], so projections are plain matMuls), and random initialisation.
+// stored transposed, [in, out], so projections are plain matMuls; the vocabulary matrices in
+// blocks where a device limit binds, vocab-matrix.ts), and random initialisation.
 import * as tf from '@tensorflow/tfjs-core';
 import type { LlamaConfig } from './config.js';
+import { ModelError } from './errors.js';
 import { createRng } from './rng.js';
+import { VocabMatrix, vocabBlockSizes } from './vocab-matrix.js';
 
 /** One decoder layer's variables (matrices stored [in, out], i.e. transposed from Hugging Face). */
 export interface LlamaLayerWeights {
@@ -17,13 +20,16 @@ export interface LlamaLayerWeights {
   down: tf.Variable; // [I, D]
 }
 
-/** All variables. The embedding is stored `[D,V]` (transposed) so a tied head is a plain matMul. */
+/**
+ * All variables. The embedding is stored `[D,V]` (transposed) so a tied head is a plain matMul;
+ * it and an untied head are {@link VocabMatrix}es, in vocab blocks where a device limit binds.
+ */
 export interface LlamaWeights {
-  embed: tf.Variable; // [D, V]
+  embed: VocabMatrix; // [D, V]
   layers: LlamaLayerWeights[];
   norm: tf.Variable; // [D]
   /** Untied head `[D,V]`; undefined when `tie_word_embeddings`. */
-  lmHead?: tf.Variable;
+  lmHead?: VocabMatrix;
 }
 
 /** A Hugging Face tensor: its name, its shape on disk, and whether memory holds its transpose. */
@@ -88,35 +94,74 @@ export function weightSpecs(config: LlamaConfig): WeightSpec[] {
   return specs;
 }
 
-/** Look up the variable of a spec. */
-export function variableOf(weights: LlamaWeights, spec: WeightSpec): tf.Variable {
+/** Whether a spec is a vocabulary matrix (embedding or LM head), stored as a {@link VocabMatrix}. */
+export function isVocabSpec(spec: WeightSpec): boolean {
+  return spec.key.field === 'embed' || spec.key.field === 'lmHead';
+}
+
+/** The variables of a spec: one, or a vocabulary matrix's blocks in vocab order. */
+export function variablesOf(weights: LlamaWeights, spec: WeightSpec): tf.Variable[] {
   const { layer, field } = spec.key;
-  if (layer !== undefined) return weights.layers[layer]![field as keyof LlamaLayerWeights];
-  return weights[field as 'embed' | 'norm' | 'lmHead']!;
+  if (layer !== undefined) return [weights.layers[layer]![field as keyof LlamaLayerWeights]];
+  if (field === 'norm') return [weights.norm];
+  return [...(weights[field as 'embed' | 'lmHead'] as VocabMatrix).blocks];
+}
+
+/**
+ * Checkpoint rows per stored block of a spec under a per-binding limit (float32): one block for
+ * everything that fits; vocabulary matrices over the limit split by token rows.
+ * @throws ModelError `DEVICE_LIMIT` for a layer matrix over the limit (only vocab matrices split)
+ */
+export function blockRowsOf(spec: WeightSpec, limitBytes: number): number[] {
+  const rows = spec.shape[0]!;
+  const rowElements = spec.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (isVocabSpec(spec)) return vocabBlockSizes(rows, rowElements, limitBytes, spec.name);
+  const bytes = 4 * rows * rowElements;
+  if (bytes > limitBytes) {
+    throw new ModelError(
+      'DEVICE_LIMIT',
+      `${spec.name}: ${bytes} bytes exceed the device's per-binding limit of ${limitBytes} bytes; only the embedding and LM head are split into blocks, so this model needs a backend with larger limits (webgpu: maxStorageBufferBindingSize)`,
+    );
+  }
+  return [rows];
 }
 
 /**
  * Build {@link LlamaWeights} from a function producing each tensor in memory layout.
- * @param make receives the spec, returns a tensor of the memory shape (transposed for matrices);
- *   ownership passes to the new variable
+ * @param make receives the spec and its checkpoint rows per block ({@link blockRowsOf}), returns
+ *   one tensor per block in memory shape (transposed for matrices: `[D, rows_k]` for a vocabulary
+ *   block); ownership passes to the new variables
+ * @param limitBytes per-binding limit (default: none)
  */
 export function buildWeights(
   config: LlamaConfig,
-  make: (spec: WeightSpec) => tf.Tensor,
+  make: (spec: WeightSpec, blockRows: number[]) => tf.Tensor[],
   trainable = true,
+  limitBytes = Number.POSITIVE_INFINITY,
 ): LlamaWeights {
   const layers: Partial<LlamaLayerWeights>[] = Array.from(
     { length: config.num_hidden_layers },
     () => ({}),
   );
   const top: Partial<Pick<LlamaWeights, 'embed' | 'norm' | 'lmHead'>> = {};
-  for (const spec of weightSpecs(config)) {
-    const t = make(spec);
-    const v = tf.variable(t, trainable);
-    t.dispose();
-    const { layer, field } = spec.key;
-    if (layer !== undefined) layers[layer]![field as keyof LlamaLayerWeights] = v;
-    else top[field as 'embed' | 'norm' | 'lmHead'] = v;
+  const made: tf.Variable[] = [];
+  try {
+    for (const spec of weightSpecs(config)) {
+      const tensors = make(spec, blockRowsOf(spec, limitBytes));
+      const vars = tensors.map((t) => {
+        const v = tf.variable(t, trainable);
+        t.dispose();
+        made.push(v);
+        return v;
+      });
+      const { layer, field } = spec.key;
+      if (layer !== undefined) layers[layer]![field as keyof LlamaLayerWeights] = vars[0]!;
+      else if (field === 'norm') top.norm = vars[0]!;
+      else top[field as 'embed' | 'lmHead'] = new VocabMatrix(vars);
+    }
+  } catch (e) {
+    for (const v of made) v.dispose();
+    throw e;
   }
   const weights: LlamaWeights = {
     embed: top.embed!,
@@ -136,19 +181,34 @@ export function memoryShape(spec: WeightSpec): number[] {
  * Random weights as in Hugging Face `_init_weights`: matrices ~ N(0, initializer_range), norms = 1.
  * Drawn on the host from a seeded RNG, so every backend gets the same numbers.
  */
-export function randomWeights(config: LlamaConfig, seed: number, trainable = true): LlamaWeights {
+export function randomWeights(
+  config: LlamaConfig,
+  seed: number,
+  trainable = true,
+  limitBytes = Number.POSITIVE_INFINITY,
+): LlamaWeights {
   const rng = createRng(seed);
   const std = config.initializer_range;
   return buildWeights(
     config,
-    (spec) => {
+    (spec, blockRows) => {
       const shape = memoryShape(spec);
       const n = shape.reduce((a, b) => a * b, 1);
       const data = new Float32Array(n);
       if (spec.transposed) for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
       else data.fill(1);
-      return tf.tensor(data, shape, 'float32');
+      if (blockRows.length === 1) return [tf.tensor(data, shape, 'float32')];
+      // Vocab blocks are column ranges of the [D,V] memory layout: same numbers as unsplit.
+      const [d, v] = shape as [number, number];
+      let c0 = 0;
+      return blockRows.map((w) => {
+        const block = new Float32Array(d * w); // [D, w]
+        for (let r = 0; r < d; r++) block.set(data.subarray(r * v + c0, r * v + c0 + w), r * w);
+        c0 += w;
+        return tf.tensor(block, [d, w], 'float32');
+      });
     },
     trainable,
+    limitBytes,
   );
 }

@@ -3,7 +3,7 @@
 // user-facing stop that names the step and the last good checkpoint, and the collapse warning.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LlamaModel, weightSpecs } from '@atmanrl/model';
+import type { LlamaModel } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CliIO } from '../cli-core.js';
 import { UsageError } from '../errors.js';
@@ -23,7 +23,7 @@ export interface NonFiniteTensor {
  */
 export async function nonFiniteWeights(model: LlamaModel): Promise<NonFiniteTensor[]> {
   const vars = model.variables;
-  const names = weightSpecs(model.config).map((s) => s.name);
+  const names = model.variableNames; // a split vocabulary matrix names each block
   if (vars.length === 0) return [];
   // One small tidy per tensor keeps the peak at one tensor's temporaries, not the whole model's.
   const perTensor = vars.map((v) =>

@@ -9,7 +9,7 @@ import { type LlamaConfig, toHfConfigJson } from '../config.js';
 import type { LlamaModel } from '../llama-model.js';
 import type { SafetensorsDtype } from '../safetensors.js';
 import { HfTokenizer } from '../tokenizer.js';
-import { variableOf, weightSpecs } from '../weights.js';
+import { variablesOf, weightSpecs } from '../weights.js';
 import { loadLlamaConfig } from './config.js';
 import { SafetensorsCheckpoint, writeSafetensors } from './safetensors-files.js';
 import { loadTokenizer } from './tokenizer.js';
@@ -21,11 +21,17 @@ export interface LoadModelOptions {
   /** Load the tokenizer when tokenizer.json exists (default true). */
   loadTokenizer?: boolean;
   logger?: Logger;
+  /**
+   * Largest tensor in bytes one buffer binding may hold (default: the active backend's limit);
+   * a larger embedding or head is stored in vocab blocks. See `LoadModelFromSafetensorsOptions`.
+   */
+  maxBindingBytes?: number;
 }
 
 /**
  * Load a LlamaForCausalLM from a Hugging Face folder. Tensors are read one at a time (F32, F16 and
- * BF16 become float32) and checked against the config's shapes.
+ * BF16 become float32, one tensor or vocab block at a time, so the host holds one tensor's file
+ * bytes and one block's float32 copy beyond the model) and checked against the config's shapes.
  * @throws ModelError `BAD_CONFIG`, `BAD_SAFETENSORS`, `MISSING_TENSOR`, `SHAPE_MISMATCH`, `IO`
  */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<LlamaModel> {
@@ -41,6 +47,9 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     return await buildModel(config, ckpt, dir, {
       ...(options.trainable === undefined ? {} : { trainable: options.trainable }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.maxBindingBytes === undefined
+        ? {}
+        : { maxBindingBytes: options.maxBindingBytes }),
       ...(tokenizer === undefined ? {} : { tokenizer }),
     });
   } finally {
@@ -86,13 +95,22 @@ export async function saveModel(
       dtype,
       shape: spec.shape,
       data: async () => {
-        const v = variableOf(model.weights, spec);
-        const t = spec.transposed ? tf.transpose(v) : v.clone(); // back to [out, in]
-        try {
-          return (await t.data()) as Float32Array;
-        } finally {
-          t.dispose();
+        // One read per block: a split vocab matrix's blocks are consecutive token rows.
+        const blocks = variablesOf(model.weights, spec);
+        const out = blocks.length === 1 ? null : new Float32Array(spec.shape[0]! * spec.shape[1]!);
+        let at = 0;
+        for (const v of blocks) {
+          const t = spec.transposed ? tf.transpose(v) : v.clone(); // back to [out, in]
+          try {
+            const data = (await t.data()) as Float32Array;
+            if (out === null) return data;
+            out.set(data, at);
+            at += data.length;
+          } finally {
+            t.dispose();
+          }
         }
+        return out!;
       },
     })),
     { format: 'pt' },

@@ -69,6 +69,20 @@ export class SafetensorsFile {
   async read(name: string): Promise<HostTensor> {
     const e = this.header.entries.get(name);
     if (!e) throw new ModelError('MISSING_TENSOR', `${this.path}: no tensor named "${name}"`);
+    return {
+      dtype: e.dtype,
+      shape: e.shape,
+      data: decodeTensorBytes(await this.readBytes(name), e.dtype),
+    };
+  }
+
+  /**
+   * Read one tensor's raw little-endian bytes (dtype and shape in `header.entries`), unconverted.
+   * @throws ModelError `MISSING_TENSOR` when absent, `BAD_SAFETENSORS` when the file is truncated
+   */
+  async readBytes(name: string): Promise<Uint8Array> {
+    const e = this.header.entries.get(name);
+    if (!e) throw new ModelError('MISSING_TENSOR', `${this.path}: no tensor named "${name}"`);
     const len = e.dataOffsets[1] - e.dataOffsets[0];
     const bytes = new Uint8Array(len);
     const { bytesRead } = await this.handle.read(
@@ -79,7 +93,7 @@ export class SafetensorsFile {
     );
     if (bytesRead !== len)
       bad(this.path, `tensor "${name}" is truncated (${bytesRead} of ${len} bytes)`);
-    return { dtype: e.dtype, shape: e.shape, data: decodeTensorBytes(bytes, e.dtype) };
+    return bytes;
   }
 
   /** Close the file handle. */
@@ -198,6 +212,13 @@ export class SafetensorsCheckpoint {
     const f = this.fileOf.get(name);
     if (!f) throw new ModelError('MISSING_TENSOR', `checkpoint has no tensor named "${name}"`);
     return f.read(name);
+  }
+
+  /** Read one tensor's raw bytes (see {@link SafetensorsFile.readBytes}). @throws ModelError `MISSING_TENSOR` */
+  async readBytes(name: string): Promise<Uint8Array> {
+    const f = this.fileOf.get(name);
+    if (!f) throw new ModelError('MISSING_TENSOR', `checkpoint has no tensor named "${name}"`);
+    return f.readBytes(name);
   }
 
   /** Close all shard handles. */
