@@ -5,11 +5,16 @@
 #                                             # tooling/gpu-check/dist (~35 MiB, git-ignored)
 #   bash tooling/gpu-check.sh run [DIR] [--small]
 #                                             # on the GPU machine: installs nothing from the
-#                                             # network; report -> DIR/gpu-check.json (default $OUT or .)
+#                                             # network; report -> DIR/gpu-check.json and the same
+#                                             # numbers as a markdown table in DIR/gpu-check.md
+#                                             # (default DIR: $OUT or .); --budget-s S (default 480)
+#                                             # bounds the sections, --fp32-peak-tflops X gives the
+#                                             # matmul share of a 1B fit step as a fraction of X
 #
 # Device tool: carry ["tooling/gpu-check/dist", ".gl"] and run `bash tooling/gpu-check.sh run`.
 # .gl holds libvulkan1 & co. as .deb files (see /work/.library/device/README.md); they are unpacked
-# only when the machine has no Vulkan loader. --small: tiny shapes (dry run on lavapipe).
+# only when the machine has no Vulkan loader. --small: tiny shapes (dry run on lavapipe), the
+# Llama-3.2-1B sections at a reduced layout (2 layers, 1 kv head, vocab 512).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"

@@ -47,6 +47,7 @@ const settings = [
   { name: '50 steps, lr 4e-3', steps: 50, lr: 4e-3 },
   { name: '20 steps, lr 1e-2', steps: 20, lr: 1e-2 },
   { name: '20 steps, lr 2e-2 (twice the movement)', steps: 20, lr: 2e-2 },
+  { name: '10 steps, lr 2e-2', steps: 10, lr: 2e-2 },
   { name: '20 steps, lr 1e-2, eps 1e-3 (magnitude-aware)', steps: 20, lr: 1e-2, eps: 1e-3 },
 ];
 const results = [];

@@ -249,3 +249,63 @@ describe('the README options table', () => {
     expect(readme).toContain(optionsTable());
   });
 });
+
+describe('--max-tokens-per-micro-batch', () => {
+  it('is off by default and reaches grpo and the mask fits when set', async () => {
+    expect(defaultConfig().maxTokensPerMicroBatch).toBeNull();
+    const { saliencyFitOptions } = await import('./_internal/run-setup.js');
+    expect('maxTokensPerBatch' in saliencyFitOptions(defaultConfig())).toBe(false);
+    const c = { ...defaultConfig(), maxTokensPerMicroBatch: 4096 };
+    expect(saliencyFitOptions(c).maxTokensPerBatch).toBe(4096);
+    const { grpoInput } = await import('./config.js');
+    const { GRPO_DEFAULTS } = await import('@atmanrl/grpo');
+    const g = GRPO_DEFAULTS as unknown as Record<string, unknown>;
+    expect(grpoInput(c, g)['maxTokensPerMicroBatch']).toBe(4096);
+    expect('maxTokensPerMicroBatch' in grpoInput(defaultConfig(), g)).toBe(false);
+  });
+
+  it.each([
+    ['0', /--max-tokens-per-micro-batch: Too small.*\(got 0\)/],
+    ['2.5', /--max-tokens-per-micro-batch: .*int.*\(got 2\.5\)/i],
+    ['lots', /--max-tokens-per-micro-batch: expected a number, got "lots"/],
+  ])('rejects %s with exit 1 naming the flag', async (value, message) => {
+    const { io, err } = capture();
+    expect(
+      await runCli(['train', '--dry-run', '--max-tokens-per-micro-batch', value], io, commands),
+    ).toBe(1);
+    expect(err.join('\n')).toMatch(message);
+  });
+
+  it('refuses the entropy quantile together with a budget, with the fix', async () => {
+    const { io, err } = capture();
+    const argv = ['train', '--max-tokens-per-micro-batch', '512', '--top-entropy-quantile', '0.2'];
+    expect(await runCli(argv, io, commands)).toBe(1);
+    expect(err.join('\n')).toMatch(
+      /--max-tokens-per-micro-batch 512 with --top-entropy-quantile 0.2: .*set --top-entropy-quantile 1/,
+    );
+  });
+
+  it('may change on --resume, like --recompute (memory knobs)', async () => {
+    const { resumedConfig } = await import('./_internal/resume.js');
+    const stored = defaultConfig() as unknown as Record<string, unknown>;
+    const given = { ...defaultConfig(), maxTokensPerMicroBatch: 2048, recompute: true };
+    const explicit = new Set(['maxTokensPerMicroBatch', 'recompute']);
+    const { config, changes } = resumedConfig(stored, given, explicit, 'x');
+    expect(config).toMatchObject({ maxTokensPerMicroBatch: 2048, recompute: true });
+    expect(changes).toEqual({
+      maxTokensPerMicroBatch: { from: null, to: 2048 },
+      recompute: { from: false, to: true },
+    });
+  });
+
+  it('is listed by --help of the commands that read it', async () => {
+    for (const command of ['train', 'saliency', 'eval'] as const) {
+      const { io, out } = capture();
+      await runCli([command, '--help'], io, commands);
+      expect(out.join('\n')).toMatch(/\| `--max-tokens-per-micro-batch` \| integer \| `null` \|/);
+    }
+    const { io, out } = capture();
+    await runCli(['sft', '--help'], io, commands);
+    expect(out.join('\n')).not.toMatch(/max-tokens-per-micro-batch/);
+  });
+});

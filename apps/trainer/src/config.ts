@@ -188,6 +188,14 @@ export const OPTIONS = [
     group: 'model',
   },
   {
+    key: 'recompute',
+    type: bool,
+    default: false,
+    doc: 'activation recomputation: each decoder layer keeps only its input for the backward pass and reruns its forward there (less memory for long sequences, about one more forward of compute, same gradients); for the update and the mask fits of `train`',
+    source: 'project',
+    group: 'model',
+  },
+  {
     key: 'out',
     type: str,
     default: null,
@@ -412,6 +420,15 @@ export const OPTIONS = [
     source: 'TRL',
     group: 'grpo',
     grpo: 'gradientAccumulationSteps',
+  },
+  {
+    key: 'maxTokensPerMicroBatch',
+    type: int(1),
+    default: null,
+    doc: 'padded-token budget of one forward/backward pass: the update packs each micro-batch into passes of at most N tokens (same gradient; a longer completion gets its own pass) and the mask fits pack their batches likewise; null = off (one pass per micro-batch, fits by item count)',
+    source: 'project',
+    group: 'grpo',
+    grpo: 'maxTokensPerMicroBatch',
   },
   {
     key: 'beta',
@@ -1139,6 +1156,10 @@ export function combinationProblems(
     out.push(
       `--top-entropy-quantile ${config.topEntropyQuantile}: must be in (0, 1] (1 = train on every token)`,
     );
+  if (config.maxTokensPerMicroBatch !== null && config.topEntropyQuantile < 1)
+    out.push(
+      `--max-tokens-per-micro-batch ${config.maxTokensPerMicroBatch} with --top-entropy-quantile ${config.topEntropyQuantile}: the entropy quantile is taken over a whole micro-batch, which the token budget splits; drop --max-tokens-per-micro-batch (use --gradient-accumulation-steps) or set --top-entropy-quantile 1`,
+    );
   if (config.epsilonHigh !== null && config.epsilonHigh < config.epsilon)
     out.push(
       `--epsilon-high ${config.epsilonHigh} is below --epsilon ${config.epsilon}; the upper clip must be at least the lower one (or null for the same value)`,
@@ -1181,6 +1202,8 @@ const KEY_COMMANDS: Partial<Record<string, readonly CommandName[]>> = {
   maxCompletionLength: ['train', 'demo', 'saliency', 'eval'],
   temperature: ['train', 'demo', 'eval'],
   evalLimit: ['eval', 'demo', 'sft'],
+  maxTokensPerMicroBatch: ['train', 'demo', 'saliency', 'eval'],
+  recompute: ['train', 'demo'],
   backend: ['sft', 'train', 'saliency', 'eval', 'demo', 'experiment'],
 };
 

@@ -1,6 +1,6 @@
 // The wasm heap check of a run's micro-batches (issue 22 item 3): an over-large request is a
 // named error before the first step, with the accumulation that fits.
-import { parseLlamaConfig } from '@atmanrl/model';
+import { parseLlamaConfig, WASM_HEAP_LIMIT_BYTES } from '@atmanrl/model';
 import { describe, expect, it } from 'vitest';
 import { checkMemoryBudget, updateBytes } from '../src/_internal/memory-budget.js';
 import { defaultConfig } from '../src/config.js';
@@ -76,5 +76,32 @@ describe('checkMemoryBudget', () => {
       checkMemoryBudget({ ...c, gradientAccumulationSteps: k }, model, 'wasm', 64),
     ).not.toThrow();
     expect(updateBytes(model, 128 / k, 320, 0)).toBeLessThan(2 ** 32);
+  });
+
+  it('counts the rows of one pass under --max-tokens-per-micro-batch', () => {
+    const c = {
+      ...defaultConfig(),
+      promptsPerStep: 16,
+      numGenerations: 8,
+      maxCompletionLength: 256,
+      saliencyReward: false,
+    };
+    // 128 completions × 320 tokens in one micro-batch do not fit; passes of `rows` rows do
+    expect(() => checkMemoryBudget(c, model, 'wasm', 64)).toThrow(
+      /--gradient-accumulation-steps 1/,
+    );
+    let rows = 1;
+    while (updateBytes(model, rows + 1, 320, 0) <= WASM_HEAP_LIMIT_BYTES) rows++;
+    expect(updateBytes(model, rows, 320, 0)).toBeLessThanOrEqual(WASM_HEAP_LIMIT_BYTES);
+    expect(
+      checkMemoryBudget({ ...c, maxTokensPerMicroBatch: rows * 320 + 319 }, model, 'wasm', 64),
+    ).toEqual([]);
+    expect(
+      checkMemoryBudget({ ...c, maxTokensPerMicroBatch: (rows + 1) * 320 }, model, 'wasm', 64),
+    ).toHaveLength(1);
+    // a budget too large is named as the flag to change
+    expect(() =>
+      checkMemoryBudget({ ...c, maxTokensPerMicroBatch: 320 * 128 }, model, 'wasm', 64),
+    ).toThrow(/^--max-tokens-per-micro-batch 40960: a micro-batch of 128 completions × 320 tokens/);
   });
 });

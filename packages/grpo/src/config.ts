@@ -95,6 +95,16 @@ export interface GrpoConfig {
   maxGradNorm: number;
   /** Micro-batches the generated batch is split into per update (Transformers `gradient_accumulation_steps`). */
   gradientAccumulationSteps: number;
+  /**
+   * Token budget of one forward/backward pass of the update (no TRL counterpart; default
+   * `undefined` = off, each micro-batch in one pass). Each micro-batch is packed, longest first,
+   * into parts whose padded tokens (rows × (longest prompt + longest completion)) stay ≤ the
+   * budget; a completion longer than the budget gets a part of its own. The parts keep their
+   * micro-batch's loss normalisation, so the accumulated gradient equals the unsplit one (up to
+   * float rounding) for every `lossType`. Bounds activation memory, not the result. Not combinable
+   * with `topEntropyQuantile < 1` (its quantile is over the whole micro-batch).
+   */
+  maxTokensPerMicroBatch: number | undefined;
   /** Stop generation when one of these strings appears (TRL passes them via generation kwargs). */
   stopStrings: string[] | undefined;
   /** End-of-sequence ids for generation (default: the model's). */
@@ -132,6 +142,7 @@ export const GRPO_DEFAULTS: Readonly<GrpoConfig> = Object.freeze({
   adamEpsilon: 1e-8,
   maxGradNorm: 1,
   gradientAccumulationSteps: 1,
+  maxTokensPerMicroBatch: undefined,
   stopStrings: undefined,
   eosTokenIds: undefined,
 }) as GrpoConfig;
@@ -273,5 +284,12 @@ export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
   checkNumber('adamEpsilon', c.adamEpsilon, 0);
   checkNumber('maxGradNorm', c.maxGradNorm, 0);
   checkNumber('gradientAccumulationSteps', c.gradientAccumulationSteps, 1, { integer: true });
+  if (c.maxTokensPerMicroBatch !== undefined) {
+    checkNumber('maxTokensPerMicroBatch', c.maxTokensPerMicroBatch, 1, { integer: true });
+    if (c.topEntropyQuantile < 1)
+      bad(
+        `maxTokensPerMicroBatch = ${c.maxTokensPerMicroBatch} with topEntropyQuantile = ${c.topEntropyQuantile}: the entropy quantile is taken over a whole micro-batch, which a token budget splits; leave maxTokensPerMicroBatch unset (and use gradientAccumulationSteps) or set topEntropyQuantile to 1`,
+      );
+  }
   return c;
 }

@@ -41,6 +41,17 @@ export interface PolicyLossOptions {
   /** grpo, bnpo and dr_grpo divide by it so accumulated gradients average (default 1). */
   gradientAccumulationSteps?: number;
   /**
+   * grpo's and dr_grpo's B when this call holds only some rows of a micro-batch (a token-budget
+   * part, `maxTokensPerMicroBatch`): the rows of the whole micro-batch (default: this call's B).
+   * The parts' losses then sum to the micro-batch's loss exactly.
+   */
+  microBatchRows?: number;
+  /**
+   * bnpo's Σ m when this call holds only some rows of a micro-batch: the active tokens of the whole
+   * micro-batch (default: this call's Σ m; clamped at 1 either way).
+   */
+  microBatchActiveTokens?: number;
+  /**
    * `'token'` (default): ρ per token. `'sequence'` (GSPO): one ρ per sequence, the exponentiated
    * masked mean of `logp - old` over its active tokens (count clamped at 1), used by all its tokens.
    */
@@ -211,7 +222,9 @@ export function perTokenPolicyLoss(
  * - `dapo`: Σ(ℓ·m) / numItemsInBatch (active tokens of the whole accumulated batch).
  * Summing the gradients of all micro-batches then gives the gradient of the full-batch loss for
  * dapo and dr_grpo exactly (and for grpo with equal micro-batch sizes). Token counts are clamped
- * at 1 as in TRL. Call inside `tf.variableGrads` / `tf.tidy`.
+ * at 1 as in TRL. A call on some rows of a micro-batch (a token-budget part) passes
+ * `microBatchRows` / `microBatchActiveTokens` of the whole micro-batch, so the parts' losses sum to
+ * the micro-batch's for every type. Call inside `tf.variableGrads` / `tf.tidy`.
  * @throws GrpoError `SHAPE_MISMATCH` naming the bad argument; `BAD_ARGUMENT` for missing options
  */
 export function policyLoss(inputs: PolicyLossInputs, options: PolicyLossOptions): tf.Scalar {
@@ -230,12 +243,20 @@ export function policyLoss(inputs: PolicyLossInputs, options: PolicyLossOptions)
     switch (options.lossType) {
       case 'grpo': {
         const perSeq = tf.div(tf.sum(masked, 1), tf.maximum(tf.sum(m, 1), 1)); // [B]
-        return tf.div(tf.mean(perSeq), ga) as tf.Scalar;
+        const rows = options.microBatchRows;
+        // the default keeps tf.mean, so a call without the option is unchanged bit for bit
+        const meanSeq = rows === undefined ? tf.mean(perSeq) : tf.div(tf.sum(perSeq), rows);
+        return tf.div(meanSeq, ga) as tf.Scalar;
       }
-      case 'bnpo':
-        return tf.div(tf.div(tf.sum(masked), tf.maximum(tf.sum(m), 1)), ga) as tf.Scalar;
-      case 'dr_grpo':
-        return tf.div(tf.sum(masked), b * options.maxCompletionLength! * ga) as tf.Scalar;
+      case 'bnpo': {
+        const n = options.microBatchActiveTokens;
+        const denom = n === undefined ? tf.maximum(tf.sum(m), 1) : tf.scalar(Math.max(n, 1));
+        return tf.div(tf.div(tf.sum(masked), denom), ga) as tf.Scalar;
+      }
+      case 'dr_grpo': {
+        const rows = options.microBatchRows ?? b;
+        return tf.div(tf.sum(masked), rows * options.maxCompletionLength! * ga) as tf.Scalar;
+      }
       case 'dapo': {
         const n = options.numItemsInBatch;
         const denom = n === undefined ? tf.maximum(tf.sum(m), 1) : tf.scalar(Math.max(n, 1));

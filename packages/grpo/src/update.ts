@@ -1,8 +1,8 @@
 // The update stage of GRPO: μ = numIterations optimiser updates over the step's episodes, each
-// accumulating the clipped policy loss of `gradientAccumulationSteps` equal micro-batches, with the
-// sampling-time log-probs as the "old" policy. Refuses to apply a non-finite update.
-// Leaves out rollouts and rewards (step.ts composes the stages).
-import type { CausalLM } from '@atmanrl/model';
+// accumulating the clipped policy loss of `gradientAccumulationSteps` equal micro-batches (each
+// optionally packed into passes under a token budget), with the sampling-time log-probs as the
+// "old" policy. Refuses to apply a non-finite update. Leaves out rollouts and rewards (step.ts).
+import { type CausalLM, packByTokens } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { completionLogProbs, paddedCompletionLength } from './_internal/token-log-probs.js';
 import type { GrpoConfig } from './config.js';
@@ -27,7 +27,11 @@ export interface UpdateModels {
   reference?: CausalLM;
 }
 
-/** Statistics of one micro-batch of one update (token means are over its active tokens). */
+/**
+ * Statistics of one micro-batch of one update (token means are over its active tokens). With
+ * `maxTokensPerMicroBatch` a micro-batch runs as several passes; its record combines them (loss
+ * and tokens summed, means weighted by active tokens), so it is the record of the unsplit pass.
+ */
 export interface MicroBatchStats {
   /** 0-based update (iteration) index within the step. */
   iteration: number;
@@ -55,14 +59,20 @@ export interface UpdateStats {
   learningRates: number[];
 }
 
-/** Fixed tensors of one micro-batch (kept across the μ iterations). */
-interface MicroBatch {
+/** Fixed tensors of one forward/backward pass (kept across the μ iterations). */
+interface Pass {
   promptIds: number[][];
   completionIds: number[][];
   oldLogProbs: tf.Tensor2D; // [b,Tc]
   refLogProbs?: tf.Tensor2D; // [b,Tc]
   advantages: tf.Tensor1D; // [b]
   mask: tf.Tensor2D; // [b,Tc]
+}
+
+/** One micro-batch: one pass, or its token-budget parts with the micro-batch's normalisers. */
+interface MicroBatch {
+  passes: Pass[];
+  lossOptions: PolicyLossOptions;
 }
 
 const STATS = 7; // loss, clipLow, clipHigh, clipRegion, kl, activeTokens, entropy
@@ -83,7 +93,10 @@ export function updateLearningRate(update: number, cfg: GrpoConfig): number {
  * Apply the step's `numIterations` updates to `models.policy`.
  *
  * Each update sums the gradients of the clipped loss over the micro-batches (episode order,
- * `gradientAccumulationSteps` equal parts), clips the global norm, and applies AdamW. Before
+ * `gradientAccumulationSteps` equal parts), clips the global norm, and applies AdamW. With
+ * `maxTokensPerMicroBatch`, a micro-batch runs as passes of at most that many padded tokens
+ * (longest completions first; one that alone exceeds the budget gets its own pass) with the
+ * micro-batch's own loss normalisers, so the sum is the same gradient up to float rounding. Before
  * applying, the update's gradient norm and loss are read back; if either is not finite the update
  * is not applied and `GrpoError('NON_FINITE')` is thrown (updates of earlier iterations of this
  * step stay applied: stop the run and resume from the last checkpoint).
@@ -129,6 +142,8 @@ export async function updatePolicy(
   const micro: MicroBatch[] = [];
   const accumulator = new GradientAccumulator();
   const stats: UpdateStats = { microBatches: [], gradNorms: [], learningRates: [] };
+  // GSPO's clip statistics are means over sequences (policyLossStats), the others over tokens
+  const perSequenceStats = lossOptions.importanceSamplingLevel === 'sequence';
   try {
     const size = n / cfg.gradientAccumulationSteps;
     for (let start = 0; start < n; start += size) {
@@ -138,6 +153,7 @@ export async function updatePolicy(
           cfg,
           episodes.slice(start, start + size),
           rowActive.slice(start, start + size),
+          lossOptions,
         ),
       );
     }
@@ -146,23 +162,31 @@ export async function updatePolicy(
       const rows: tf.Tensor[] = [];
       try {
         for (const mb of micro) {
-          const { grads, row } = microBatchGradients(policy, vars, mb, cfg, lossOptions);
-          rows.push(row);
-          accumulator.add(grads);
-          tf.dispose(grads);
+          for (const pass of mb.passes) {
+            const { grads, row } = passGradients(policy, vars, pass, cfg, mb.lossOptions);
+            rows.push(row);
+            accumulator.add(grads);
+            tf.dispose(grads);
+          }
         }
         const sums = accumulator.take();
         const { grads: clipped, norm } = clipByGlobalNorm(sums, cfg.maxGradNorm);
         tf.dispose(sums);
         try {
-          // One host read per update: the gradient norm and every micro-batch's statistics.
+          // One host read per update: the gradient norm and every pass's statistics.
           const flat = tf.tidy(() => tf.concat([tf.reshape(norm, [1]), ...rows]));
           const values = await flat.data();
           flat.dispose();
           const gradNorm = values[0]!;
           let loss = 0;
-          micro.forEach((_, k) => {
-            const r = values.subarray(1 + k * STATS, 1 + (k + 1) * STATS);
+          let at = 1;
+          for (const mb of micro) {
+            const passRows = mb.passes.map((p) => {
+              const r = values.subarray(at, at + STATS);
+              at += STATS;
+              return { row: r, rows: p.promptIds.length };
+            });
+            const r = combinePassStats(passRows, perSequenceStats);
             loss += r[0]!;
             stats.microBatches.push({
               iteration: it,
@@ -174,7 +198,7 @@ export async function updatePolicy(
               activeTokens: r[5]!,
               entropy: r[6]!,
             });
-          });
+          }
           if (!Number.isFinite(gradNorm) || !Number.isFinite(loss)) {
             throw new GrpoError(
               'NON_FINITE',
@@ -196,17 +220,45 @@ export async function updatePolicy(
   } finally {
     accumulator.dispose();
     for (const mb of micro) {
-      tf.dispose([mb.oldLogProbs, mb.advantages, mb.mask]);
-      mb.refLogProbs?.dispose();
+      for (const p of mb.passes) {
+        tf.dispose([p.oldLogProbs, p.advantages, p.mask]);
+        p.refLogProbs?.dispose();
+      }
     }
   }
 }
 
-/** Gradients of one micro-batch's loss, and its statistics row `[7]` (kept; caller disposes). */
-function microBatchGradients(
+/**
+ * The `[7]` statistics row of a micro-batch from those of its passes: one pass as is; several
+ * summed (loss, active tokens) or weighted (clip fractions, KL, entropy by active tokens; GSPO's
+ * per-sequence clip fractions by rows), which is exactly the row of the unsplit pass.
+ */
+function combinePassStats(
+  passes: readonly { row: ArrayLike<number>; rows: number }[],
+  perSequenceStats: boolean,
+): ArrayLike<number> {
+  if (passes.length === 1) return passes[0]!.row;
+  const tokens = passes.reduce((s, p) => s + p.row[5]!, 0);
+  const rows = passes.reduce((s, p) => s + p.rows, 0);
+  const weighted = (k: number, bySequence: boolean): number =>
+    passes.reduce((s, p) => s + p.row[k]! * (bySequence ? p.rows : p.row[5]!), 0) /
+    (bySequence ? rows : Math.max(tokens, 1));
+  return [
+    passes.reduce((s, p) => s + p.row[0]!, 0),
+    weighted(1, perSequenceStats),
+    weighted(2, perSequenceStats),
+    weighted(3, perSequenceStats),
+    weighted(4, false),
+    tokens,
+    weighted(6, false),
+  ];
+}
+
+/** Gradients of one pass's loss, and its statistics row `[7]` (kept; caller disposes). */
+function passGradients(
   policy: CausalLM,
   vars: tf.Variable[],
-  mb: MicroBatch,
+  mb: Pass,
   cfg: GrpoConfig,
   lossOptions: PolicyLossOptions,
 ): { grads: tf.Tensor[]; row: tf.Tensor } {
@@ -240,13 +292,70 @@ function microBatchGradients(
   return { grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)), row: row! };
 }
 
-/** Pad one micro-batch's fixed inputs into tensors (old/ref log-probs computed here if needed). */
+/**
+ * One micro-batch: without a token budget (or when it fits the budget) one pass of its episodes in
+ * order, with `lossOptions` unchanged; otherwise the passes of `packByTokens` (padded tokens =
+ * rows × (longest prompt + longest completion)), with the micro-batch's rows and active tokens as
+ * the normalisers of grpo, bnpo and dr_grpo, so the passes' losses sum to the micro-batch's.
+ */
 function prepareMicroBatch(
   models: UpdateModels,
   cfg: GrpoConfig,
   episodes: readonly UpdateEpisode[],
   rowActive: readonly number[],
+  lossOptions: PolicyLossOptions,
 ): MicroBatch {
+  const budget = cfg.maxTokensPerMicroBatch;
+  const packs =
+    budget === undefined
+      ? [episodes.map((_, i) => i)]
+      : packByTokens(
+          episodes.map((e) => ({
+            head: e.promptIds.length,
+            tail: Math.max(1, e.completionIds.length),
+          })),
+          budget,
+        );
+  const passes: Pass[] = [];
+  try {
+    for (const pack of packs) {
+      passes.push(
+        preparePass(
+          models,
+          cfg,
+          pack.map((i) => episodes[i]!),
+          pack.map((i) => rowActive[i]!),
+        ),
+      );
+    }
+  } catch (e) {
+    for (const p of passes) {
+      tf.dispose([p.oldLogProbs, p.advantages, p.mask]);
+      p.refLogProbs?.dispose();
+    }
+    throw e;
+  }
+  if (packs.length === 1) return { passes, lossOptions };
+  return {
+    passes,
+    lossOptions: {
+      ...lossOptions,
+      microBatchRows: episodes.length,
+      microBatchActiveTokens: episodes.reduce(
+        (s, e, i) => s + e.completionIds.length * rowActive[i]!,
+        0,
+      ),
+    },
+  };
+}
+
+/** Pad one pass's fixed inputs into tensors (old/ref log-probs computed here if needed). */
+function preparePass(
+  models: UpdateModels,
+  cfg: GrpoConfig,
+  episodes: readonly UpdateEpisode[],
+  rowActive: readonly number[],
+): Pass {
   const b = episodes.length;
   const promptIds = episodes.map((e) => e.promptIds);
   const completionIds = episodes.map((e) => e.completionIds);
@@ -263,7 +372,7 @@ function prepareMicroBatch(
   });
   const noGradLogProbs = (model: CausalLM): tf.Tensor2D =>
     tf.tidy(() => completionLogProbs(model, promptIds, completionIds, cfg.temperature).logProbs);
-  const mb: MicroBatch = {
+  const mb: Pass = {
     promptIds,
     completionIds,
     oldLogProbs: allOld ? tf.tensor2d(old, [b, tc]) : noGradLogProbs(models.policy),

@@ -47,6 +47,8 @@ export {
   TINY_SPECIAL_TOKENS,
   TINY_VOCAB_SIZE,
 } from './tiny-tokenizer.js';
+export type { PackRow } from './token-budget.js';
+export { packByTokens, paddedTokens } from './token-budget.js';
 export type { ChatMessage, HfTokenizerOptions, Tokenizer } from './tokenizer.js';
 export { charSpanToTokenRange, eosTokenIdsOf, HfTokenizer } from './tokenizer.js';
 export type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';

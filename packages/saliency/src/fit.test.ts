@@ -51,6 +51,74 @@ describe('fitSaliencyMasks', () => {
     expect(Math.max(...batched[0]!.theta.map((x) => Math.abs(x + 0.4)))).toBeGreaterThan(0.05);
   });
 
+  it('a token budget gives the same fits as item-count batching (1e-6), in input order, no leaks', async () => {
+    // widths P + |C|+|D|+|A| = 14, 4, 14, 4: packed longest first under 30 tokens into
+    // [0, 2] (2 × (5 + 10) = 30) and [1, 3] (2 × (2 + 3) = 10); by count (3): [0, 1, 2], [3]
+    const items = randomItems(
+      [
+        [5, 6, 1, 2],
+        [1, 1, 1, 1],
+        [4, 7, 1, 2],
+        [2, 1, 0, 1],
+      ],
+      12,
+    );
+    const opts = { steps: 15, lr: 0.01 };
+    const byCount = await fitSaliencyMasks(model, items, { ...opts, maxBatchSize: 3 });
+    const seen: (readonly number[])[] = [];
+    const before = tf.memory().numTensors;
+    const byTokens = await fitSaliencyMasks(model, items, {
+      ...opts,
+      maxTokensPerBatch: 30,
+      onStep: (s) => {
+        if (s.step === 1) seen.push(s.batchItems);
+      },
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(seen).toEqual([
+      [0, 2],
+      [1, 3],
+    ]);
+    byTokens.forEach((r, i) => {
+      const w = byCount[i]!;
+      expect(r.cotIds).toEqual([...items[i]!.cotIds]);
+      expect(r.steps).toBe(w.steps);
+      const got = [...r.theta, ...r.losses, r.h, r.ceNoBias, r.ceInitial, r.ceFinal];
+      const want = [...w.theta, ...w.losses, w.h, w.ceNoBias, w.ceInitial, w.ceFinal];
+      expect(got).toHaveLength(want.length);
+      got.forEach((x, j) => {
+        expect(Math.abs(x - want[j]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[j]!)));
+      });
+    });
+    // the fit moved θ (else the comparison would be vacuous)
+    expect(Math.max(...byTokens[0]!.theta.map((x) => Math.abs(x + 0.4)))).toBeGreaterThan(0.05);
+    // a budget below every item fits each alone; with maxBatchSize too, both limits apply
+    const alone: (readonly number[])[] = [];
+    await fitSaliencyMasks(model, items, {
+      steps: 1,
+      maxTokensPerBatch: 1,
+      onStep: (s) => alone.push(s.batchItems),
+    });
+    expect(alone).toEqual([[0], [2], [1], [3]]);
+    const both: (readonly number[])[] = [];
+    await fitSaliencyMasks(model, items, {
+      steps: 1,
+      maxTokensPerBatch: 10_000,
+      maxBatchSize: 3,
+      onStep: (s) => both.push(s.batchItems),
+    });
+    expect(both).toEqual([[0, 1, 2], [3]]);
+  });
+
+  it('rejects a bad maxTokensPerBatch naming the option', async () => {
+    for (const v of [0, 1.5, -2]) {
+      await expect(fitSaliencyMasks(model, ITEMS, { maxTokensPerBatch: v })).rejects.toMatchObject({
+        code: 'BAD_OPTION',
+        message: expect.stringMatching(/maxTokensPerBatch/),
+      });
+    }
+  });
+
   it('prefix reuse equals full recomputation', async () => {
     for (const queries of ['all', 'answer'] as const) {
       const opts = { steps: 10, lr: 0.01, queries };

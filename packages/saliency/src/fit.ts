@@ -1,7 +1,7 @@
 // AtManRL's saliency mask fit (method.md §2): one θ per CoT token, bias scale·min(θ,0) on CoT keys,
 // AdamW on θ alone against the gold-answer cross-entropy, all items of a batch at once.
 // Leaves out reward composition (reward.ts) and the baselines (sweep.ts, gradient.ts).
-import type { CausalLM } from '@atmanrl/model';
+import { type CausalLM, packByTokens } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNumber, requireGradients } from './_internal/checks.js';
 import { buildLayout } from './_internal/layout.js';
@@ -20,8 +20,13 @@ export interface FitStepInfo {
   losses: number[];
   /** Items still being optimised (early stop), in the current micro-batch. */
   activeItems: number;
-  /** Index of the current micro-batch's first item (0 unless `maxBatchSize` splits the items). */
+  /**
+   * Index of the current micro-batch's first item (0 unless `maxBatchSize` or `maxTokensPerBatch`
+   * splits the items).
+   */
   batchStart: number;
+  /** Input indices of the current micro-batch's items, ascending (`losses[i]` is item `batchItems[i]`). */
+  batchItems: readonly number[];
 }
 
 /** Options of {@link fitSaliencyMasks}; defaults are the paper's (method.md §2). */
@@ -54,6 +59,14 @@ export interface FitSaliencyOptions {
    * so splitting is exact; it bounds memory (attention scores are `[B,H,S,T]` per layer).
    */
   maxBatchSize?: number;
+  /**
+   * Fit at most this many padded tokens per forward pass (default: no limit): items are sorted by
+   * length, longest first, and packed greedily into batches whose `B × (longest prompt + longest
+   * CoT+delimiter+answer)` stays within it (and within `maxBatchSize` items when that is set too);
+   * an item longer than the budget is fitted alone. Exact up to float rounding of the padding, like
+   * `maxBatchSize`; results stay in input order.
+   */
+  maxTokensPerBatch?: number;
   /** Called after every step with the per-item losses (read back once per step). */
   onStep?: (info: FitStepInfo) => void;
   logger?: Logger;
@@ -107,6 +120,15 @@ function resolve(options: FitSaliencyOptions): Resolved {
       'a positive integer',
     );
   }
+  if (options.maxTokensPerBatch !== undefined) {
+    checkNumber(
+      w,
+      'maxTokensPerBatch',
+      options.maxTokensPerBatch,
+      (x) => Number.isInteger(x) && x >= 1,
+      'a positive integer (padded tokens per batch)',
+    );
+  }
   if (options.earlyStop) {
     checkNumber(
       w,
@@ -139,7 +161,8 @@ function resolve(options: FitSaliencyOptions): Resolved {
  *
  * @param model a frozen causal LM (its variables are not updated)
  * @param items prompt / CoT / delimiter / gold answer ids per item
- * @param options steps, lr, betas, weightDecay, init, scale, queries, prefixReuse, earlyStop, onStep
+ * @param options steps, lr, betas, weightDecay, init, scale, queries, prefixReuse, earlyStop,
+ *   maxBatchSize, maxTokensPerBatch, onStep
  * @returns one {@link MaskFitResult} per item, in input order
  * @throws SaliencyError `BAD_ITEM`, `BAD_OPTION`, `NO_GRADIENTS`; `NON_FINITE` when a loss, a CE
  *   or H of an item is NaN/±Infinity (names the item)
@@ -151,23 +174,59 @@ export async function fitSaliencyMasks(
 ): Promise<MaskFitResult[]> {
   const o = resolve(options);
   requireGradients('fitSaliencyMasks');
-  const size = options.maxBatchSize ?? items.length;
-  const results: MaskFitResult[] = [];
-  for (let start = 0; start < items.length || start === 0; start += size) {
-    results.push(...(await fitBatch(model, items.slice(start, start + size), o, options, start)));
+  const results = new Array<MaskFitResult>(items.length);
+  for (const batch of fitBatches(items, options)) {
+    const fitted = await fitBatch(
+      model,
+      batch.map((i) => items[i]!),
+      o,
+      options,
+      batch,
+    );
+    batch.forEach((i, k) => {
+      results[i] = fitted[k]!;
+    });
   }
   return results;
 }
 
 /**
+ * The cut of `items` into fit batches (input indices): consecutive runs of `maxBatchSize` items
+ * (one batch without it), or with `maxTokensPerBatch` a greedy packing, longest item first, of
+ * batches within both limits (padded tokens of a batch: B × (P-1+S) of its layout). An empty
+ * `items` gives one empty batch, which buildLayout rejects.
+ */
+function fitBatches(items: readonly SaliencyItem[], options: FitSaliencyOptions): number[][] {
+  if (items.length === 0) return [[]];
+  const indices = items.map((_, i) => i);
+  const budget = options.maxTokensPerBatch;
+  const size = options.maxBatchSize ?? items.length;
+  if (budget === undefined) {
+    const out: number[][] = [];
+    for (let start = 0; start < items.length; start += size) {
+      out.push(indices.slice(start, start + size));
+    }
+    return out;
+  }
+  return packByTokens(
+    items.map((it) => ({
+      head: it.promptIds.length,
+      tail: it.cotIds.length + it.delimiterIds.length + it.goldAnswerIds.length,
+    })),
+    budget,
+    size,
+  );
+}
+
+/**
  * Second line of defence behind the backend's own checks: a NaN/Infinity loss or statistic means
  * the forward or backward pass went wrong, and must not become a reward.
- * @throws SaliencyError `NON_FINITE` naming the first bad item (global index)
+ * @throws SaliencyError `NON_FINITE` naming the first bad item (input index, `batchItems[i]`)
  */
 function requireFinite(
   values: ArrayLike<number>,
   what: string,
-  firstItem: number,
+  batchItems: readonly number[],
   active?: readonly boolean[],
 ): void {
   for (let i = 0; i < values.length; i++) {
@@ -176,7 +235,7 @@ function requireFinite(
     if (!Number.isFinite(x)) {
       throw new SaliencyError(
         'NON_FINITE',
-        `fitSaliencyMasks: item ${firstItem + i}: ${what} is ${x}; expected a finite number. ` +
+        `fitSaliencyMasks: item ${batchItems[i] ?? i}: ${what} is ${x}; expected a finite number. ` +
           'The model or the backend produced non-finite values (check the weights, the ' +
           "backend's memory and the item's token ids); no saliency result was returned.",
       );
@@ -189,7 +248,7 @@ async function fitBatch(
   items: readonly SaliencyItem[],
   o: Resolved,
   options: FitSaliencyOptions,
-  batchStart: number,
+  batchItems: readonly number[],
 ): Promise<MaskFitResult[]> {
   const layout = buildLayout(items, model.config.vocab_size, model.config.pad_token_id ?? 0);
   const { batch: b, cotMax } = layout;
@@ -213,13 +272,13 @@ async function fitBatch(
     const ceNoBiasT = objective.perItemCe();
     const ceNoBias = Array.from(await ceNoBiasT.data());
     ceNoBiasT.dispose();
-    requireFinite(ceNoBias, 'the gold-answer CE without a mask', batchStart);
+    requireFinite(ceNoBias, 'the gold-answer CE without a mask', batchItems);
     const ceInitialT = tf.tidy(() =>
       objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
     );
     const ceInitial = Array.from(await ceInitialT.data());
     ceInitialT.dispose();
-    requireFinite(ceInitial, 'the gold-answer CE under the initial mask', batchStart);
+    requireFinite(ceInitial, 'the gold-answer CE under the initial mask', batchItems);
     const ones = tf.ones([b]) as tf.Tensor1D;
     const lossOf = (th: tf.Tensor) =>
       objective.perItemCe({ bias: objective.biasFromTheta(th as tf.Tensor2D, o.scale) });
@@ -245,7 +304,7 @@ async function fitBatch(
         state = { m: out.m, v: out.v, step };
         const values = await out.value.data();
         out.value.dispose();
-        requireFinite(values, `the mask-fit loss at step ${step}`, batchStart, active);
+        requireFinite(values, `the mask-fit loss at step ${step}`, batchItems, active);
         for (let i = 0; i < b; i++) {
           if (!active[i]) continue;
           const loss = values[i]!;
@@ -257,7 +316,7 @@ async function fitBatch(
           } else if (++wait[i]! >= patience) {
             active[i] = false;
             options.logger?.info(
-              `fitSaliencyMasks: item ${batchStart + i} stopped at step ${step} (loss plateau)`,
+              `fitSaliencyMasks: item ${batchItems[i]} stopped at step ${step} (loss plateau)`,
             );
           }
         }
@@ -265,7 +324,8 @@ async function fitBatch(
           step,
           losses: Array.from(values),
           activeItems: active.filter((a) => a).length,
-          batchStart,
+          batchStart: batchItems[0] ?? 0,
+          batchItems,
         });
       }
     } finally {
@@ -276,13 +336,13 @@ async function fitBatch(
     );
     const ceFinal = Array.from(await ceFinalT.data());
     ceFinalT.dispose();
-    requireFinite(ceFinal, 'the gold-answer CE under the fitted mask', batchStart);
+    requireFinite(ceFinal, 'the gold-answer CE under the fitted mask', batchItems);
     const thetaFlat = await theta.data();
     return items.map((item, i) => {
       const n = layout.cotLens[i]!;
       const th = Array.from(thetaFlat.subarray(i * cotMax, i * cotMax + n));
       const h = maskStatistic(th, o.init);
-      requireFinite([h], 'the mask statistic H (mean of min(θ, 0))', batchStart + i);
+      requireFinite([h], 'the mask statistic H (mean of min(θ, 0))', [batchItems[i] ?? i]);
       return {
         method: 'atmanrl' as const,
         cotIds: [...item.cotIds],

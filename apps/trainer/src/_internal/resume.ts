@@ -19,6 +19,8 @@ import { type LoadedCheckpoint, readLatestCheckpoint } from './checkpoint.js';
  * - `backend`: where to compute; results stay valid but are bit-exact only on the same backend.
  * - `loggingSteps`, `logCompletions`, `numCompletionsToPrint`, `saveTotalLimit`, `evalSteps`,
  *   `evalLimit`: what is printed, kept and evaluated along the way; no effect on the trajectory.
+ * - `maxTokensPerMicroBatch`, `recompute`: memory knobs (a run that ran out of memory resumes with
+ *   a smaller budget); the same gradients, bit-exact only with the same values, like `backend`.
  */
 export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'maxSteps',
@@ -31,6 +33,8 @@ export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'saveTotalLimit',
   'evalSteps',
   'evalLimit',
+  'maxTokensPerMicroBatch',
+  'recompute',
 ];
 
 /** Keys that are never compared (the resume flag itself, and CLI-only switches). */

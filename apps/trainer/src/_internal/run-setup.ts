@@ -1,5 +1,5 @@
 // Shared set-up of the commands: the backend from the config, a new run folder, and the mask-fit
-// options from the `saliency*` config keys (method.md §2 defaults).
+// options from the `saliency*` config keys (method.md §2 defaults) and the token budget.
 import { type BackendInfo, initBackend } from '@atmanrl/attention-mask/node';
 import { RunWriter } from '@atmanrl/runs/node';
 import type { FitSaliencyOptions } from '@atmanrl/saliency';
@@ -37,7 +37,10 @@ export function createRun(
   });
 }
 
-/** `fitSaliencyMasks` options from the run config. */
+/**
+ * `fitSaliencyMasks` options from the run config; `maxTokensPerMicroBatch` also bounds the fit
+ * batches (`maxTokensPerBatch`).
+ */
 export function saliencyFitOptions(config: RunConfig): FitSaliencyOptions {
   return {
     steps: config.saliencySteps,
@@ -47,5 +50,8 @@ export function saliencyFitOptions(config: RunConfig): FitSaliencyOptions {
     init: config.saliencyInit,
     scale: config.saliencyScale,
     queries: config.saliencyQueries,
+    ...(config.maxTokensPerMicroBatch === null
+      ? {}
+      : { maxTokensPerBatch: config.maxTokensPerMicroBatch }),
   };
 }

@@ -157,6 +157,8 @@ export async function runTraining(
     const policy: LlamaModel = (
       await loadPolicy(resumeFrom?.dir ?? config.model, { needsChatTemplate })
     ).model;
+    // --recompute: the update's and the in-thread fits' forward passes (gradients unchanged)
+    policy.recompute = config.recompute;
     let reference: LlamaModel | undefined;
     if (config.beta > 0) {
       reference =
@@ -262,6 +264,7 @@ export async function runTraining(
     workers: config.workers ?? defaultWorkers(backend.name),
     modelDir: resolveModelDir(resumeFrom?.dir ?? config.model),
     backend: backend.name,
+    recompute: config.recompute,
   });
   const engine = new PooledRolloutEngine(pool);
   const specs = rewardSpecs(policy, tokenizer, task, config, {

@@ -249,6 +249,9 @@ export async function setUpWebgpu(flags: string[]): Promise<GpuAdapterInfo> {
           maxComputeWorkgroupsPerDimension: l['maxComputeWorkgroupsPerDimension'],
           maxStorageBufferBindingSize: l['maxStorageBufferBindingSize'],
           maxBufferSize: l['maxBufferSize'],
+          // tfjs' AddN binds one buffer per input; the default of 8 made any AddN of 8+ tensors an
+          // invalid pipeline (a silently wrong result), so ask for what the adapter has.
+          maxStorageBuffersPerShaderStage: l['maxStorageBuffersPerShaderStage'],
           maxComputeWorkgroupSizeX: l['maxComputeWorkgroupSizeX'],
           maxComputeInvocationsPerWorkgroup: l['maxComputeInvocationsPerWorkgroup'],
         },

@@ -20,6 +20,11 @@ export interface WorkerPoolOptions {
   modelDir: string;
   /** tfjs backend each worker sets up (the main thread's, `tf.getBackend()`). */
   backend: BackendName;
+  /**
+   * Activation recomputation in the workers' models (`LlamaModel.recompute`; default false).
+   * In-process jobs use the policy passed to `setWeights`, with its own setting.
+   */
+  recompute?: boolean;
   /** Run jobs on the main thread (default: `workers <= 1`). */
   inProcess?: boolean;
   /** Compiled worker script (default: found next to the built trainer, see {@link findWorkerScript}). */
@@ -138,6 +143,7 @@ export class WorkerPool {
     const init: WorkerInit = {
       modelDir: options.modelDir,
       backend: options.backend,
+      ...(options.recompute ? { recompute: true } : {}),
       ...(options.crashHook ? { crash: options.crashHook } : {}),
     };
     const starts: Promise<void>[] = [];

@@ -16,6 +16,8 @@ export interface CrashHook {
 export interface WorkerInit {
   modelDir: string;
   backend: BackendName;
+  /** Activation recomputation in the worker's model (`LlamaModel.recompute`; default false). */
+  recompute?: boolean;
   crash?: CrashHook;
 }
 

@@ -73,6 +73,7 @@ async function handle(msg: ToWorker): Promise<void> {
 const started = (async () => {
   const backend = await initBackend({ prefer: init.backend });
   model = await loadModel(init.modelDir, { trainable: true });
+  model.recompute = init.recompute ?? false;
   return backend.detail;
 })();
 
