@@ -16,6 +16,7 @@ import {
   saveModel,
   TINY_VOCAB_SIZE,
 } from '@atmanrl/model/node';
+import { webgpuSuiteGate } from '@atmanrl/tooling/webgpu-suite';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HfLlamaConfig, reduceLlamaConfig } from '../src/_internal/reduced-config.js';
@@ -80,13 +81,7 @@ describe('reduceLlamaConfig on the Llama-3.2-1B config.json', () => {
   });
 });
 
-const probe = await probeWebgpu();
-const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-const label = probe.available
-  ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
-  : required
-    ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
-    : `on webgpu: skipped, ${probe.reason}`;
+const { run: runWebgpu, label } = webgpuSuiteGate(await probeWebgpu());
 
 /**
  * cpu vs webgpu, float32, different reduction orders; 2 mask-fit steps and one update. Relative to
@@ -160,50 +155,47 @@ async function trainStep(backend: 'cpu' | 'webgpu') {
   return { metrics: deterministicMetrics(dir!)[0]!, samples, leaked };
 }
 
-describe.skipIf(!probe.available && !required)(
-  `a Llama-3.2-1B-layout GRPO step with mask ${label}`,
-  () => {
-    beforeAll(async () => {
-      await initBackend({ prefer: 'cpu' });
-      const tokenizer = createTinyTokenizer();
-      const config = parseLlamaConfig({
-        ...reduceLlamaConfig(FULL, REDUCTION),
-        // the byte tokenizer's special ids; random float32 weights
-        bos_token_id: tokenizer.bosTokenId,
-        eos_token_id: tokenizer.eosTokenIds,
-        torch_dtype: 'float32',
-      });
-      const model = createRandomModel(config, 7, { tokenizer });
-      modelDir = tempDir('llama-1b-layout-');
-      await saveModel(model, modelDir);
-      model.dispose();
+describe.skipIf(!runWebgpu)(`a Llama-3.2-1B-layout GRPO step with mask ${label}`, () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'cpu' });
+    const tokenizer = createTinyTokenizer();
+    const config = parseLlamaConfig({
+      ...reduceLlamaConfig(FULL, REDUCTION),
+      // the byte tokenizer's special ids; random float32 weights
+      bos_token_id: tokenizer.bosTokenId,
+      eos_token_id: tokenizer.eosTokenIds,
+      torch_dtype: 'float32',
     });
-    afterAll(async () => {
-      await initBackend({ prefer: 'cpu' });
-    });
+    const model = createRandomModel(config, 7, { tokenizer });
+    modelDir = tempDir('llama-1b-layout-');
+    await saveModel(model, modelDir);
+    model.dispose();
+  });
+  afterAll(async () => {
+    await initBackend({ prefer: 'cpu' });
+  });
 
-    it('generation, mask fits and the update (recompute, token budget) match cpu, without leaks', async () => {
-      const cpu = await trainStep('cpu');
-      const gpu = await trainStep('webgpu');
-      expect(tf.getBackend()).toBe('webgpu');
-      expect(cpu.leaked).toBe(0);
-      expect(gpu.leaked).toBe(0);
-      // the same completions were sampled (same seed, same logits up to float rounding)
-      expect(gpu.samples).toHaveLength(cpu.samples.length);
-      expect(gpu.samples.map((s) => s.completion)).toEqual(cpu.samples.map((s) => s.completion));
-      const keys = Object.keys(cpu.metrics).filter((k) => typeof cpu.metrics[k] === 'number');
-      for (const k of ['loss', 'grad_norm', 'entropy', 'rewards/saliency/mean', 'reward'])
-        expect(keys).toContain(k);
-      const gaps = keys.map((k) => {
-        const a = cpu.metrics[k] as number;
-        const b = gpu.metrics[k] as number;
-        return { k, a, b, gap: Math.abs(a - b) / Math.max(1, Math.abs(a)) };
-      });
-      const bad = gaps.filter((g) => !(g.gap <= TOLERANCE));
-      expect(bad, JSON.stringify(gaps)).toEqual([]);
-      // a step that did something: the fits moved H off c and the update had a gradient
-      expect(cpu.metrics['grad_norm'] as number).toBeGreaterThan(0);
-      expect(cpu.metrics['rewards/saliency/std'] as number).toBeGreaterThan(0);
-    }, 600_000);
-  },
-);
+  it('generation, mask fits and the update (recompute, token budget) match cpu, without leaks', async () => {
+    const cpu = await trainStep('cpu');
+    const gpu = await trainStep('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(cpu.leaked).toBe(0);
+    expect(gpu.leaked).toBe(0);
+    // the same completions were sampled (same seed, same logits up to float rounding)
+    expect(gpu.samples).toHaveLength(cpu.samples.length);
+    expect(gpu.samples.map((s) => s.completion)).toEqual(cpu.samples.map((s) => s.completion));
+    const keys = Object.keys(cpu.metrics).filter((k) => typeof cpu.metrics[k] === 'number');
+    for (const k of ['loss', 'grad_norm', 'entropy', 'rewards/saliency/mean', 'reward'])
+      expect(keys).toContain(k);
+    const gaps = keys.map((k) => {
+      const a = cpu.metrics[k] as number;
+      const b = gpu.metrics[k] as number;
+      return { k, a, b, gap: Math.abs(a - b) / Math.max(1, Math.abs(a)) };
+    });
+    const bad = gaps.filter((g) => !(g.gap <= TOLERANCE));
+    expect(bad, JSON.stringify(gaps)).toEqual([]);
+    // a step that did something: the fits moved H off c and the update had a gradient
+    expect(cpu.metrics['grad_norm'] as number).toBeGreaterThan(0);
+    expect(cpu.metrics['rewards/saliency/std'] as number).toBeGreaterThan(0);
+  }, 600_000);
+});

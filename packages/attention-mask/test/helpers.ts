@@ -1,5 +1,6 @@
 // Test helpers: seeded random arrays, tensors from nested arrays, comparisons.
 
+import { webgpuSuiteGate } from '@atmanrl/tooling/webgpu-suite';
 import * as tf from '@tensorflow/tfjs-core';
 import { probeWebgpu } from '../src/node/webgpu.js';
 
@@ -66,10 +67,5 @@ export function nest4(shape: readonly number[], values: readonly number[]): numb
  * they run anyway and fail on the missing adapter (never a silent skip there).
  */
 export async function webgpuGate(): Promise<{ run: boolean; label: string }> {
-  const probe = await probeWebgpu();
-  const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-  if (probe.available)
-    return { run: true, label: `webgpu: ${probe.adapter.device || probe.adapter.vendor}` };
-  if (required) return { run: true, label: `webgpu REQUIRED but unavailable (${probe.reason})` };
-  return { run: false, label: `webgpu skipped: ${probe.reason}` };
+  return webgpuSuiteGate(await probeWebgpu());
 }

@@ -54,7 +54,7 @@ describe('webgpu adapter selection (no GPU needed)', () => {
   });
 });
 
-describe.skipIf(!gpu.run)(`initBackend on ${gpu.label}`, () => {
+describe.skipIf(!gpu.run)(`initBackend ${gpu.label}`, () => {
   it('sets webgpu up on request and reports the adapter in the result and the log', async () => {
     const lines: string[] = [];
     const logger = {

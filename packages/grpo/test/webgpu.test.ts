@@ -4,6 +4,7 @@
 // variables the pipeline was invalid and the norm wrong. Skipped with the reason in the suite name
 // when Dawn offers no adapter, except on CI with ATMANRL_REQUIRE_WEBGPU=1, where that fails.
 import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
+import { webgpuSuiteGate } from '@atmanrl/tooling/webgpu-suite';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveGrpoConfig } from '../src/config.js';
@@ -12,13 +13,7 @@ import { createOptimizer } from '../src/step.js';
 import { type UpdateEpisode, updatePolicy } from '../src/update.js';
 import { EOS, tinyModel } from './tiny.js';
 
-const probe = await probeWebgpu();
-const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-const label = probe.available
-  ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
-  : required
-    ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
-    : `on webgpu: skipped, ${probe.reason}`;
+const { run: runWebgpu, label } = webgpuSuiteGate(await probeWebgpu());
 
 const EPISODES: UpdateEpisode[] = [
   [
@@ -59,7 +54,7 @@ async function updateOn(backend: 'cpu' | 'webgpu') {
   return { stats, leaked, weights: weights.flat(), vars: optimizer.variables.length };
 }
 
-describe.skipIf(!probe.available && !required)(`GRPO update ${label}`, () => {
+describe.skipIf(!runWebgpu)(`GRPO update ${label}`, () => {
   afterAll(async () => {
     await initBackend({ prefer: 'cpu' });
   });

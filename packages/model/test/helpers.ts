@@ -1,5 +1,6 @@
 // Shared test helpers: backend set-up and a tiny config.
 import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
+import { webgpuSuiteGate } from '@atmanrl/tooling/webgpu-suite';
 import type { LlamaConfigInput } from '../src/config.js';
 import { TINY_VOCAB_SIZE } from '../src/tiny-tokenizer.js';
 
@@ -21,13 +22,7 @@ export async function webgpuSuite(): Promise<{
   label: string;
 }> {
   const probe = await probeWebgpu();
-  const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-  const label = probe.available
-    ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
-    : required
-      ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
-      : `on webgpu: skipped, ${probe.reason}`;
-  return { probe, run: probe.available || required, label };
+  return { probe, ...webgpuSuiteGate(probe) };
 }
 
 /** 2 layers, GQA (4 heads, 2 kv heads), llama3 rope scaling, tiny-tokenizer vocabulary. */

@@ -2,6 +2,7 @@
 // fit on cpu: θ trajectories, H and the loss curve. Skipped with the reason in the suite name when
 // Dawn offers no adapter, except on CI with ATMANRL_REQUIRE_WEBGPU=1, where that fails the suite.
 import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
+import { webgpuSuiteGate } from '@atmanrl/tooling/webgpu-suite';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitSaliencyMasks } from '../src/fit.js';
@@ -11,13 +12,7 @@ import { randomItems, tinyModel } from './helpers.js';
 /** float32 on both backends, different reduction orders, 20 AdamW steps. */
 const TOLERANCE = 2e-4;
 
-const probe = await probeWebgpu();
-const required = process.env['CI'] === 'true' && process.env['ATMANRL_REQUIRE_WEBGPU'] === '1';
-const label = probe.available
-  ? `on webgpu (${probe.adapter.device || probe.adapter.vendor})`
-  : required
-    ? `on webgpu: REQUIRED but unavailable (${probe.reason})`
-    : `on webgpu: skipped, ${probe.reason}`;
+const { run: runWebgpu, label } = webgpuSuiteGate(await probeWebgpu());
 
 async function fitOn(backend: 'cpu' | 'webgpu'): Promise<MaskFitResult[]> {
   await initBackend({ prefer: backend });
@@ -40,7 +35,7 @@ async function fitOn(backend: 'cpu' | 'webgpu'): Promise<MaskFitResult[]> {
   }
 }
 
-describe.skipIf(!probe.available && !required)(`mask fit ${label}`, () => {
+describe.skipIf(!runWebgpu)(`mask fit ${label}`, () => {
   afterAll(async () => {
     await initBackend({ prefer: 'cpu' });
   });
