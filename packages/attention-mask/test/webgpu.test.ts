@@ -82,6 +82,23 @@ describe.skipIf(!gpu.run)(`initBackend ${gpu.label}`, () => {
     await initBackend({ prefer: 'webgpu' });
   });
 
+  it('adds more tensors than the device binds per shader stage (AddN split), and leaks nothing', async () => {
+    await initBackend({ prefer: 'webgpu' });
+    const limits = (tf.backend() as unknown as { device: { limits: Record<string, number> } })
+      .device.limits;
+    const limit = limits['maxStorageBuffersPerShaderStage']!;
+    expect(limit).toBeGreaterThan(1);
+    const n = 2 * limit + 3; // three levels of partial sums at the device's limit
+    const xs = Array.from({ length: n }, (_, i) => tf.fill([3], i + 1));
+    const before = tf.memory().numTensors;
+    const sum = tf.addN(xs);
+    const values = Array.from(await sum.data());
+    sum.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(xs);
+    expect(values).toEqual([0, 1, 2].map(() => (n * (n + 1)) / 2)); // hand-computed: 1 + … + n
+  });
+
   it('matMul gives identical values and gradients in both formulations, and leaks nothing', async () => {
     await initBackend({ prefer: 'webgpu' });
     const a = tf.randomNormal([2, 3, 8, 16], 0, 1, 'float32', 1);

@@ -165,32 +165,6 @@ export class AdamW {
 }
 
 /**
- * Inputs of one webgpu AddN: its program binds one storage buffer per input plus the output, and a
- * device gets 8 per shader stage unless it asks for more (WebGPU's default limit; tfjs-backend-webgpu
- * 4.22 does not split AddN, unlike Concat). With more inputs the pipeline is invalid and the sum
- * silently wrong (found with a 2-layer model: 21 buffers).
- */
-const WEBGPU_ADDN_INPUTS = 4;
-
-/**
- * `tf.addN(xs)`; on webgpu as a tree of AddNs of at most {@link WEBGPU_ADDN_INPUTS} inputs. Other
- * backends keep the one AddN (and its summation order, bit for bit).
- */
-function sumOf(xs: tf.Tensor[]): tf.Tensor {
-  if (tf.getBackend() !== 'webgpu') return tf.addN(xs);
-  let level = xs;
-  while (level.length > 1) {
-    const next: tf.Tensor[] = [];
-    for (let i = 0; i < level.length; i += WEBGPU_ADDN_INPUTS) {
-      const part = level.slice(i, i + WEBGPU_ADDN_INPUTS);
-      next.push(part.length === 1 ? part[0]! : tf.addN(part));
-    }
-    level = next;
-  }
-  return level[0]!;
-}
-
-/**
  * Global-norm clipping as torch.nn.utils.clip_grad_norm_: `norm = sqrt(Σ‖g‖²)`, and when
  * `maxNorm > 0` every gradient is scaled by `min(1, maxNorm/(norm + 1e-6))`.
  * @param grads gradients (not disposed)
@@ -201,7 +175,7 @@ export function clipByGlobalNorm(
   maxNorm: number,
 ): { grads: tf.Tensor[]; norm: tf.Scalar } {
   return tf.tidy(() => {
-    const norm = tf.sqrt(sumOf(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
     if (!(maxNorm > 0)) return { grads: grads.map((g) => tf.clone(g)), norm };
     const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
     return { grads: grads.map((g) => tf.mul(g, coef)), norm };

@@ -1,7 +1,8 @@
 // The update on the webgpu backend (Dawn: Mesa lavapipe on CI, a GPU elsewhere) equals the same
-// update on cpu. Regression: the global gradient norm summed every variable in one AddN, whose
-// webgpu program binds one storage buffer per input (8 per stage by default), so with more than 7
-// variables the pipeline was invalid and the norm wrong. Skipped with the reason in the suite name
+// update on cpu. Regression: the global gradient norm sums every variable in one AddN, whose
+// webgpu program binds one storage buffer per input, so with more variables than the device's
+// buffers per stage the pipeline was invalid and the norm wrong (attention-mask's webgpu set-up
+// now splits AddN). Skipped with the reason in the suite name
 // when Dawn offers no adapter, except on CI with ATMANRL_REQUIRE_WEBGPU=1, where that fails.
 import { initBackend, probeWebgpu } from '@atmanrl/attention-mask/node';
 import { webgpuSuiteGate } from '@atmanrl/tooling/webgpu-suite';

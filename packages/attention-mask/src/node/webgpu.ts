@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { splitWebgpuAddN } from '../_internal/webgpu-addn.js';
 import {
   type GpuAdapterInfo,
   isSoftwareAdapter,
@@ -236,6 +237,7 @@ export async function setUpWebgpu(flags: string[]): Promise<GpuAdapterInfo> {
       { cause },
     );
   }
+  splitWebgpuAddN(); // its AddN is silently wrong past the device's buffers per stage
   // Same device request as tfjs-backend-webgpu's own factory, on our adapter.
   if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
   tf.registerBackend(
