@@ -211,6 +211,14 @@ export const OPTIONS = [
     source: 'project',
     group: 'model',
   },
+  {
+    key: 'reportOnly',
+    type: bool,
+    default: false,
+    doc: '`experiment`: write REPORT.md, results.json and the plots from the jobs finished so far, and run none (the interim report of a long experiment; it lists the jobs not finished)',
+    source: 'project',
+    group: 'run',
+  },
   // data
   {
     key: 'dataset',
@@ -1189,6 +1197,7 @@ const KEY_COMMANDS: Partial<Record<string, readonly CommandName[]>> = {
   workers: ['train', 'demo'],
   out: ['sft'],
   force: ['sft'],
+  reportOnly: ['experiment'],
   traces: ['saliency'],
   maxSteps: ['train', 'demo'],
   numTrainEpochs: ['train', 'demo'],

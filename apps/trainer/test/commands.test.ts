@@ -1,4 +1,5 @@
-// The `saliency`, `eval` and `view --export` commands on a tiny model (in-process, cpu backend).
+// The `saliency`, `eval` and `view --export` commands on a tiny model (in-process, cpu backend),
+// and what `train` reports of its worker threads.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRun } from '@atmanrl/runs';
@@ -138,4 +139,33 @@ describe('atmanrl view --export', () => {
     ).toBe(1);
     expect(err.join('\n')).toMatch(/\/nope\/runs/);
   });
+});
+
+describe('atmanrl train on worker threads', () => {
+  it('prints what its workers report they run with, --recompute included', async () => {
+    const cases = [
+      {
+        flags: ['--workers', '2', '--recompute'],
+        line: /^pool: 2 worker threads on .*cpu.*, recomputing activations$/,
+      },
+      { flags: ['--workers', '2'], line: /^pool: 2 worker threads on [^,]*$/ },
+    ];
+    for (const { flags, line } of cases) {
+      const { io, out } = captureIO();
+      const argv = ['train', ...tinyTrainFlags(modelDir, tempDir()), '--max-steps', '1', ...flags];
+      expect(await runCli(argv, io, COMMANDS)).toBe(0);
+      expect(out.filter((l) => l.startsWith('pool:'))).toEqual([expect.stringMatching(line)]);
+    }
+    const inThread = captureIO();
+    const argv = [
+      'train',
+      ...tinyTrainFlags(modelDir, tempDir()),
+      '--max-steps',
+      '1',
+      '--workers',
+      '0',
+    ];
+    expect(await runCli(argv, inThread.io, COMMANDS)).toBe(0);
+    expect(inThread.out.some((l) => l.startsWith('pool:'))).toBe(false);
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 // Smoke version of the experiment (issue 12): every arm for 1 step on a tiny model, evaluated
 // before and after, report written; running it again resumes (nothing is redone).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalReport } from '@atmanrl/runs';
 import { describe, expect, it } from 'vitest';
@@ -39,10 +39,24 @@ describe('atmanrl experiment (smoke)', () => {
         },
       }),
     );
+    // --report-only before anything ran: exit 0, no job run, every job listed as not finished.
+    const before = captureIO();
+    expect(
+      await runCli(['experiment', '--config', file, '--report-only'], before.io, COMMANDS),
+    ).toBe(0);
+    expect(before.out.join('\n')).toMatch(/0 of 9 jobs finished; report only, none run/);
+    expect(existsSync(join(dir, 'smoke', 'runs'))).toBe(false);
+    const empty = readFileSync(join(dir, 'smoke', 'REPORT.md'), 'utf8');
+    expect(empty).toMatch(
+      /Interim report: 0 of 9 jobs finished.*Not finished: start-eval, A-outcome-s0/,
+    );
+    expect(empty).not.toMatch(/\| pass@1 /); // no evaluation: no metric rows
     const first = captureIO();
     expect(await runCli(['experiment', '--config', file], first.io, COMMANDS)).toBe(0);
     expect(first.out.join('\n')).toMatch(/9 jobs, 0 already done/);
     const report = readFileSync(join(dir, 'smoke', 'REPORT.md'), 'utf8');
+    expect(report).toMatch(/All 9 jobs finished\./);
+    expect(report).not.toMatch(/\(n = \d\)/);
     for (const arm of ['A-outcome', 'B-reliance', 'C-paper-literal', 'D-reliance-gated'])
       expect(report).toContain(arm);
     expect(report).toMatch(/\| pass@1 .*\|/);
@@ -71,6 +85,23 @@ describe('atmanrl experiment (smoke)', () => {
     const again = captureIO();
     expect(await runCli(['experiment', '--config', file], again.io, COMMANDS)).toBe(0);
     expect(again.out.join('\n')).toMatch(/9 jobs, 9 already done/);
+    // An interim report: D's evaluation not finished (its folder gone) leaves D's cells empty and
+    // says so; the other arms keep their numbers.
+    rmSync(join(dir, 'smoke', 'runs', 'D-reliance-gated-s0-eval'), { recursive: true });
+    const partial = captureIO();
+    expect(
+      await runCli(['experiment', '--config', file, '--report-only'], partial.io, COMMANDS),
+    ).toBe(0);
+    expect(partial.out.join('\n')).toMatch(/8 of 9 jobs finished.*D-reliance-gated-s0-eval/);
+    const interim = readFileSync(join(dir, 'smoke', 'REPORT.md'), 'utf8');
+    expect(interim).toMatch(
+      /Interim report: 8 of 9 jobs finished\.\*\* Not finished: D-reliance-gated-s0-eval\./,
+    );
+    expect(interim).toMatch(/\| pass@1 \|[^\n]*\| – \|\n/); // D is the last column
+    expect(interim).toMatch(/\| D-reliance-gated \| s0: – \| 0 of 0 finished seeds, 1 to run \|/);
+    const res = JSON.parse(readFileSync(join(dir, 'smoke', 'results.json'), 'utf8'));
+    expect(res.jobs).toEqual({ total: 9, finished: 8 });
+    expect(res.arms['A-outcome']['pass@1'].n).toBe(1);
   }, 600_000);
 
   it('an invalid experiment file lists every problem', async () => {

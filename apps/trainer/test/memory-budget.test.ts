@@ -47,6 +47,30 @@ describe('checkMemoryBudget', () => {
     expect(() => checkMemoryBudget(huge, model, 'webgpu', 64)).not.toThrow();
   });
 
+  it('counts --recompute: a smaller estimate, and a smaller accumulation that fits', () => {
+    const c = {
+      ...defaultConfig(),
+      promptsPerStep: 16,
+      numGenerations: 8,
+      maxCompletionLength: 256,
+      saliencyReward: false,
+    };
+    expect(updateBytes(model, 16, 320, 0, true)).toBeLessThan(updateBytes(model, 16, 320, 0));
+    const suggested = (recompute: boolean) => {
+      try {
+        checkMemoryBudget({ ...c, recompute }, model, 'wasm', 64);
+      } catch (e) {
+        return Number(/Use --gradient-accumulation-steps (\d+)/.exec((e as Error).message)?.[1]);
+      }
+      return 1;
+    };
+    const k = suggested(true);
+    expect(k).toBeLessThan(suggested(false));
+    expect(() =>
+      checkMemoryBudget({ ...c, recompute: true, gradientAccumulationSteps: k }, model, 'wasm', 64),
+    ).not.toThrow();
+  });
+
   it('names the accumulation that fits when one micro-batch is too large', () => {
     const c = {
       ...defaultConfig(),

@@ -192,6 +192,34 @@ describe('WorkerPool', () => {
     }
   });
 
+  it('starts every worker with --recompute when asked, and its fits agree', async () => {
+    const plain = pool(2);
+    const recomputing = pool(2, { recompute: true });
+    try {
+      await Promise.all([plain.ready(), recomputing.ready()]);
+      // what each worker's model reported once loaded, not what was asked
+      expect(plain.workerSettings.map((w) => w.recompute)).toEqual([false, false]);
+      expect(recomputing.workerSettings.map((w) => w.recompute)).toEqual([true, true]);
+      expect(recomputing.workerSettings[0]!.backend).toMatch(/cpu/);
+      const fits: Awaited<ReturnType<typeof pooledFit>>[] = [];
+      for (const p of [plain, recomputing]) {
+        await p.setWeights(1, policy);
+        fits.push(await pooledFit(p, fitItems(), { steps: 3, lr: 0.05, itemsPerJob: 2 }));
+      }
+      fits[0]!.forEach((f, i) => {
+        const g = fits[1]![i]!;
+        expect(g.theta).toHaveLength(f.theta.length);
+        g.theta.forEach((t, j) => {
+          expect(t).toBeCloseTo(f.theta[j]!, 6);
+        });
+        expect(g.h).toBeCloseTo(f.h, 6);
+      });
+    } finally {
+      await Promise.all([plain.dispose(), recomputing.dispose()]);
+    }
+    expect(pool(1).workerSettings).toEqual([]); // in-process: no worker threads
+  });
+
   it('finds the worker script through ATMANRL_POOL_WORKER', async () => {
     const before = process.env['ATMANRL_POOL_WORKER'];
     process.env['ATMANRL_POOL_WORKER'] = fileURLToPath(workerUrl);

@@ -31,6 +31,14 @@ const CONFIGS = [
     num_attention_heads: 2,
     num_key_value_heads: 1,
   },
+  {
+    vocab_size: 500,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 6,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+  },
 ];
 
 describe('memory estimates', () => {
@@ -50,25 +58,32 @@ describe('memory estimates', () => {
         const comps = Array.from({ length: b }, () =>
           Array.from({ length: tc }, (_, i) => (i * 7) % 400),
         );
-        const base = tf.memory().numBytes;
-        const info = await tf.profile(() => {
-          const { value, grads } = tf.variableGrads(
-            () =>
-              tf.tidy(() => tf.sum(model.sequenceLogProbs(prompts, comps).logProbs)) as tf.Scalar,
-            model.trainableVariables,
-          );
-          tf.dispose([value, ...Object.values(grads)]);
-        });
-        const grads = model.trainableVariables.reduce((s, v) => s + 4 * v.size, 0);
-        const measured = info.peakBytes - base - grads;
-        const estimate =
-          b * (p + tc) * trainTokenBytes(model.config, p + tc) +
-          headChunkBytes(model.config, b * tc);
-        expect(measured).toBeGreaterThan(0);
-        expect(estimate, `${JSON.stringify(input)} B=${b} T=${p + tc}`).toBeGreaterThanOrEqual(
-          measured,
-        );
-        expect(estimate).toBeLessThan(3 * measured);
+        const peaks: number[] = [];
+        for (const recompute of [false, true]) {
+          model.recompute = recompute;
+          const base = tf.memory().numBytes;
+          const info = await tf.profile(() => {
+            const { value, grads } = tf.variableGrads(
+              () =>
+                tf.tidy(() => tf.sum(model.sequenceLogProbs(prompts, comps).logProbs)) as tf.Scalar,
+              model.trainableVariables,
+            );
+            tf.dispose([value, ...Object.values(grads)]);
+          });
+          const grads = model.trainableVariables.reduce((s, v) => s + 4 * v.size, 0);
+          const measured = info.peakBytes - base - grads;
+          const estimate =
+            b * (p + tc) * trainTokenBytes(model.config, p + tc, { recompute }) +
+            headChunkBytes(model.config, b * tc);
+          const where = `${JSON.stringify(input)} B=${b} T=${p + tc} recompute=${recompute}`;
+          expect(measured).toBeGreaterThan(0);
+          expect(estimate, where).toBeGreaterThanOrEqual(measured);
+          expect(estimate, where).toBeLessThan(3 * measured);
+          peaks.push(measured);
+        }
+        model.recompute = false;
+        // Recomputation lowers the measured peak once there is more than one layer to drop.
+        expect(peaks[1]!).toBeLessThan(peaks[0]!);
       }
       model.dispose();
     }

@@ -33,17 +33,37 @@ function layerElements(c: LlamaConfig, keys: number): number {
   return norms + projections + scores + output + mlp;
 }
 
+/** Options of {@link trainTokenBytes} and {@link maskFitRowBytes}. */
+export interface TrainMemoryOptions {
+  /**
+   * Activation recomputation (`LlamaModel.recompute`): each layer keeps only its input for the
+   * backward pass and reruns its forward there, so the tape holds one layer's tensors at a time.
+   */
+  recompute?: boolean;
+}
+
 /**
  * Peak activation bytes per token of a policy-update forward + backward (`sequenceLogProbs` /
  * GRPO's completion log-probs with the chunked head) for sequences of `seqLen` tokens (prompt +
- * completion): every layer's saved tensors plus one layer's gradients. Multiply by the tokens of a
- * micro-batch (B · seqLen) and add {@link headChunkBytes} and {@link modelStateBytes}.
+ * completion): every layer's saved tensors plus one layer's gradients, or with `recompute` every
+ * layer's input and output plus one layer's recomputed tensors and their gradients. Multiply by
+ * the tokens of a micro-batch (B · seqLen) and add {@link headChunkBytes} and
+ * {@link modelStateBytes}.
  */
-export function trainTokenBytes(config: LlamaConfig, seqLen: number): number {
+export function trainTokenBytes(
+  config: LlamaConfig,
+  seqLen: number,
+  options: TrainMemoryOptions = {},
+): number {
   const perLayer = layerElements(config, seqLen);
   const embed = 2 * config.hidden_size; // gather + transpose
   const finalNorm = 3 * config.hidden_size;
-  return F32 * TAPE_FACTOR * ((config.num_hidden_layers + 1) * perLayer + embed + finalNorm);
+  const layers = config.num_hidden_layers;
+  if (options.recompute === true) {
+    const boundaries = 2 * layers * config.hidden_size; // each layer's saved input and its output
+    return F32 * (TAPE_FACTOR * (2 * perLayer + embed + finalNorm) + boundaries);
+  }
+  return F32 * TAPE_FACTOR * ((layers + 1) * perLayer + embed + finalNorm);
 }
 
 /**
@@ -68,11 +88,16 @@ export interface MaskFitRowShape {
 /**
  * Peak bytes one item of a mask fit adds (θ-gradient forward + backward with prefix reuse): the
  * suffix tokens' saved tensors with P-1+S keys, the cached prefix keys/values, and the answer rows'
- * `[A,V]` logits. Multiply by the items of a micro-batch (the fit's `maxBatchSize`).
+ * `[A,V]` logits (`options.recompute` as in {@link trainTokenBytes}). Multiply by the items of a
+ * micro-batch (the fit's `maxBatchSize`).
  */
-export function maskFitRowBytes(config: LlamaConfig, row: MaskFitRowShape): number {
+export function maskFitRowBytes(
+  config: LlamaConfig,
+  row: MaskFitRowShape,
+  options: TrainMemoryOptions = {},
+): number {
   const keys = row.promptLen - 1 + row.suffixLen;
-  const suffix = row.suffixLen * trainTokenBytes(config, keys);
+  const suffix = row.suffixLen * trainTokenBytes(config, keys, options);
   const kv = config.num_key_value_heads * config.head_dim;
   const cache = F32 * config.num_hidden_layers * 2 * kv * (row.promptLen - 1);
   const head = F32 * 4 * row.answerLen * config.vocab_size; // logits, log-softmax, product, gradient

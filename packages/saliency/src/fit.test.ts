@@ -245,6 +245,18 @@ describe('fitSaliencyMasks', () => {
     ).rejects.toThrow(/goldAnswerIds is empty/);
   });
 
+  it('names a bad item by its input index when the items are cut into batches, before any fit', async () => {
+    const bad = { promptIds: [1], cotIds: [3, 99], delimiterIds: [], goldAnswerIds: [2] };
+    const items = [ITEMS[0]!, ITEMS[1]!, ITEMS[2]!, bad];
+    for (const cut of [{ maxBatchSize: 2 }, { maxBatchSize: 2, maxTokensPerBatch: 64 }]) {
+      let steps = 0;
+      await expect(
+        fitSaliencyMasks(model, items, { steps: 2, ...cut, onStep: () => void steps++ }),
+      ).rejects.toThrow(/^item 3: cotIds contains 99/);
+      expect(steps).toBe(0); // rejected up front: the first batch was not fitted
+    }
+  });
+
   it('throws NON_FINITE naming the item whose loss is not finite, and leaks nothing', async () => {
     // A model whose hidden states are NaN on rows whose suffix starts with the marker id (the last
     // prompt token): only item 2 below.

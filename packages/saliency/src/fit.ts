@@ -4,7 +4,7 @@
 import { type CausalLM, packByTokens } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNumber, requireGradients } from './_internal/checks.js';
-import { buildLayout } from './_internal/layout.js';
+import { buildLayout, checkItems } from './_internal/layout.js';
 import { createObjective } from './_internal/objective.js';
 import { type AdamWState, adamWStep, initAdamW } from './adamw.js';
 import { SaliencyError } from './errors.js';
@@ -174,6 +174,8 @@ export async function fitSaliencyMasks(
 ): Promise<MaskFitResult[]> {
   const o = resolve(options);
   requireGradients('fitSaliencyMasks');
+  // Every item before any fit, so a bad one is named by its input index, not its index in a batch.
+  checkItems(items, model.config.vocab_size);
   const results = new Array<MaskFitResult>(items.length);
   for (const batch of fitBatches(items, options)) {
     const fitted = await fitBatch(

@@ -4,7 +4,7 @@
 import type { CausalLM } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNumber } from './_internal/checks.js';
-import { buildLayout } from './_internal/layout.js';
+import { buildLayout, checkItems } from './_internal/layout.js';
 import { createObjective } from './_internal/objective.js';
 import type { SaliencyItem, SaliencyMap } from './types.js';
 
@@ -76,7 +76,7 @@ async function sweep(
     'a positive integer',
   );
   const pad = model.config.pad_token_id ?? 0;
-  buildLayout(items, model.config.vocab_size, pad); // validates every item up front
+  checkItems(items, model.config.vocab_size); // every item before any work
   const results: SaliencyMap[] = [];
   for (const item of items) {
     const n = item.cotIds.length;

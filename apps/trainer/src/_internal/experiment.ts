@@ -112,6 +112,26 @@ function jobRun(runsDir: string): { dir: string; status: string; step: number } 
   return { dir, status: info.status, step: info.step };
 }
 
+/** Job id of arm `arm`'s training run with seed `seed`; its evaluation is `<id>-eval`. */
+function trainJobId(arm: string, seed: number): string {
+  return `${arm}-s${seed}`;
+}
+
+/**
+ * Every job of `exp` in run order (the start evaluation, then per arm and seed the training run
+ * and its evaluation), each with whether it has finished.
+ */
+export function jobStatus(exp: Experiment, expFile: string): { id: string; finished: boolean }[] {
+  const runs = join(dirname(resolve(expFile)), exp.name, 'runs');
+  const ids = [
+    'start-eval',
+    ...Object.keys(exp.arms).flatMap((arm) =>
+      exp.seeds.flatMap((s) => [trainJobId(arm, s), `${trainJobId(arm, s)}-eval`]),
+    ),
+  ];
+  return ids.map((id) => ({ id, finished: jobRun(join(runs, id))?.status === 'finished' }));
+}
+
 /** Folder of the checkpoint `checkpoints/latest.json` points at. */
 export function latestCheckpointDir(runDir: string): string {
   const p = JSON.parse(readFileSync(join(runDir, 'checkpoints', 'latest.json'), 'utf8')) as {
@@ -172,7 +192,7 @@ export async function runExperiment(
   ];
   for (const [arm, overrides] of Object.entries(exp.arms)) {
     for (const seed of exp.seeds) {
-      const id = `${arm}-s${seed}`;
+      const id = trainJobId(arm, seed);
       const runsDir = join(out, 'runs', id);
       jobs.push({
         id,
@@ -404,8 +424,16 @@ export function writeExperimentReport(
   const base = dirname(resolve(expFile));
   const out = join(base, exp.name);
   const runs = join(out, 'runs');
-  const start = readEval(join(runs, 'start-eval'));
+  mkdirSync(out, { recursive: true });
+  const status = jobStatus(exp, expFile);
+  const finished = new Set(status.filter((j) => j.finished).map((j) => j.id));
+  const unfinished = status.filter((j) => !j.finished).map((j) => j.id);
+  const done = (id: string) => finished.has(id);
+  const start = done('start-eval') ? readEval(join(runs, 'start-eval')) : null;
   const arms = Object.keys(exp.arms);
+  const nSeeds = exp.seeds.length;
+  /** ` (n = k)` when a mean is over fewer than all seeds (an interim report). */
+  const ofN = (n: number) => (n < nSeeds ? ` (n = ${n})` : '');
   const table: string[] = [];
   const header = ['metric', 'direction', 'start (SFT)', ...arms];
   table.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
@@ -413,7 +441,10 @@ export function writeExperimentReport(
   const evals: Record<string, (EvalReport | null)[]> = {};
   for (const arm of arms) {
     perArm[arm] = {};
-    evals[arm] = exp.seeds.map((s) => readEval(join(runs, `${arm}-s${s}-eval`)));
+    evals[arm] = exp.seeds.map((s) => {
+      const id = `${trainJobId(arm, s)}-eval`;
+      return done(id) ? readEval(join(runs, id)) : null;
+    });
     for (const m of REPORT_METRICS) {
       perArm[arm]![m.key] = meanStd(evals[arm]!.map((e) => e?.summary[m.key] ?? Number.NaN));
       if (m.baseline)
@@ -427,11 +458,19 @@ export function writeExperimentReport(
       m.baseline && base !== undefined && base !== null && Number.isFinite(base)
         ? `${v} (rand ${f3(base)})`
         : v;
+    const startValue = start?.summary[m.key];
+    // A metric no evaluation computed (e.g. the faithfulness suite with evalFaithfulness false)
+    // gets no row.
+    if (
+      arms.every((a) => !Number.isFinite(perArm[a]![m.key]!.mean)) &&
+      !(typeof startValue === 'number' && Number.isFinite(startValue))
+    )
+      continue;
     const cells = arms.map((a) => {
       const v = perArm[a]![m.key]!;
       if (!Number.isFinite(v.mean)) return '–';
       return withBase(
-        `${f3(v.mean)} ± ${f3(v.std)}`,
+        v.n === 1 ? `${f3(v.mean)}${ofN(1)}` : `${f3(v.mean)} ± ${f3(v.std)}${ofN(v.n)}`,
         m.baseline ? perArm[a]![m.baseline]!.mean : undefined,
       );
     });
@@ -457,7 +496,10 @@ export function writeExperimentReport(
   for (const [key, title] of curveKeys) {
     const series: Series[] = [];
     for (const arm of arms) {
-      const perSeed = exp.seeds.map((s) => readMetrics(join(runs, `${arm}-s${s}`)).records);
+      // finished training runs only, like the tables
+      const perSeed = exp.seeds
+        .filter((s) => done(trainJobId(arm, s)))
+        .map((s) => readMetrics(join(runs, trainJobId(arm, s))).records);
       const steps = perSeed[0]?.map((r) => r.step) ?? [];
       const y = steps.map(
         (_, i) => meanStd(perSeed.map((rs) => rs[i]?.metrics[key] ?? Number.NaN)).mean,
@@ -504,11 +546,16 @@ export function writeExperimentReport(
     images.push(`![${m.label}](${file})`);
   }
   for (const arm of arms) {
-    const secs = exp.seeds.map((s) => readMetrics(join(runs, `${arm}-s${s}`)).wallSeconds);
-    const ms = meanStd(secs);
-    wall.push(
-      `| ${arm} | ${(ms.mean / 60).toFixed(1)} ± ${(ms.std / 60).toFixed(1)} min | ${JSON.stringify(exp.arms[arm])} |`,
+    const secs = exp.seeds.map((s) =>
+      done(trainJobId(arm, s))
+        ? readMetrics(join(runs, trainJobId(arm, s))).wallSeconds
+        : Number.NaN,
     );
+    const ms = meanStd(secs);
+    const time = Number.isFinite(ms.mean)
+      ? `${(ms.mean / 60).toFixed(1)} ± ${(ms.std / 60).toFixed(1)} min${ofN(ms.n)}`
+      : '–';
+    wall.push(`| ${arm} | ${time} | ${JSON.stringify(exp.arms[arm])} |`);
   }
   const gains = arms.map((arm) => {
     const g = accuracyGains(start?.summary, evals[arm]!);
@@ -517,8 +564,15 @@ export function writeExperimentReport(
         ? `s${exp.seeds[i]}: ${x.diff >= 0 ? '+' : ''}${f3(x.diff)} (${f3(x.z)} SE)`
         : `s${exp.seeds[i]}: –`,
     );
-    const all = g.every((x) => x.z > 2);
-    return `| ${arm} | ${cells.join('; ')} | ${all ? 'yes' : 'no'} |`;
+    const measured = g.filter((x) => Number.isFinite(x.diff));
+    const above = measured.filter((x) => x.z > 2).length;
+    const verdict =
+      measured.length === nSeeds
+        ? above === nSeeds
+          ? 'yes'
+          : 'no'
+        : `${above} of ${measured.length} finished seeds, ${nSeeds - measured.length} to run`;
+    return `| ${arm} | ${cells.join('; ')} | ${verdict} |`;
   });
   const predictionsPath = join(base, `${exp.name}.predictions.md`);
   const predictions = existsSync(predictionsPath)
@@ -541,6 +595,10 @@ export function writeExperimentReport(
     '```sh',
     commandLine,
     '```',
+    '',
+    unfinished.length === 0
+      ? `All ${status.length} jobs finished.`
+      : `**Interim report: ${status.length - unfinished.length} of ${status.length} jobs finished.** Not finished: ${unfinished.join(', ')}. Means and standard deviations are over the finished seeds; "(n = k)" marks a value over fewer than all ${nSeeds}.`,
     '',
     `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms. Machine: ${cpus().length} × ${cpu}, Node ${process.versions.node}; every run on the backend recorded in its run.json.`,
     '',
@@ -595,7 +653,7 @@ export function writeExperimentReport(
   writeFileAtomic(path, md);
   writeFileAtomic(
     join(out, 'results.json'),
-    `${JSON.stringify({ start: start?.summary ?? null, arms: perArm, metrics: REPORT_METRICS }, null, 2)}\n`,
+    `${JSON.stringify({ start: start?.summary ?? null, arms: perArm, metrics: REPORT_METRICS, jobs: { total: status.length, finished: finished.size } }, null, 2)}\n`,
   );
   return path;
 }

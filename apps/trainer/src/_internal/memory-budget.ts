@@ -1,7 +1,8 @@
 // Checks before the first step that a policy-update micro-batch and a mask-fit job fit the wasm
 // heap (4 GiB), from @atmanrl/model's memory estimates, and names the flag that fixes it. With
 // --max-tokens-per-micro-batch a pass holds at most that many padded tokens (at least one row).
-// Only wasm has a hard heap limit; other backends are not checked.
+// With --recompute the estimates are those of activation recomputation. Only wasm has a hard heap
+// limit; other backends are not checked.
 import {
   headChunkBytes,
   type LlamaConfig,
@@ -20,15 +21,19 @@ const GIB = 2 ** 30;
  */
 const OVERESTIMATE = 3;
 
-/** Estimated peak bytes of one update micro-batch of `rows` completions of `seqLen` tokens. */
+/**
+ * Estimated peak bytes of one update micro-batch of `rows` completions of `seqLen` tokens
+ * (`recompute`: with activation recomputation, `--recompute`).
+ */
 export function updateBytes(
   model: LlamaConfig,
   rows: number,
   seqLen: number,
   beta: number,
+  recompute = false,
 ): number {
   return (
-    rows * seqLen * trainTokenBytes(model, seqLen) +
+    rows * seqLen * trainTokenBytes(model, seqLen, { recompute }) +
     headChunkBytes(model) +
     modelStateBytes(model, { trainable: true }) +
     (beta > 0 ? modelStateBytes(model, { trainable: false }) : 0)
@@ -56,7 +61,8 @@ export function checkMemoryBudget(
   // rows of one forward/backward pass: the micro-batch, or what the token budget packs (≥ 1)
   const passRows = (rows: number): number =>
     budget === null ? rows : Math.min(rows, Math.max(1, Math.floor(budget / seqLen)));
-  const estimate = (k: number) => updateBytes(model, passRows(n / k), seqLen, config.beta);
+  const estimate = (k: number) =>
+    updateBytes(model, passRows(n / k), seqLen, config.beta, config.recompute);
   const fits = (k: number) => estimate(k) <= heap;
   const k = config.gradientAccumulationSteps;
   const warnings: string[] = [];
@@ -86,11 +92,15 @@ export function checkMemoryBudget(
             config.numGenerations,
             Math.max(1, Math.floor(budget / (promptLen + 1 + config.maxCompletionLength))),
           );
-    const row = maskFitRowBytes(model, {
-      promptLen,
-      suffixLen: 1 + config.maxCompletionLength,
-      answerLen: Math.min(16, config.maxCompletionLength),
-    });
+    const row = maskFitRowBytes(
+      model,
+      {
+        promptLen,
+        suffixLen: 1 + config.maxCompletionLength,
+        answerLen: Math.min(16, config.maxCompletionLength),
+      },
+      { recompute: config.recompute },
+    );
     const job = fitRows * row + modelStateBytes(model, { trainable: false });
     if (job > OVERESTIMATE * heap) {
       throw new UsageError(

@@ -289,6 +289,14 @@ export async function runTraining(
   let lastSaved = step;
   const collapse = { warned: false };
   try {
+    if (!pool.inProcess) {
+      // The workers' own report of what they run with (their backend, --recompute).
+      await pool.ready();
+      const w = pool.workerSettings;
+      io.out(
+        `pool: ${w.length} worker threads on ${w[0]?.backend ?? backend.name}${w.every((x) => x.recompute) ? ', recomputing activations' : ''}`,
+      );
+    }
     while (step < config.maxSteps) {
       currentStep = step + 1;
       const t0 = performance.now();

@@ -1,15 +1,21 @@
 // `atmanrl experiment --config experiments/<name>.yaml`: arms × seeds of AtManRL GRPO from one
 // starting model, evaluated before and after, with a report (see _internal/experiment.ts).
 
-import { readExperiment, runExperiment, writeExperimentReport } from '../_internal/experiment.js';
+import {
+  jobStatus,
+  readExperiment,
+  runExperiment,
+  writeExperimentReport,
+} from '../_internal/experiment.js';
 import type { CommandDef } from '../cli-core.js';
 import { UsageError } from '../errors.js';
 
 /** The `experiment` command. */
 export const experimentCommand: CommandDef = {
-  description: 'run an experiment file (arms × seeds of GRPO + evals) and write its report',
+  description:
+    'run an experiment file (arms × seeds of GRPO + evals) and write its report (--report-only: the report of the finished jobs, running none)',
   ownsConfigFile: true,
-  async run(_config, io, ctx) {
+  async run(config, io, ctx) {
     if (ctx.configFile === null) {
       throw new UsageError(
         'BAD_CONFIG',
@@ -17,7 +23,15 @@ export const experimentCommand: CommandDef = {
       );
     }
     const exp = readExperiment(ctx.configFile);
-    await runExperiment(exp, ctx.configFile, (l) => io.out(l));
+    if (config.reportOnly) {
+      const status = jobStatus(exp, ctx.configFile);
+      const left = status.filter((j) => !j.finished).map((j) => j.id);
+      io.out(
+        `experiment ${exp.name}: ${status.length - left.length} of ${status.length} jobs finished; report only, none run${left.length > 0 ? ` (not finished: ${left.join(', ')})` : ''}`,
+      );
+    } else {
+      await runExperiment(exp, ctx.configFile, (l) => io.out(l));
+    }
     const report = writeExperimentReport(
       exp,
       ctx.configFile,

@@ -55,17 +55,21 @@ function checkIds(name: string, ids: readonly number[], vocab: number, item: num
 }
 
 /**
- * Builds the layout of `items` (see the file comment).
- * @throws SaliencyError `BAD_ITEM` for an empty prompt, an empty gold answer or an id outside the vocabulary
+ * Validates `items` before any work: a non-empty list, each item with a prompt, a gold answer and
+ * token ids inside the vocabulary. Messages name `index[i]` for item i (default i), so a caller
+ * that cuts its input into batches can name the input's own index.
+ * @throws SaliencyError `BAD_ITEM` for an empty list, an empty prompt, an empty gold answer or an
+ *   id outside the vocabulary
  */
-export function buildLayout(
+export function checkItems(
   items: readonly SaliencyItem[],
   vocabSize: number,
-  padId: number,
-): BatchLayout {
+  index: readonly number[] = items.map((_, i) => i),
+): void {
   if (items.length === 0)
     throw new SaliencyError('BAD_ITEM', 'no items given; expected at least one');
-  items.forEach((it, i) => {
+  items.forEach((it, k) => {
+    const i = index[k] ?? k;
     if (it.promptIds.length === 0)
       throw new SaliencyError(
         'BAD_ITEM',
@@ -81,6 +85,18 @@ export function buildLayout(
     checkIds('delimiterIds', it.delimiterIds, vocabSize, i);
     checkIds('goldAnswerIds', it.goldAnswerIds, vocabSize, i);
   });
+}
+
+/**
+ * Builds the layout of `items` (see the file comment), after {@link checkItems}.
+ * @throws SaliencyError `BAD_ITEM` as {@link checkItems}
+ */
+export function buildLayout(
+  items: readonly SaliencyItem[],
+  vocabSize: number,
+  padId: number,
+): BatchLayout {
+  checkItems(items, vocabSize);
   const b = items.length;
   const p = Math.max(...items.map((it) => it.promptIds.length));
   const prefixLen = p - 1;

@@ -113,6 +113,11 @@ export class WorkerPool {
   readonly slots: number;
   /** True when jobs run on the main thread. */
   readonly inProcess: boolean;
+  /**
+   * Per worker thread, as the worker reported it once started (see {@link ready}): its backend
+   * and whether its model recomputes activations. Empty in-process.
+   */
+  readonly workerSettings: { backend: string; recompute: boolean }[] = [];
   private readonly threads: Slot[] = [];
   private readonly queue: Pending[] = [];
   private readonly started: Promise<void>;
@@ -169,8 +174,10 @@ export class WorkerPool {
         new Promise<void>((resolve, reject) => {
           worker.once('message', (msg: FromWorker) => {
             this.release(slot);
-            if (msg.type === 'ready') resolve();
-            else {
+            if (msg.type === 'ready') {
+              this.workerSettings[i] = { backend: msg.backend, recompute: msg.recompute };
+              resolve();
+            } else {
               const text = msg.type === 'start-error' ? msg.message : `unexpected ${msg.type}`;
               reject(
                 this.fail(

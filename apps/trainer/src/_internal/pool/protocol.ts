@@ -29,7 +29,7 @@ export type ToWorker =
 
 /** Worker to main thread. */
 export type FromWorker =
-  | { type: 'ready'; backend: string }
+  | { type: 'ready'; backend: string; recompute: boolean }
   | { type: 'start-error'; message: string }
   | { type: 'weights-done'; version: number }
   | { type: 'weights-error'; version: number; message: string }

@@ -78,7 +78,8 @@ const started = (async () => {
 })();
 
 let chain: Promise<unknown> = started.then(
-  (detail) => post({ type: 'ready', backend: detail }),
+  // what the worker's model really runs with, so the pool can report it
+  (detail) => post({ type: 'ready', backend: detail, recompute: model!.recompute }),
   (e: unknown) => post({ type: 'start-error', message: (e as Error).message }),
 );
 port.on('message', (msg: ToWorker) => {
