@@ -16,15 +16,18 @@ const model = parseLlamaConfig({
   tie_word_embeddings: true,
 });
 
+/** 16 prompts × 8 completions of up to 256 tokens, outcome reward only (no mask fits). */
+const outcomeRun128 = () => ({
+  ...defaultConfig(),
+  promptsPerStep: 16,
+  numGenerations: 8,
+  maxCompletionLength: 256,
+  saliencyReward: false,
+});
+
 describe('checkMemoryBudget', () => {
   it('warns, without refusing, when the upper estimate is above the heap but may still fit', () => {
-    const c = {
-      ...defaultConfig(),
-      promptsPerStep: 16,
-      numGenerations: 8,
-      maxCompletionLength: 256,
-      saliencyReward: false,
-    };
+    const c = outcomeRun128();
     const w = checkMemoryBudget({ ...c, gradientAccumulationSteps: 16 }, model, 'wasm', 64);
     expect(w).toHaveLength(1);
     expect(w[0]).toMatch(/estimated at up to [\d.]+ GiB of the 4\.0 GiB wasm heap/);
@@ -48,13 +51,7 @@ describe('checkMemoryBudget', () => {
   });
 
   it('counts --recompute: a smaller estimate, and a smaller accumulation that fits', () => {
-    const c = {
-      ...defaultConfig(),
-      promptsPerStep: 16,
-      numGenerations: 8,
-      maxCompletionLength: 256,
-      saliencyReward: false,
-    };
+    const c = outcomeRun128();
     expect(updateBytes(model, 16, 320, 0, true)).toBeLessThan(updateBytes(model, 16, 320, 0));
     const suggested = (recompute: boolean) => {
       try {
@@ -72,13 +69,7 @@ describe('checkMemoryBudget', () => {
   });
 
   it('names the accumulation that fits when one micro-batch is too large', () => {
-    const c = {
-      ...defaultConfig(),
-      promptsPerStep: 16,
-      numGenerations: 8,
-      maxCompletionLength: 256,
-      saliencyReward: false,
-    };
+    const c = outcomeRun128();
     expect(() => checkMemoryBudget(c, model, 'wasm', 64)).toThrow(
       /--gradient-accumulation-steps 1: a micro-batch of 128 completions × 320 tokens is estimated at [\d.]+ GiB .*more than 3 × the wasm heap's [\d.]+ GiB .* Use --gradient-accumulation-steps \d+/,
     );
@@ -103,13 +94,7 @@ describe('checkMemoryBudget', () => {
   });
 
   it('counts the rows of one pass under --max-tokens-per-micro-batch', () => {
-    const c = {
-      ...defaultConfig(),
-      promptsPerStep: 16,
-      numGenerations: 8,
-      maxCompletionLength: 256,
-      saliencyReward: false,
-    };
+    const c = outcomeRun128();
     // 128 completions × 320 tokens in one micro-batch do not fit; passes of `rows` rows do
     expect(() => checkMemoryBudget(c, model, 'wasm', 64)).toThrow(
       /--gradient-accumulation-steps 1/,
