@@ -56,20 +56,14 @@ function checkIds(name: string, ids: readonly number[], vocab: number, item: num
 
 /**
  * Validates `items` before any work: a non-empty list, each item with a prompt, a gold answer and
- * token ids inside the vocabulary. Messages name `index[i]` for item i (default i), so a caller
- * that cuts its input into batches can name the input's own index.
+ * token ids inside the vocabulary. Messages name an item by its index in `items`.
  * @throws SaliencyError `BAD_ITEM` for an empty list, an empty prompt, an empty gold answer or an
  *   id outside the vocabulary
  */
-export function checkItems(
-  items: readonly SaliencyItem[],
-  vocabSize: number,
-  index: readonly number[] = items.map((_, i) => i),
-): void {
+export function checkItems(items: readonly SaliencyItem[], vocabSize: number): void {
   if (items.length === 0)
     throw new SaliencyError('BAD_ITEM', 'no items given; expected at least one');
-  items.forEach((it, k) => {
-    const i = index[k] ?? k;
+  items.forEach((it, i) => {
     if (it.promptIds.length === 0)
       throw new SaliencyError(
         'BAD_ITEM',
