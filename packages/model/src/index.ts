@@ -13,7 +13,7 @@ export { defaultChunkRows, HEAD_CHUNK_BYTES, headLogProbs } from './head-log-pro
 export type { KVCache } from './kv-cache.js';
 export { LlamaKVCache } from './kv-cache.js';
 export { LlamaModel } from './llama-model.js';
-export type { MaskFitRowShape } from './memory.js';
+export type { MaskFitRowShape, TrainMemoryOptions } from './memory.js';
 export {
   headChunkBytes,
   maskFitRowBytes,
