@@ -1,6 +1,7 @@
 // Smoke version of the experiment (issue 12): every arm for 1 step on a tiny model, evaluated
 // before and after, report written; running it again resumes (nothing is redone).
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { EvalReport } from '@atmanrl/runs';
 import { describe, expect, it } from 'vitest';
@@ -102,6 +103,27 @@ describe('atmanrl experiment (smoke)', () => {
     const res = JSON.parse(readFileSync(join(dir, 'smoke', 'results.json'), 'utf8'));
     expect(res.jobs).toEqual({ total: 9, finished: 8 });
     expect(res.arms['A-outcome']['pass@1'].n).toBe(1);
+    // The machine sentence counts the finished jobs per machine recorded in their run.json: one job
+    // moved to another machine, one written before run.json recorded it.
+    const edit = (job: string, change: (info: Record<string, unknown>) => void) => {
+      const folder = join(dir, 'smoke', 'runs', job);
+      const path = join(folder, readdirFirst(folder), 'run.json');
+      const info = JSON.parse(readFileSync(path, 'utf8'));
+      change(info);
+      writeFileSync(path, JSON.stringify(info));
+    };
+    const here = `${cpus().length} × ${cpus()[0]!.model.trim()}`;
+    expect(interim).toContain(`Machine: ${here} (8 jobs).`);
+    edit('A-outcome-s0', (info) => delete info['machine']);
+    edit('B-reliance-s0', (info) => {
+      info['machine'] = { cpu: 'Other CPU', cores: 64 };
+    });
+    expect(
+      await runCli(['experiment', '--config', file, '--report-only'], captureIO().io, COMMANDS),
+    ).toBe(0);
+    expect(readFileSync(join(dir, 'smoke', 'REPORT.md'), 'utf8')).toContain(
+      `Machines: ${here} (6 jobs); 64 × Other CPU (1 job); not recorded for 1 job (run.json before it recorded the machine). Wall times compare only between jobs on the same machine.`,
+    );
   }, 600_000);
 
   it('an invalid experiment file lists every problem', async () => {

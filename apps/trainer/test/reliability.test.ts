@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   createRandomModel,
@@ -227,7 +228,9 @@ describe('2. --resume and configuration', () => {
     expect(info.resumes[0]).toMatchObject({
       fromStep: 2,
       changes: { maxSteps: { from: 2, to: 4 } },
+      machine: { cpu: cpus()[0]!.model.trim(), cores: cpus().length },
     });
+    expect(info.machine).toEqual(info.resumes[0].machine);
     const r = await cli(['train', '--resume', dir]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/finished 4 steps/);

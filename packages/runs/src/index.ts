@@ -26,6 +26,8 @@ export {
   EvalCurveSchema,
   type EvalReport,
   EvalReportSchema,
+  type Machine,
+  MachineSchema,
   type MetricsRecord,
   MetricsRecordSchema,
   type RunInfo,

@@ -12,6 +12,14 @@ export const RunStatusSchema = z.enum(['running', 'finished', 'failed', 'interru
 /** Lifecycle of a run: `running` until it ends as `finished`, `failed` or `interrupted`. */
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/** A machine, as `os.cpus()` describes it: its CPU model and how many cores it has. */
+export const MachineSchema = z.looseObject({
+  cpu: z.string(),
+  cores: z.number().int().positive(),
+});
+/** A machine that ran (part of) a run. */
+export type Machine = z.infer<typeof MachineSchema>;
+
 /** `run.json`: the resolved configuration and identity of one run. */
 export const RunInfoSchema = z.looseObject({
   version,
@@ -27,6 +35,11 @@ export const RunInfoSchema = z.looseObject({
   backend: z.looseObject({ name: z.string(), detail: z.string().optional() }),
   /** Package and runtime versions, e.g. `{ node: '20.20.2', '@atmanrl/grpo': '0.1.0' }`. */
   versions: z.record(z.string(), z.string()),
+  /**
+   * The machine the run was created on (`{ cpu: 'AMD EPYC 7B13', cores: 2 }`): wall times only
+   * compare between runs on the same one. Absent in runs written before it was recorded.
+   */
+  machine: MachineSchema.optional(),
   /** Last completed step (0 before the first). */
   step: z.number().int().nonnegative().default(0),
   totalSteps: z.number().int().nonnegative().optional(),
@@ -43,6 +56,8 @@ export const RunInfoSchema = z.looseObject({
         fromStep: z.number().int().nonnegative(),
         checkpoint: z.string().optional(),
         changes: z.record(z.string(), z.looseObject({ from: z.unknown(), to: z.unknown() })),
+        /** The machine the resumed part ran on. */
+        machine: MachineSchema.optional(),
       }),
     )
     .optional(),

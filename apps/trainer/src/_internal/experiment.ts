@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type EvalReport,
   EvalReportSchema,
+  type Machine,
   type MetricsRecord,
   MetricsRecordSchema,
   parseJsonl,
@@ -103,13 +104,41 @@ interface Job {
 }
 
 /** The latest run folder inside a job's runs dir, or null. */
-function jobRun(runsDir: string): { dir: string; status: string; step: number } | null {
+function jobRun(
+  runsDir: string,
+): { dir: string; status: string; step: number; machines: Machine[] } | null {
   if (!existsSync(runsDir)) return null;
   const dirs = readdirSync(runsDir).filter((d) => existsSync(join(runsDir, d, 'run.json')));
   if (dirs.length === 0) return null;
   const dir = join(runsDir, dirs.sort().at(-1)!);
   const info = RunInfoSchema.parse(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')));
-  return { dir, status: info.status, step: info.step };
+  const machines = [info.machine, ...(info.resumes ?? []).map((r) => r.machine)].filter(
+    (m): m is Machine => m !== undefined,
+  );
+  return { dir, status: info.status, step: info.step, machines };
+}
+
+/**
+ * The report's machine sentence: each machine the finished jobs ran on (from their run.json) with
+ * how many jobs ran on it; jobs written before run.json recorded it are counted as not recorded.
+ */
+function machinesSentence(runs: string, finishedIds: readonly string[]): string {
+  const jobsOn = new Map<string, number>();
+  let unrecorded = 0;
+  for (const id of finishedIds) {
+    const machines = jobRun(join(runs, id))?.machines ?? [];
+    if (machines.length === 0) unrecorded += 1;
+    for (const label of new Set(machines.map((m) => `${m.cores} × ${m.cpu}`))) {
+      jobsOn.set(label, (jobsOn.get(label) ?? 0) + 1);
+    }
+  }
+  const jobs = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
+  const parts = [...jobsOn].map(([label, n]) => `${label} (${jobs(n)})`);
+  if (unrecorded > 0) {
+    parts.push(`not recorded for ${jobs(unrecorded)} (run.json before it recorded the machine)`);
+  }
+  if (parts.length === 0) return '';
+  return ` Machine${jobsOn.size > 1 ? 's' : ''}: ${parts.join('; ')}.${jobsOn.size > 1 ? ' Wall times compare only between jobs on the same machine.' : ''}`;
 }
 
 /** Job id of arm `arm`'s training run with seed `seed`; its evaluation is `<id>-eval`. */
@@ -584,7 +613,6 @@ export function writeExperimentReport(
     : '_No reading written yet (add `' +
       `${exp.name}.reading.md` +
       '` beside the experiment file)._';
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const md = [
     `# Experiment \`${exp.name}\``,
     '',
@@ -600,7 +628,7 @@ export function writeExperimentReport(
       ? `All ${status.length} jobs finished.`
       : `**Interim report: ${status.length - unfinished.length} of ${status.length} jobs finished.** Not finished: ${unfinished.join(', ')}. Means and standard deviations are over the finished seeds; "(n = k)" marks a value over fewer than all ${nSeeds}.`,
     '',
-    `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms. Machine: ${cpus().length} × ${cpu}, Node ${process.versions.node}; every run on the backend recorded in its run.json.`,
+    `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms.${machinesSentence(runs, [...finished])} Every run on the backend and Node version recorded in its run.json.`,
     '',
     `Browse every run side by side: \`atmanrl view ${relative(process.cwd(), out) || '.'}\` (in this repository: \`pnpm viewer ${relative(process.cwd(), out) || '.'}\`; it opens on the arms table; tick runs to overlay their curves). Model weights of the checkpoints are not committed.`,
     '',

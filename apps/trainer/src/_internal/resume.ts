@@ -5,7 +5,7 @@
 // `--resume <run>/checkpoints/step-N` resumes from that (older) checkpoint instead of latest.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { RunWriter } from '@atmanrl/runs/node';
+import { type Machine, RunWriter, thisMachine } from '@atmanrl/runs/node';
 import { ConfigSchema, defaultConfig, type RunConfig, toFlag } from '../config.js';
 import { UsageError } from '../errors.js';
 import { type LoadedCheckpoint, readLatestCheckpoint } from './checkpoint.js';
@@ -50,6 +50,8 @@ export interface ResumeRecord {
   checkpoint: string;
   /** Options changed by this resume: `{ maxSteps: { from: 4, to: 8 } }`. */
   changes: Record<string, { from: unknown; to: unknown }>;
+  /** The machine this resume runs on. */
+  machine: Machine;
 }
 
 /** What {@link openResume} returns. */
@@ -168,6 +170,7 @@ export async function openResume(
       fromStep: checkpoint.state.step,
       checkpoint: only?.path ?? `checkpoints/step-${checkpoint.state.step}`,
       changes,
+      machine: thisMachine(),
     };
     run.update({
       config: config as unknown as Record<string, unknown>,

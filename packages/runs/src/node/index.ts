@@ -17,5 +17,6 @@ export {
   type RunLock,
   readWriterLock,
 } from './lock.js';
+export { thisMachine } from './machine.js';
 export { resolveInside } from './paths.js';
 export { type CreateRunOptions, type OpenRunOptions, RunWriter } from './writer.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers.js';
@@ -49,6 +50,20 @@ describe('RunWriter', () => {
     expect(a.id).toMatch(/^20261126-120000-demo-[a-z0-9]+$/);
     const info = JSON.parse(readFileSync(join(a.dir, 'run.json'), 'utf8'));
     expect(info).toMatchObject({ version: 1, status: 'running', seed: 7, config: { lr: 1e-6 } });
+    // The machine defaults to this one, as os.cpus() reports it.
+    expect(info.machine).toEqual({ cpu: cpus()[0]!.model.trim(), cores: cpus().length });
+    const other = RunWriter.create({
+      runsDir: runs,
+      command: 'train',
+      config: {},
+      seed: 0,
+      backend: { name: 'cpu' },
+      machine: { cpu: 'Other CPU', cores: 64 },
+    });
+    expect(JSON.parse(readFileSync(join(other.dir, 'run.json'), 'utf8')).machine).toEqual({
+      cpu: 'Other CPU',
+      cores: 64,
+    });
   });
 
   it('refuses an existing id', () => {

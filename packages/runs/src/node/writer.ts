@@ -20,6 +20,7 @@ import {
   CheckpointPointerSchema,
   type EvalReport,
   EvalReportSchema,
+  type Machine,
   type MetricsRecord,
   MetricsRecordSchema,
   type RunInfo,
@@ -34,6 +35,7 @@ import {
 import { validateRecord } from '../validate.js';
 import { appendJsonLine, fsyncDir, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { acquireRunLock, type RunLock } from './lock.js';
+import { thisMachine } from './machine.js';
 import { resolveInside } from './paths.js';
 
 /** Options for {@link RunWriter.create}. */
@@ -48,6 +50,8 @@ export interface CreateRunOptions {
   backend: { name: string; detail?: string };
   name?: string;
   versions?: Record<string, string>;
+  /** The machine; default {@link thisMachine}. */
+  machine?: Machine;
   totalSteps?: number;
   /** Explicit id (folder name); default `<UTC timestamp>-<name>-<random>`. */
   id?: string;
@@ -166,6 +170,7 @@ export class RunWriter {
         seed: options.seed,
         backend: options.backend,
         versions: options.versions ?? { node: process.versions.node },
+        machine: options.machine ?? thisMachine(),
         step: 0,
         ...(options.totalSteps === undefined ? {} : { totalSteps: options.totalSteps }),
       },
