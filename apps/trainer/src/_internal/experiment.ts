@@ -122,20 +122,19 @@ function jobRun(
  * The report's machine sentence: each machine the finished jobs ran on (from their run.json) with
  * how many jobs ran on it; jobs written before run.json recorded it are counted as not recorded.
  */
-function machinesSentence(runs: string, finishedIds: readonly string[]): string {
+function machinesSentence(jobs: readonly JobStatus[]): string {
   const jobsOn = new Map<string, number>();
   let unrecorded = 0;
-  for (const id of finishedIds) {
-    const machines = jobRun(join(runs, id))?.machines ?? [];
+  for (const { machines } of jobs.filter((j) => j.finished)) {
     if (machines.length === 0) unrecorded += 1;
     for (const label of new Set(machines.map((m) => `${m.cores} × ${m.cpu}`))) {
       jobsOn.set(label, (jobsOn.get(label) ?? 0) + 1);
     }
   }
-  const jobs = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
-  const parts = [...jobsOn].map(([label, n]) => `${label} (${jobs(n)})`);
+  const count = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
+  const parts = [...jobsOn].map(([label, n]) => `${label} (${count(n)})`);
   if (unrecorded > 0) {
-    parts.push(`not recorded for ${jobs(unrecorded)} (run.json before it recorded the machine)`);
+    parts.push(`not recorded for ${count(unrecorded)} (run.json before it recorded the machine)`);
   }
   if (parts.length === 0) return '';
   return ` Machine${jobsOn.size > 1 ? 's' : ''}: ${parts.join('; ')}.${jobsOn.size > 1 ? ' Wall times compare only between jobs on the same machine.' : ''}`;
@@ -146,11 +145,18 @@ function trainJobId(arm: string, seed: number): string {
   return `${arm}-s${seed}`;
 }
 
+/** One job of an experiment: its id, whether it has finished, and the machines it ran on. */
+interface JobStatus {
+  id: string;
+  finished: boolean;
+  machines: Machine[];
+}
+
 /**
  * Every job of `exp` in run order (the start evaluation, then per arm and seed the training run
- * and its evaluation), each with whether it has finished.
+ * and its evaluation), each with whether it has finished and the machines its run.json records.
  */
-export function jobStatus(exp: Experiment, expFile: string): { id: string; finished: boolean }[] {
+export function jobStatus(exp: Experiment, expFile: string): JobStatus[] {
   const runs = join(dirname(resolve(expFile)), exp.name, 'runs');
   const ids = [
     'start-eval',
@@ -158,7 +164,10 @@ export function jobStatus(exp: Experiment, expFile: string): { id: string; finis
       exp.seeds.flatMap((s) => [trainJobId(arm, s), `${trainJobId(arm, s)}-eval`]),
     ),
   ];
-  return ids.map((id) => ({ id, finished: jobRun(join(runs, id))?.status === 'finished' }));
+  return ids.map((id) => {
+    const run = jobRun(join(runs, id));
+    return { id, finished: run?.status === 'finished', machines: run?.machines ?? [] };
+  });
 }
 
 /** Folder of the checkpoint `checkpoints/latest.json` points at. */
@@ -628,7 +637,7 @@ export function writeExperimentReport(
       ? `All ${status.length} jobs finished.`
       : `**Interim report: ${status.length - unfinished.length} of ${status.length} jobs finished.** Not finished: ${unfinished.join(', ')}. Means and standard deviations are over the finished seeds; "(n = k)" marks a value over fewer than all ${nSeeds}.`,
     '',
-    `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms.${machinesSentence(runs, [...finished])} Every run on the backend and Node version recorded in its run.json.`,
+    `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms.${machinesSentence(status)} Every run on the backend and Node version recorded in its run.json.`,
     '',
     `Browse every run side by side: \`atmanrl view ${relative(process.cwd(), out) || '.'}\` (in this repository: \`pnpm viewer ${relative(process.cwd(), out) || '.'}\`; it opens on the arms table; tick runs to overlay their curves). Model weights of the checkpoints are not committed.`,
     '',
