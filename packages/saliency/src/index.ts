@@ -21,10 +21,13 @@ export { SaliencyError } from './errors.js';
 export type { FitSaliencyOptions, FitStepInfo } from './fit.js';
 export { fitSaliencyMasks } from './fit.js';
 export { gradientXInputSaliency } from './gradient.js';
+export type { LengthPenaltyFn, LengthPenaltyInfo, LengthPenaltyOptions } from './length-penalty.js';
+export { createLengthPenalty, lengthPenalty } from './length-penalty.js';
 export type { Logger } from './logger.js';
 export { maskStatistic, relevanceFromTheta } from './relevance.js';
 export type { SaliencyRewardDirection, SaliencyRewardOptions } from './reward.js';
 export { saliencyReward } from './reward.js';
+export type { RewardCost } from './reward-cost.js';
 export type {
   RewardCallContext,
   RewardCompletion,
@@ -36,6 +39,17 @@ export { createSaliencyReward } from './reward-fn.js';
 export { averageRanks, spearman } from './spearman.js';
 export type { SweepOptions } from './sweep.js';
 export { atmanSaliency, occlusionSaliency } from './sweep.js';
+export type {
+  TruncationRewardFn,
+  TruncationRewardInfo,
+  TruncationRewardOptions,
+} from './truncation-reward.js';
+export {
+  createTruncationReward,
+  DEFAULT_TRUNCATION_FRACTIONS,
+  keptTokenCounts,
+  truncationRewardValue,
+} from './truncation-reward.js';
 export type {
   DisplayToken,
   MaskFitResult,
