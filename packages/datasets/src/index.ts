@@ -19,6 +19,15 @@ export {
   generateArithmeticDataset,
   generateArithmeticProblem,
 } from './arithmetic.js';
+export {
+  type ContentSplit,
+  type ContentSplitShares,
+  contentSplit,
+  contentUnit,
+  DEFAULT_SPLIT_SHARES,
+  fnv1a32,
+  takeSplit,
+} from './content-split.js';
 export { type CorruptedCot, corruptCotStep } from './corrupt-step.js';
 export { type CotStep, splitCotSteps } from './cot-steps.js';
 export { type DataLocation, DatasetError, type DatasetErrorCode } from './errors.js';
@@ -43,11 +52,13 @@ export {
   classifyReasoningMode,
   DEFAULT_MODE_MIX,
   generateModesProblem,
+  generateModesSplit,
   MODE_LABELS,
   type ModeLabel,
   type ModeMix,
   type ModesOptions,
   type ModesProblem,
+  type ModesSplitOptions,
   modeShares,
   modesSample,
   type ReasoningMode,

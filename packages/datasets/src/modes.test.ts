@@ -4,6 +4,7 @@ import {
   classifyReasoningMode,
   DEFAULT_MODE_MIX,
   generateModesProblem,
+  generateModesSplit,
   MODE_LABELS,
   modeShares,
   modesSample,
@@ -106,5 +107,54 @@ describe('modesSample', () => {
     expect(s.gold).toBe(String(p.arithmetic.answer));
     expect(s.prompt).toEqual([{ role: 'user', content: `Q: ${p.arithmetic.question}` }]);
     expect(s.meta.mode).toBe(p.mode);
+  });
+});
+
+describe('generateModesSplit (held out by question content)', () => {
+  // The trainer's streams: train seed 1 (modes-cpu's SFT used 24,000 of it), test seed 2, val 3.
+  const train = generateModesSplit('train', 1, 24_000);
+  const test = generateModesSplit('test', 2, 500);
+  const val = generateModesSplit('val', 3, 500);
+
+  it('shares no question text between test and the train/SFT or val problems', () => {
+    const trainQ = new Set(train.map((p) => p.arithmetic.question));
+    const valQ = new Set(val.map((p) => p.arithmetic.question));
+    const testQ = new Set(test.map((p) => p.arithmetic.question));
+    expect(test.filter((p) => trainQ.has(p.arithmetic.question))).toEqual([]);
+    expect(test.filter((p) => valQ.has(p.arithmetic.question))).toEqual([]);
+    expect(val.filter((p) => trainQ.has(p.arithmetic.question))).toEqual([]);
+    // Also none of the prompt texts (what the model actually reads).
+    const trainPrompts = new Set(train.map((p) => p.promptText));
+    expect(test.some((p) => trainPrompts.has(p.promptText))).toBe(false);
+    // Not vacuous: the test split still has many distinct questions.
+    expect(testQ.size).toBeGreaterThan(150);
+  });
+
+  it('the unsplit stream of another seed does share questions (why the split is needed)', () => {
+    // The old test split (seed 2, first 256) against modes-cpu's SFT data (seed 1, first 24,000).
+    const oldTest = Array.from({ length: 256 }, (_, i) => generateModesProblem(2, i));
+    const trainAll = new Set(
+      Array.from({ length: 24_000 }, (_, i) => generateModesProblem(1, i).arithmetic.question),
+    );
+    const seen = oldTest.filter((p) => trainAll.has(p.arithmetic.question)).length;
+    expect(seen / oldTest.length).toBeGreaterThan(0.99);
+  });
+
+  it('is deterministic, keeps stream ids and a longer count extends a shorter one', () => {
+    const again = generateModesSplit('test', 2, 200);
+    expect(again).toEqual(test.slice(0, 200));
+    for (const p of test) {
+      const index = Number(p.id.split('/')[2]);
+      expect(generateModesProblem(2, index)).toEqual(p);
+    }
+  });
+
+  it('keeps the reference mode shares in the train split (within 4 standard errors)', () => {
+    const n = train.length;
+    for (const mode of ['terse', 'verbose', 'bypass'] as const) {
+      const p = DEFAULT_MODE_MIX[mode];
+      const share = train.filter((x) => x.mode === mode).length / n;
+      expect(Math.abs(share - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
+    }
   });
 });

@@ -11,9 +11,16 @@
 // and since the answer is the first operand, the answer could be copied from the CoT; AtManRL then
 // rated that CoT load-bearing (the mask re-enabled the copy), which is right about reliance but
 // wrong for a mode meant to bypass the CoT.
+//
+// Splits are held out by content (issue 29): the generator has only 1,899 distinct questions, so
+// streams of different seeds share nearly all of them. `generateModesSplit` keeps the problems of a
+// stream whose question text hashes into the split (content-split.ts), so no test question is ever
+// an SFT or RL question. Runs and SFT policies made before it (e.g. experiments/modes-cpu/sft-model,
+// trained on the seed-1 stream, which holds every question) saw every test question.
 
 import { combineSeeds, Prng } from './_internal/prng.js';
 import { type ArithmeticProblem, generateArithmeticProblem } from './arithmetic.js';
+import { type ContentSplit, type ContentSplitShares, takeSplit } from './content-split.js';
 import { DatasetError } from './errors.js';
 import { fillTemplate, PROMPT_TEMPLATES } from './prompts.js';
 import type { Sample } from './types.js';
@@ -177,6 +184,35 @@ export function generateModesProblem(
     promptText,
     completionText,
   };
+}
+
+/** Options of {@link generateModesSplit}: those of {@link generateModesProblem}, and the split shares. */
+export interface ModesSplitOptions extends ModesOptions {
+  /** Held-out shares of distinct questions (default test 0.2, val 0.1; see content-split.ts). */
+  shares?: ContentSplitShares;
+}
+
+/**
+ * The first `count` problems of stream `seed` whose question text lies in `split` (held out by
+ * content: `contentSplit(problem.arithmetic.question)`); ids keep their stream index
+ * (`modes/<seed>/<index>`). Deterministic in `(split, seed, count, options)`; a longer `count`
+ * extends a shorter one. No question text of one split occurs in another, whatever the seeds.
+ * @throws DatasetError `INVALID_ARGUMENT` as {@link generateModesProblem}, or when the split is empty
+ */
+export function generateModesSplit(
+  split: ContentSplit,
+  seed: number,
+  count: number,
+  options: ModesSplitOptions = {},
+): ModesProblem[] {
+  const { shares, ...problemOptions } = options;
+  return takeSplit(
+    split,
+    count,
+    (i) => generateModesProblem(seed, i, problemOptions),
+    (p) => p.arithmetic.question,
+    { ...(shares ? { shares } : {}), where: 'generateModesSplit' },
+  );
 }
 
 /**

@@ -38,6 +38,8 @@ export type {
 export { evaluate } from './evaluate.js';
 export type { FillerItem, FillerOptions, FillerResult } from './filler-tokens.js';
 export { fillerTokens } from './filler-tokens.js';
+export type { PairedDifferences, PairedTTest } from './paired.js';
+export { pairedItemDifferences, pairedTTest, studentTTwoSidedP } from './paired.js';
 export { meanPassAtK, passAtK } from './pass-at-k.js';
 export type { CotItem, ProbeOptions } from './probe.js';
 export { answersEqual, forceAnswers } from './probe.js';
