@@ -33,6 +33,22 @@ export { type CotStep, splitCotSteps } from './cot-steps.js';
 export { type DataLocation, DatasetError, type DatasetErrorCode } from './errors.js';
 export { type Gsm8kItem, type Gsm8kSplit, parseGsm8kSolution } from './gsm8k.js';
 export {
+  classifyHintMode,
+  DEFAULT_HINT_MODE_MIX,
+  generateHintModesProblem,
+  generateHintModesSplit,
+  HINT_MODE_LABELS,
+  HINT_MODES_SFT_HINT_ACCURACY,
+  type HintMode,
+  type HintModeLabel,
+  type HintModeMix,
+  type HintModesOptions,
+  type HintModesProblem,
+  type HintModesSplitOptions,
+  hintModeShares,
+  hintModesSample,
+} from './hint-modes.js';
+export {
   type Batch,
   createCursor,
   type DataCursor,
