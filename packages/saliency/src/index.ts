@@ -1,6 +1,8 @@
 // @atmanrl/saliency: public face (named re-exports only).
 export type { AdamWConfig, AdamWState } from './adamw.js';
 export { adamWStep, initAdamW } from './adamw.js';
+export type { AtmanRewardFn, AtmanRewardInfo, AtmanRewardOptions } from './atman-reward.js';
+export { createAtmanReward } from './atman-reward.js';
 export type {
   CompletionSpans,
   SpanKind,

@@ -1,0 +1,118 @@
+// AtMan's one-token sweep as a reward function (issue 29, optional third estimator): how much the
+// gold answer needs the CoT, measured by suppressing one CoT token at a time instead of fitting a
+// mask. Forward passes only. Leaves out the sweep itself (sweep.ts) and composition (grpo).
+//
+// Formula (docs/method.md §4a), with relevance_j = CE(gold | CoT token j suppressed) - CE(gold)
+// in nats per gold token (AtMan, f = 0.9):
+//   r_atman = mean_j relevance_j       (0 for an empty CoT)
+// A mean, like the reliance reward 1 - H/c: padding a CoT with tokens the answer does not need
+// lowers it.
+import type { CausalLM } from '@atmanrl/model';
+import {
+  type CompletionSpans,
+  type SplitTokenizer,
+  saliencyItemFromSpans,
+  splitCompletionIds,
+  type TextSplit,
+} from './completion-split.js';
+import type { RewardCost } from './reward-cost.js';
+import type { RewardCallContext, RewardCompletion } from './reward-fn.js';
+import { atmanSaliency, type SweepOptions } from './sweep.js';
+import type { SaliencyItem, SaliencyMap } from './types.js';
+
+/** Options of {@link createAtmanReward}. */
+export interface AtmanRewardOptions<S> {
+  /** The policy; frozen (its weights at scoring time are used). */
+  model: CausalLM;
+  tokenizer: SplitTokenizer;
+  /** The gold answer text of a sample (teacher-forced). */
+  gold: (sample: S) => string;
+  /** Character split of a completion's text, e.g. datasets' `splitCompletion`. */
+  split: (text: string) => TextSplit;
+  /** The answer delimiter (used when a completion has none). */
+  delimiter: string;
+  /** Sweep options (`chunkSize` default 16, `strength` default 0.9, `prefixReuse` default true). */
+  sweep?: SweepOptions;
+  /** Which completions count (as `createSaliencyReward`'s gate): the others get NaN and no sweep. */
+  gate?: (index: number, rewards: Readonly<Record<string, readonly number[]>>) => boolean;
+}
+
+/** What the AtMan reward records per completion. */
+export interface AtmanRewardInfo {
+  /** The completion's token split. */
+  spans: CompletionSpans;
+  /** The sweep's map (relevance per CoT token, nats/token), or null when gated out. */
+  map: SaliencyMap | null;
+  /** Per-rollout cost of the call (forward passes only). */
+  cost: RewardCost;
+}
+
+/** An AtMan reward function (a grpo `RewardFn` by structure). */
+export type AtmanRewardFn<S> = (
+  samples: readonly S[],
+  completions: readonly RewardCompletion[],
+  ctx: RewardCallContext,
+) => Promise<{ values: number[]; info: AtmanRewardInfo[] }>;
+
+/**
+ * AtMan's sweep as a reward function (`RewardFn` of @atmanrl/grpo): `mean_j relevance_j` over the
+ * CoT tokens of each completion (0 for an empty CoT). Identical items run once; each distinct item
+ * costs `|C| + 1` forward rows (the baseline rides in the first chunk).
+ * @example
+ * const atman = createAtmanReward({ model, tokenizer, gold: (s) => s.gold,
+ *   split: (t) => splitCompletion(t, { kind: 'number' }), delimiter: '####' });
+ */
+export function createAtmanReward<S>(options: AtmanRewardOptions<S>): AtmanRewardFn<S> {
+  return async (samples, completions, ctx) => {
+    const t0 = performance.now();
+    const spans = completions.map((comp) => {
+      const text = options.tokenizer.decode([...comp.tokenIds], { skipSpecialTokens: true });
+      return splitCompletionIds(options.tokenizer, comp.tokenIds, options.split(text));
+    });
+    const rewards = ctx.rewards ?? {};
+    const scored = completions
+      .map((_, i) => i)
+      .filter((i) => (options.gate ? options.gate(i, rewards) : true));
+    const unique: SaliencyItem[] = [];
+    const slot = new Map<string, number>();
+    const itemOf = new Map<number, number>();
+    for (const i of scored) {
+      const item = saliencyItemFromSpans(
+        options.tokenizer,
+        ctx.promptIds[i]!,
+        spans[i]!,
+        options.gold(samples[i]!),
+        options.delimiter,
+      );
+      const key = [item.promptIds, item.cotIds, item.delimiterIds, item.goldAnswerIds]
+        .map((ids) => ids.join(','))
+        .join('|');
+      if (!slot.has(key)) {
+        slot.set(key, unique.length);
+        unique.push(item);
+      }
+      itemOf.set(i, slot.get(key)!);
+    }
+    const maps = unique.length > 0 ? await atmanSaliency(options.model, unique, options.sweep) : [];
+    const rows = unique.reduce((s, it) => s + it.cotIds.length + 1, 0);
+    const n = Math.max(1, completions.length);
+    const cost: RewardCost = {
+      forwardPasses: rows / n,
+      backwardPasses: 0,
+      ms: (performance.now() - t0) / n,
+    };
+    const values: number[] = [];
+    const info = spans.map((s, i) => {
+      const k = itemOf.get(i);
+      if (k === undefined) {
+        values.push(Number.NaN);
+        return { spans: s, map: null, cost };
+      }
+      const map = maps[k]!;
+      const r = map.relevance;
+      values.push(r.length === 0 ? 0 : r.reduce((a, b) => a + b, 0) / r.length);
+      return { spans: s, map, cost };
+    });
+    return { values, info };
+  };
+}
