@@ -69,7 +69,7 @@ export interface LoopbackHub {
   url: string;
   commit: string;
   requests: HubRequest[];
-  /** Body bytes sent per file (all responses together). */
+  /** Body bytes sent per file (all responses but the 1-byte probes together). */
   bytesServed: Map<string, number>;
   /**
    * The next transfer of `file` sends `bytes` bytes and then stalls until `release()` (or the
@@ -82,7 +82,7 @@ export interface LoopbackHub {
   dropAfter(file: string, bytes: number): void;
   /** Every transfer of `file` flips the byte at `offset` (headers unchanged). */
   corrupt(file: string, offset: number | null): void;
-  /** The server answers Range requests with the whole file (200). */
+  /** The server answers Range requests from a byte > 0 with the whole file (200). */
   ignoreRange(on: boolean): void;
   close(): Promise<void>;
 }
@@ -234,7 +234,8 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
     let start = 0;
     let end = body.length - 1;
     let status = 200;
-    if (m !== null && !rangeIgnored) {
+    // ignoreRange: resumed requests (from byte > 0) get the whole file; probes still get ranges.
+    if (m !== null && !(rangeIgnored && Number(m[1]) > 0)) {
       start = Number(m[1]);
       end = m[2] === '' ? end : Math.min(end, Number(m[2]));
       if (start > end) {
@@ -250,7 +251,11 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
     res.writeHead(status, headers);
     if (req.method === 'HEAD') return res.end();
     const slice = body.subarray(start, end + 1);
-    const count = (n: number) => bytesServed.set(file.path, (bytesServed.get(file.path) ?? 0) + n);
+    // The client's `bytes=0-0` probes (size and ETag) are not counted as transfers.
+    const count = (n: number) => {
+      if (req.headers.range !== 'bytes=0-0')
+        bytesServed.set(file.path, (bytesServed.get(file.path) ?? 0) + n);
+    };
     // Stalls and drops apply to transfers of real content, not the client's 1-byte probes.
     if (slice.length > 1 && stall !== null && stall.file === file.path) {
       const s = stall;
