@@ -226,7 +226,7 @@ describe('resolvePretrained against a loopback Hub', () => {
     const env = hfEnv(s.url);
     const weights = modelFiles.find((f) => f.path === WEIGHTS)!;
     s.dropAfter(WEIGHTS, 3000);
-    const e = await rejection(resolveIn(env));
+    const e = await rejection(resolveIn(env, REPO, { retries: 0 }));
     expect(e.code).toBe('DOWNLOAD_FAILED');
     expect(e.message).toContain('run the command again to resume');
     const folder = join(env.HF_HUB_CACHE!, FOLDER);
@@ -243,12 +243,34 @@ describe('resolvePretrained against a loopback Hub', () => {
     expect(existsSync(partial)).toBe(false);
   });
 
+  it('a dropped connection is resumed within the same call (Range from the bytes on disk)', async () => {
+    const s = await hub();
+    const env = hfEnv(s.url);
+    const weights = modelFiles.find((f) => f.path === WEIGHTS)!;
+    s.dropAfter(WEIGHTS, 5000);
+    const warnings: string[] = [];
+    const r = await resolveIn(env, REPO, {
+      logger: { info: () => {}, warn: (m) => warnings.push(m) },
+    });
+    const [full, tail] = transfers(s, WEIGHTS);
+    expect(full!.range).toBeNull();
+    expect(tail!.range).toMatch(/^bytes=\d+-/);
+    const from = Number(/^bytes=(\d+)-/.exec(tail!.range!)![1]);
+    expect(from).toBeGreaterThan(0);
+    expect(from).toBeLessThanOrEqual(5000);
+    expect(warnings.join('\n')).toContain(`${WEIGHTS}: `);
+    expect(warnings.join('\n')).toContain(
+      `after ${from} of ${weights.content.length} bytes; resuming`,
+    );
+    expect(readFileSync(join(r.dir, WEIGHTS)).equals(weights.content)).toBe(true);
+  });
+
   it('a server that ignores Range still yields the right bytes on resume', async () => {
     const s = await hub();
     const env = hfEnv(s.url);
     const weights = modelFiles.find((f) => f.path === WEIGHTS)!;
     s.dropAfter(WEIGHTS, 2000);
-    await rejection(resolveIn(env));
+    await rejection(resolveIn(env, REPO, { retries: 0 }));
     s.ignoreRange(true);
     const warnings: string[] = [];
     const r = await resolveIn(env, REPO, {
@@ -401,7 +423,8 @@ describe('processes', () => {
     const a = run(['--input-type=module', '-e', RESOLVE_SCRIPT], env, onErr);
     const b = run(['--input-type=module', '-e', RESOLVE_SCRIPT], env, onErr);
     await stalled; // one process holds the weights' lock mid-transfer...
-    await waited; // ...and the other is waiting for it
+    // ...and the other is waiting for it (without the lock it would finish on its own instead)
+    await Promise.race([waited, a.done, b.done]);
     s.release();
     const [ra, rb] = await Promise.all([a.done, b.done]);
     expect(ra.code, ra.stderr).toBe(0);

@@ -112,6 +112,7 @@ export function downloadReporter(
 ): (p: DownloadProgress) => void {
   let started = 0;
   let lastDecile = 0;
+  let lastDraw = Number.NEGATIVE_INFINITY;
   return (p) => {
     const name = `${p.file} (${p.fileIndex + 1}/${p.fileCount})`;
     if (p.phase === 'start') {
@@ -135,6 +136,9 @@ export function downloadReporter(
       return;
     }
     if (io.status && io.isTTY) {
+      // Chunks arrive every few kB: redraw the bar at most 10 times a second.
+      if (now() - lastDraw < 100) return;
+      lastDraw = now();
       const eta = rate > 0 ? formatSeconds((p.total - p.bytes) / rate) : '?';
       io.status(
         `downloading ${name} ${bar(p.bytes, p.total)} ${formatBytes(p.bytes)}/${formatBytes(p.total)} ${formatBytes(rate)}/s ETA ${eta}`,

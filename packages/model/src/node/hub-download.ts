@@ -2,7 +2,8 @@
 // symlink `snapshots/<commit>/<file>`. The official client (`@huggingface/hub`) finds the file
 // (`fileDownloadInfo`: size and ETag) and streams its bytes (`downloadFile`, whose blob `slice`
 // is an HTTP Range request). What its own `downloadFileToCacheDir` lacks is added here: resuming
-// `blobs/<etag>.incomplete` (as Python does), checking the content against the sha256 / git oid
+// `blobs/<etag>.incomplete` (as Python does; also after a dropped connection within one call),
+// checking the content against the sha256 / git oid
 // the server announced before it is renamed into `blobs/`, progress events, and a lock so two
 // processes do not fetch the same blob. It also logs to the console, which a library must not.
 import { createHash, type Hash } from 'node:crypto';
@@ -58,6 +59,8 @@ export interface FileDownloadRequest {
   fileIndex: number;
   fileCount: number;
   logger?: Logger;
+  /** Resumed attempts after a dropped connection before giving up (default 3). */
+  retries?: number;
 }
 
 /** A file in the snapshot folder. */
@@ -153,8 +156,12 @@ export async function downloadFileToSnapshot(req: FileDownloadRequest): Promise<
       `${file.path}: the listing says ${file.size} bytes but the server serves ${info.size}; retry later (the revision may have moved) or pass a commit hash as the revision`,
     );
   }
-  const blobPath = join(storageFolder, 'blobs', etag);
-  const lockPath = join(req.lockFolder, `${etag}.atmanrl.lock`);
+  // Python names a blob by the ETag the Hub gives before any redirect: the sha256 for LFS files,
+  // the git oid otherwise — the listing's hashes. (The client follows redirects, so the ETag it
+  // sees may be a CDN's; it is used only when the listing has no hash.)
+  const blobName = expected.sha256 ?? expected.gitOid ?? etag;
+  const blobPath = join(storageFolder, 'blobs', blobName);
+  const lockPath = join(req.lockFolder, `${blobName}.atmanrl.lock`);
   return withFileLock(
     lockPath,
     async (): Promise<DownloadedFile> => {
@@ -240,33 +247,39 @@ async function fetchBlob(
     if (blob === null) {
       throw new HubError('NOT_FOUND', `${req.repo}@${req.commit}: ${expected.path} vanished`);
     }
-    const part = have > 0 ? blob.slice(have) : blob;
     const fh = await open(incomplete, have > 0 ? 'a' : 'w');
     let got = have;
     try {
-      for await (const chunk of part.stream() as unknown as AsyncIterable<Uint8Array>) {
-        if (got + chunk.byteLength > size) {
-          throw new Error(`the server sent more than the announced ${size} bytes`);
+      for (let attempt = 0; ; attempt++) {
+        // A slice of the client's blob is a Range request from `got` (the whole file from 0).
+        const part = got > 0 ? blob.slice(got) : blob;
+        try {
+          for await (const chunk of part.stream() as unknown as AsyncIterable<Uint8Array>) {
+            if (got + chunk.byteLength > size) {
+              throw new Error(`the server sent more than the announced ${size} bytes`);
+            }
+            await fh.write(chunk);
+            hashes.update(chunk);
+            got += chunk.byteLength;
+            progress(got, 'data');
+          }
+          if (got === size) break;
+          throw new Error('the connection closed early');
+        } catch (e) {
+          const why = e instanceof Error ? e.message : String(e);
+          if (attempt < (req.retries ?? 3) && got < size) {
+            req.logger?.warn(`${expected.path}: ${why} after ${got} of ${size} bytes; resuming`);
+            continue;
+          }
+          throw new HubError(
+            'DOWNLOAD_FAILED',
+            `${req.repo}: ${expected.path} stopped after ${got} of ${size} bytes (${why}); the partial file ${incomplete} is kept: run the command again to resume`,
+            { cause: e },
+          );
         }
-        await fh.write(chunk);
-        hashes.update(chunk);
-        got += chunk.byteLength;
-        progress(got, 'data');
       }
-    } catch (e) {
-      throw new HubError(
-        'DOWNLOAD_FAILED',
-        `${req.repo}: ${expected.path} stopped after ${got} of ${size} bytes (${e instanceof Error ? e.message : String(e)}); the partial file ${incomplete} is kept: run the command again to resume`,
-        { cause: e },
-      );
     } finally {
       await fh.close();
-    }
-    if (got !== size) {
-      throw new HubError(
-        'DOWNLOAD_FAILED',
-        `${req.repo}: ${expected.path} ended after ${got} of ${size} bytes; the partial file ${incomplete} is kept: run the command again to resume`,
-      );
     }
   }
   const sha256 = hashes.sha256.digest('hex');

@@ -58,6 +58,8 @@ export interface ResolvePretrainedOptions {
   onProgress?: (p: DownloadProgress) => void;
   /** Receives one-line notes: resuming a partial file, waiting for another process. */
   logger?: Logger;
+  /** Resumed attempts per file after a dropped connection before giving up (default 3). */
+  retries?: number;
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
@@ -323,6 +325,7 @@ async function download(
         fileCount,
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
         ...(options.logger === undefined ? {} : { logger: options.logger }),
+        ...(options.retries === undefined ? {} : { retries: options.retries }),
       });
       hashes[file.path] = r.sha256;
       if (r.downloaded) downloaded.push(file.path);
