@@ -24,8 +24,14 @@ import {
 } from '@atmanrl/model/node';
 import { RunInfoSchema } from '@atmanrl/runs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { downloadReporter, formatBytes } from '../src/_internal/model-source.js';
+import {
+  downloadReporter,
+  experimentModelArg,
+  formatBytes,
+  resolveModelDir,
+} from '../src/_internal/model-source.js';
 import type { CliIO } from '../src/cli-core.js';
+import { UsageError } from '../src/errors.js';
 import { captureIO, tempDir, tinyModelDir, tinyTrainFlags } from './helpers.js';
 import {
   etagOf,
@@ -576,6 +582,45 @@ describe('download progress', () => {
       `downloading ${WEIGHTS} (5/5): 100.0 MB of 200.0 MB (20.0 MB/s)`,
       `downloaded ${WEIGHTS} (5/5): 200.0 MB in 9.0s (20.0 MB/s)`,
     ]);
+  });
+});
+
+describe('the trainer side', () => {
+  it('resolveModelDir finds a cached id with no network (the worker pool path), else says it is not cached', async () => {
+    const home = tempDir('hf-home-');
+    const commit = 'd'.repeat(40);
+    const saved = process.env.HF_HUB_CACHE;
+    process.env.HF_HUB_CACHE = join(home, 'hub');
+    try {
+      expect(() => resolveModelDir(REPO)).toThrow(UsageError);
+      expect(() => resolveModelDir(REPO)).toThrow(
+        /test\/tiny@main is not \(completely\) in the Hugging Face cache/,
+      );
+      writePythonCache(join(home, 'hub'), REPO, commit, modelFiles);
+      const dir = join(home, 'hub', FOLDER, 'snapshots', commit);
+      expect(resolveModelDir(REPO)).toBe(dir);
+      expect(resolveModelDir(`${REPO}@${commit}`)).toBe(dir);
+      expect(resolveModelDir(REPO, { revision: commit })).toBe(dir);
+    } finally {
+      if (saved === undefined) delete process.env.HF_HUB_CACHE;
+      else process.env.HF_HUB_CACHE = saved;
+    }
+  });
+
+  it('experiment configs: a folder next to the file wins, else a Hub id is passed on', () => {
+    const base = tempDir('exp-');
+    expect(experimentModelArg(base, REPO)).toBe(REPO);
+    expect(experimentModelArg(base, 'sft-model')).toBe(join(base, 'sft-model'));
+    mkdirSync(join(base, 'test', 'tiny'), { recursive: true });
+    expect(experimentModelArg(base, REPO)).toBe(join(base, 'test', 'tiny'));
+  });
+
+  it('a token that is not hf_... is a named error before any request', async () => {
+    const s = await hub();
+    const e = await rejection(resolveIn(hfEnv(s.url, { HF_TOKEN: 'api_old' })));
+    expect(e.code).toBe('BAD_TOKEN');
+    expect(e.message).not.toContain('api_old');
+    expect(s.requests).toHaveLength(0);
   });
 });
 

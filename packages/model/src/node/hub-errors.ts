@@ -5,6 +5,8 @@
 export type HubErrorCode =
   /** The id is not `org/name[@revision]`. */
   | 'BAD_MODEL_ID'
+  /** `HF_TOKEN` (or the saved token) is not a Hugging Face access token (`hf_...`). */
+  | 'BAD_TOKEN'
   /** The repository or revision does not exist (or is private and no token was given). */
   | 'NOT_FOUND'
   /** A gated repository whose licence this token's account has not accepted (HTTP 401/403). */

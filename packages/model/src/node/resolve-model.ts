@@ -76,7 +76,7 @@ const COMMIT = /^[0-9a-f]{40}$/;
  *    the tokenizer files and the safetensors weights (single file, or index + shards); never
  *    `*.bin` or `*.pth`. Each file is resumable and checked against the sha256 / git oid the Hub
  *    announces before it enters `blobs/`; `refs/<revision>` is written once all are in place.
- * @throws HubError `BAD_MODEL_ID`, `NOT_FOUND`, `GATED`, `NOT_CACHED`, `NO_WEIGHTS`,
+ * @throws HubError `BAD_MODEL_ID`, `BAD_TOKEN`, `NOT_FOUND`, `GATED`, `NOT_CACHED`, `NO_WEIGHTS`,
  *   `DOWNLOAD_FAILED`, `HASH_MISMATCH` (each message says how to fix it)
  */
 export async function resolvePretrained(
@@ -252,6 +252,12 @@ async function download(
   settings: HubSettings,
   options: ResolvePretrainedOptions,
 ): Promise<ResolvedModel> {
+  if (settings.token !== undefined && !settings.token.startsWith('hf_')) {
+    throw new HubError(
+      'BAD_TOKEN',
+      `${model}: HF_TOKEN (or the token file of \`huggingface-cli login\`) does not hold a Hugging Face access token (they start with hf_); create one at https://huggingface.co/settings/tokens or unset HF_TOKEN`,
+    );
+  }
   const errors: ErrorHeaders = new Map();
   const commitBox: { value: string | null } = { value: null };
   const base = {
