@@ -194,6 +194,23 @@ describe('resolvePretrained against a loopback Hub', () => {
     m.dispose();
   });
 
+  it('a partial cache (Python fetched only some files): only the missing ones are requested', async () => {
+    const s = await hub();
+    const env = hfEnv(s.url);
+    writePythonCache(
+      env.HF_HUB_CACHE!,
+      REPO,
+      s.commit,
+      modelFiles.filter((f) => f.path !== WEIGHTS),
+    );
+    const r = await resolveIn(env);
+    expect(r.downloaded).toEqual([WEIGHTS]);
+    for (const f of modelFiles) {
+      expect(transfers(s, f.path)).toHaveLength(f.path === WEIGHTS ? 1 : 0);
+      expect(r.source!.files[f.path]).toBe(sha256(f.content));
+    }
+  });
+
   it('HF_HUB_OFFLINE=1: the cache only; a missing model is a named error and no request', async () => {
     const s = await hub();
     const env = hfEnv(s.url, { HF_HUB_OFFLINE: '1' });

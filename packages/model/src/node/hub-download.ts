@@ -112,6 +112,10 @@ class ContentHashes {
 export async function downloadFileToSnapshot(req: FileDownloadRequest): Promise<DownloadedFile> {
   const { file, storageFolder } = req;
   const pointer = join(storageFolder, 'snapshots', req.commit, file.path);
+  // Already in this commit's snapshot (an earlier call, or Python): nothing to fetch.
+  if (await exists(pointer)) {
+    return { path: pointer, sha256: await sha256Of(pointer, file), downloaded: false };
+  }
   const info = await fileDownloadInfo({
     repo: { type: 'model', name: req.repo },
     path: file.path,
