@@ -289,9 +289,12 @@ async function download(
       listing.set(entry.path, {
         path: entry.path,
         size: entry.lfs?.size ?? entry.size,
+        // Hashes name blobs on disk: anything but hex is ignored (then the ETag must do).
         ...(entry.lfs !== undefined
-          ? { sha256: entry.lfs.oid }
-          : entry.oid !== undefined
+          ? /^[0-9a-f]{64}$/.test(entry.lfs.oid)
+            ? { sha256: entry.lfs.oid }
+            : {}
+          : entry.oid !== undefined && COMMIT.test(entry.oid)
             ? { gitOid: entry.oid }
             : {}),
       });
