@@ -40,6 +40,18 @@ export const RunInfoSchema = z.looseObject({
    * compare between runs on the same one. Absent in runs written before it was recorded.
    */
   machine: MachineSchema.optional(),
+  /**
+   * The Hugging Face Hub model the run started from, when `--model` was a Hub id
+   * (`meta-llama/Llama-3.2-1B-Instruct`): the id, the commit hash it resolved to, and the sha256
+   * of each file read (`{ 'model.safetensors': '<64 hex>' }`). Absent for a local folder.
+   */
+  modelSource: z
+    .looseObject({
+      id: z.string().min(1),
+      revision: z.string().regex(/^[0-9a-f]{40}$/),
+      files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
+    })
+    .optional(),
   /** Last completed step (0 before the first). */
   step: z.number().int().nonnegative().default(0),
   totalSteps: z.number().int().nonnegative().optional(),

@@ -10,6 +10,22 @@ export {
 } from './checkpoint.js';
 export { loadLlamaConfig } from './config.js';
 export {
+  type CachedSnapshot,
+  findCachedSnapshot,
+  type HubModelId,
+  type HubSettings,
+  hubSettings,
+  parseHubModelId,
+} from './hub-cache.js';
+export type { DownloadProgress } from './hub-download.js';
+export { HubError, type HubErrorCode } from './hub-errors.js';
+export {
+  type ModelSource,
+  type ResolvedModel,
+  type ResolvePretrainedOptions,
+  resolvePretrained,
+} from './resolve-model.js';
+export {
   SafetensorsCheckpoint,
   SafetensorsFile,
   type TensorToWrite,
