@@ -23,6 +23,8 @@ export {
 } from './memory.js';
 export type { PeakMemory } from './peak-memory.js';
 export { measurePeakMemory } from './peak-memory.js';
+export type { HfLlamaConfig, LlamaReduction } from './reduced-config.js';
+export { reduceLlamaConfig } from './reduced-config.js';
 export type { Rng, RngState } from './rng.js';
 export { createRng } from './rng.js';
 export { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';
@@ -54,4 +56,4 @@ export { charSpanToTokenRange, eosTokenIdsOf, HfTokenizer } from './tokenizer.js
 export type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';
 export { VocabMatrix } from './vocab-matrix.js';
 export type { LlamaLayerWeights, LlamaWeights, WeightSpec } from './weights.js';
-export { weightSpecs } from './weights.js';
+export { buildWeights, memoryShape, weightSpecs } from './weights.js';
