@@ -50,15 +50,14 @@ export interface GrpoStepResult<S = unknown> {
 }
 
 /**
- * An {@link AdamW} over `policy.trainableVariables` with the config's betas, epsilon and weight
- * decay.
+ * An {@link AdamW} over `policy.trainableVariables` with the config's `adamBeta1`, `adamBeta2`,
+ * `adamEpsilon` and `weightDecay` (TRL's `adam_beta1`, `adam_beta2`, `adam_epsilon`, `weight_decay`).
  */
 export function createOptimizer(policy: CausalLM, config: GrpoConfigInput = {}): AdamW {
   const c = resolveGrpoConfig(config);
   return new AdamW(policy.trainableVariables, {
-    beta1: c.adamBeta1,
-    beta2: c.adamBeta2,
-    epsilon: c.adamEpsilon,
+    betas: [c.adamBeta1, c.adamBeta2],
+    eps: c.adamEpsilon,
     weightDecay: c.weightDecay,
   });
 }

@@ -1,6 +1,8 @@
 // @atmanrl/model: public face (named re-exports only), browser-safe: no fs or path. Models from
 // memory (random weights, safetensors bytes + a config object), tokenizers from JSON objects.
 // Loading and saving Hugging Face folders is in `@atmanrl/model/node` (src/node/index.ts).
+export type { AdamWConfig, AdamWState } from './adamw.js';
+export { adamWStep, initAdamW } from './adamw.js';
 export type { LoadModelFromSafetensorsOptions, Logger } from './checkpoint.js';
 export { createRandomModel, loadModelFromSafetensors } from './checkpoint.js';
 export type { Llama3RopeScaling, LlamaConfig, LlamaConfigInput } from './config.js';

@@ -1,12 +1,11 @@
 // AtManRL's saliency mask fit (method.md §2): one θ per CoT token, bias scale·min(θ,0) on CoT keys,
 // AdamW on θ alone against the gold-answer cross-entropy, all items of a batch at once.
 // Leaves out reward composition (reward.ts) and the baselines (sweep.ts, gradient.ts).
-import { type CausalLM, packByTokens } from '@atmanrl/model';
+import { type AdamWState, adamWStep, type CausalLM, initAdamW, packByTokens } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNumber, requireGradients } from './_internal/checks.js';
 import { buildLayout, checkItems } from './_internal/layout.js';
 import { createObjective } from './_internal/objective.js';
-import { type AdamWState, adamWStep, initAdamW } from './adamw.js';
 import { SaliencyError } from './errors.js';
 import type { Logger } from './logger.js';
 import { maskStatistic, relevanceFromTheta } from './relevance.js';
