@@ -1,15 +1,17 @@
 // The rollout seam: sample G completions per prompt and record, per token, the log-prob under the
 // sampling policy ("old" log-probs) and whether the completion was cut at the length limit.
 // Default engine: in-process `CausalLM.generate`. A remote (OpenAI-compatible) engine is left out.
-import type { CausalLM, Rng } from '@atmanrl/model';
+import type { CausalLM, GenerateOptions, Rng } from '@atmanrl/model';
+import type { GrpoConfig } from './config.js';
 import { GrpoError } from './errors.js';
 
-/** What to sample. Prompts are token ids; completions come back grouped by prompt. */
-export interface RolloutRequest {
-  /** P prompts of token ids (each ≥ 1 token). */
-  promptIds: readonly (readonly number[])[];
-  /** G completions per prompt. */
-  numGenerations: number;
+/**
+ * How completions are sampled: the sampling fields of {@link GrpoConfig} (TRL's names), as one
+ * plain, serialisable record. It travels whole: from the config ({@link rolloutSampling}) into a
+ * {@link RolloutRequest}, across a worker seam as job data, and into `generate` options
+ * ({@link generateOptionsOf}); nobody copies its fields one by one.
+ */
+export interface RolloutSampling {
   /** Maximum new tokens per completion. */
   maxCompletionLength: number;
   /** Sampling temperature (> 0 for GRPO; 0 = greedy). */
@@ -18,12 +20,72 @@ export interface RolloutRequest {
   topP?: number;
   /** Top-k (0 = off). */
   topK?: number;
-  /** Random source; its state advances, so a run resumes exactly from a saved state. */
-  rng: Rng;
   /** Stop strings (need a tokenizer). */
   stopStrings?: string[];
   /** End-of-sequence ids (default: the model's). */
   eosTokenIds?: number[];
+}
+
+/**
+ * What to sample: the prompts, G, the random source and the {@link RolloutSampling} fields.
+ * Prompts are token ids; completions come back grouped by prompt. An engine that forwards the
+ * sampling takes it whole: `const { promptIds, numGenerations, rng, ...sampling } = request`.
+ */
+export interface RolloutRequest extends RolloutSampling {
+  /** P prompts of token ids (each ≥ 1 token). */
+  promptIds: readonly (readonly number[])[];
+  /** G completions per prompt. */
+  numGenerations: number;
+  /** Random source; its state advances, so a run resumes exactly from a saved state. */
+  rng: Rng;
+}
+
+/**
+ * The sampling record of a resolved GRPO config (optional fields only when set).
+ * @example
+ * ```ts
+ * import { resolveGrpoConfig, rolloutSampling } from '@atmanrl/grpo';
+ * const sampling = rolloutSampling(resolveGrpoConfig({ temperature: 0.7, maxCompletionLength: 64 }));
+ * // { maxCompletionLength: 64, temperature: 0.7, topP: 1, topK: 0 }
+ * ```
+ */
+export function rolloutSampling(
+  config: Pick<
+    GrpoConfig,
+    'maxCompletionLength' | 'temperature' | 'topP' | 'topK' | 'stopStrings' | 'eosTokenIds'
+  >,
+): RolloutSampling {
+  return {
+    maxCompletionLength: config.maxCompletionLength,
+    temperature: config.temperature,
+    topP: config.topP,
+    topK: config.topK,
+    ...(config.stopStrings ? { stopStrings: config.stopStrings } : {}),
+    ...(config.eosTokenIds ? { eosTokenIds: config.eosTokenIds } : {}),
+  };
+}
+
+/**
+ * `CausalLM.generate` options for a sampling record and a random source: `maxCompletionLength`
+ * becomes `maxNewTokens`; `topP` 1 and `topK` 0 (off) are left out.
+ * @example
+ * ```ts
+ * import { generateOptionsOf } from '@atmanrl/grpo';
+ * import { createRng } from '@atmanrl/model';
+ * const options = generateOptionsOf({ maxCompletionLength: 32, temperature: 1, topP: 1 }, createRng(0));
+ * // { maxNewTokens: 32, temperature: 1, rng }
+ * ```
+ */
+export function generateOptionsOf(sampling: RolloutSampling, rng: Rng): GenerateOptions {
+  return {
+    maxNewTokens: sampling.maxCompletionLength,
+    temperature: sampling.temperature,
+    rng,
+    ...(sampling.topP !== undefined && sampling.topP < 1 ? { topP: sampling.topP } : {}),
+    ...(sampling.topK ? { topK: sampling.topK } : {}),
+    ...(sampling.stopStrings ? { stopStrings: sampling.stopStrings } : {}),
+    ...(sampling.eosTokenIds ? { eosTokenIds: sampling.eosTokenIds } : {}),
+  };
 }
 
 /** One sampled completion. */
@@ -88,15 +150,7 @@ export class InProcessRolloutEngine implements RolloutEngine {
       const part = rows.slice(start, start + chunk);
       const results = await this.policy.generate(
         part.map((r) => r.ids),
-        {
-          maxNewTokens: request.maxCompletionLength,
-          temperature: request.temperature,
-          rng: request.rng,
-          ...(request.topP !== undefined && request.topP < 1 ? { topP: request.topP } : {}),
-          ...(request.topK ? { topK: request.topK } : {}),
-          ...(request.stopStrings ? { stopStrings: request.stopStrings } : {}),
-          ...(request.eosTokenIds ? { eosTokenIds: request.eosTokenIds } : {}),
-        },
+        generateOptionsOf(request, request.rng),
       );
       results.forEach((res, k) => {
         const row = part[k]!;

@@ -9,7 +9,12 @@ import type { Logger } from './logger.js';
 import { buildStepMetrics, type GrpoMetrics } from './metrics.js';
 import { AdamW } from './optimizer.js';
 import { combineRewards, type RewardSpec, scoreCompletions } from './rewards.js';
-import { InProcessRolloutEngine, type Rollout, type RolloutEngine } from './rollout.js';
+import {
+  InProcessRolloutEngine,
+  type Rollout,
+  type RolloutEngine,
+  rolloutSampling,
+} from './rollout.js';
 import { type UpdateStats, updatePolicy } from './update.js';
 
 /** Everything a step needs besides the batch. */
@@ -118,13 +123,8 @@ export async function grpoStep<S>(
   const rollouts = await engine.generate({
     promptIds: batch.promptIds,
     numGenerations: g,
-    maxCompletionLength: cfg.maxCompletionLength,
-    temperature: cfg.temperature,
-    topP: cfg.topP,
-    topK: cfg.topK,
     rng: options.rng,
-    ...(cfg.stopStrings ? { stopStrings: cfg.stopStrings } : {}),
-    ...(cfg.eosTokenIds ? { eosTokenIds: cfg.eosTokenIds } : {}),
+    ...rolloutSampling(cfg),
   });
   checkRollouts(rollouts, p, g);
   const episodes = episodesFromRollouts(rollouts, batch.samples, g);
