@@ -34,6 +34,19 @@ export interface AdamWOptions {
  * moment tensors; call `dispose()`. Update for step t (1-based), gradient g:
  * `p ← p − lr·λ·p;  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
  *  p ← p − lr · (m/(1−β1^t)) / (sqrt(v/(1−β2^t)) + ε)`.
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { AdamW } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const w = tf.variable(tf.tensor2d([[1, 2]]));
+ * const optimizer = new AdamW([w], { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.1 });
+ * optimizer.applyGradients([tf.tensor2d([[0.5, -0.5]])], 0.1);
+ * console.log(await w.data()); // ≈ [0.89, 2.08]: decay 1 − 0.01, then a step of lr against the gradient's sign
+ * const state = await optimizer.getState(); // { step, exp_avg.0, exp_avg_sq.0 }: save, then loadState to resume
+ * optimizer.dispose();
+ * ```
  */
 export class AdamW {
   /** Updates applied so far (t after the last update). */
@@ -175,6 +188,15 @@ export class AdamW {
  * `maxNorm > 0` every gradient is scaled by `min(1, maxNorm/(norm + 1e-6))`.
  * @param grads gradients (not disposed)
  * @returns new clipped gradients and the norm before clipping (caller disposes all)
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { clipByGlobalNorm } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const { grads, norm } = clipByGlobalNorm([tf.tensor1d([3, 4]), tf.tensor1d([12])], 6.5);
+ * console.log(await norm.data(), await grads[1]!.data()); // [13] [≈ 6]: scaled by 6.5 / 13
+ * ```
  */
 export function clipByGlobalNorm(
   grads: readonly tf.Tensor[],
@@ -188,7 +210,21 @@ export function clipByGlobalNorm(
   });
 }
 
-/** Sums gradients over micro-batches. Owns its sums; call `dispose()` (or `take()`). */
+/**
+ * Sums gradients over micro-batches. Owns its sums; call `dispose()` (or `take()`).
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { GradientAccumulator } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const acc = new GradientAccumulator();
+ * acc.add([tf.tensor1d([1, 2])]); // micro-batch 1
+ * acc.add([tf.tensor1d([3, 4])]); // micro-batch 2
+ * const [sum] = acc.take(); // ownership passes to the caller
+ * console.log(acc.count, await sum!.data()); // 0 [4, 6]
+ * ```
+ */
 export class GradientAccumulator {
   private sums: tf.Tensor[] | null = null;
   /** Micro-batches added since the last take. */

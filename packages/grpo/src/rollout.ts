@@ -121,6 +121,28 @@ export interface InProcessRolloutOptions {
 /**
  * The default engine: `policy.generate` in this process on the prompts repeated G times
  * (TRL's RepeatSampler layout), in chunks of `generationBatchSize` rows.
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { InProcessRolloutEngine } from '@atmanrl/grpo';
+ * import { createRandomModel, createRng } from '@atmanrl/model';
+ * await initBackend({ prefer: 'cpu' });
+ * const policy = createRandomModel(
+ *   { vocab_size: 16, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1, eos_token_id: 15 },
+ *   0,
+ * );
+ * const engine = new InProcessRolloutEngine(policy, { generationBatchSize: 4 });
+ * const rollouts = await engine.generate({
+ *   promptIds: [[1, 2], [3]],
+ *   numGenerations: 2,
+ *   rng: createRng(0),
+ *   maxCompletionLength: 5,
+ *   temperature: 1,
+ * });
+ * console.log(rollouts.map((r) => r.promptIndex)); // [0, 0, 1, 1]; each with its old log-probs
+ * policy.dispose();
+ * ```
  */
 export class InProcessRolloutEngine implements RolloutEngine {
   constructor(

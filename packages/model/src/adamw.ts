@@ -28,8 +28,10 @@ export interface AdamWState {
  * Zero moments shaped like `param`. The caller owns (and disposes) `m` and `v`.
  * @example
  * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
  * import { adamWStep, initAdamW } from '@atmanrl/model';
  * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
  * const theta = tf.tensor1d([1, -2]);
  * const state = initAdamW(theta); // m = v = [0, 0], step 0
  * const grad = tf.tensor1d([0.5, 0.1]);
@@ -58,8 +60,10 @@ export function initAdamW(param: tf.Tensor): AdamWState {
  * @param active optional 0/1 mask of entries to update
  * @example
  * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
  * import { adamWStep, initAdamW } from '@atmanrl/model';
  * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
  * const theta = tf.tensor1d([1]);
  * const config = { lr: 0.1, betas: [0.9, 0.999] as const, weightDecay: 0.1 };
  * // θ·(1 − 0.1·0.1) = 0.99, then m̂/(√v̂ + eps) = 1: θ = 0.89

@@ -40,13 +40,15 @@ function positiveInt(name: string, v: unknown, source: string): number {
  *   config, or leaves a special id outside the vocabulary
  * @example
  * ```ts
- * import { createRandomModel, reduceLlamaConfig } from '@atmanrl/model';
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createRandomModel, parseLlamaConfig, reduceLlamaConfig } from '@atmanrl/model';
+ * await initBackend({ prefer: 'cpu' });
  * // Llama-3.2-1B's layout at 2 layers, 1 kv head (so 4 heads, width 256) and a 512-token vocabulary
  * const full = { hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16,
  *   num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, vocab_size: 128256,
  *   bos_token_id: 128000, eos_token_id: 128001, tie_word_embeddings: true };
  * const small = reduceLlamaConfig(full, { numLayers: 2, numKeyValueHeads: 1, vocabSize: 512 });
- * const model = createRandomModel(small, 0);
+ * const model = createRandomModel(parseLlamaConfig(small, 'reduced config'), 0);
  * model.dispose();
  * ```
  */
