@@ -88,6 +88,21 @@ describe('the sampling record', () => {
     expect(Object.keys(rolloutSampling(resolveGrpoConfig({})))).not.toContain('stopStrings');
   });
 
+  it('rolloutSampling of a request keeps the sampling fields only, in fresh arrays', () => {
+    const eosTokenIds = [EOS];
+    const request = {
+      promptIds: [[1, 2]],
+      numGenerations: 2,
+      rng: createRng(0),
+      maxCompletionLength: 5,
+      temperature: 1,
+      eosTokenIds,
+    };
+    const s = rolloutSampling(request);
+    expect(s).toEqual({ maxCompletionLength: 5, temperature: 1, eosTokenIds: [EOS] });
+    expect(s.eosTokenIds).not.toBe(eosTokenIds);
+  });
+
   it('generateOptionsOf maps it to generate options, leaving out topP 1 and topK 0 (off)', () => {
     const rng = createRng(1);
     expect(

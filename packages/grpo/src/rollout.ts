@@ -41,7 +41,9 @@ export interface RolloutRequest extends RolloutSampling {
 }
 
 /**
- * The sampling record of a resolved GRPO config (optional fields only when set).
+ * The sampling record of a resolved GRPO config, or of a {@link RolloutRequest} (an engine that
+ * forwards the sampling, e.g. to worker jobs): a fresh record of the sampling fields only, optional
+ * ones only when set.
  * @example
  * ```ts
  * import { resolveGrpoConfig, rolloutSampling } from '@atmanrl/grpo';
@@ -49,19 +51,14 @@ export interface RolloutRequest extends RolloutSampling {
  * // { maxCompletionLength: 64, temperature: 0.7, topP: 1, topK: 0 }
  * ```
  */
-export function rolloutSampling(
-  config: Pick<
-    GrpoConfig,
-    'maxCompletionLength' | 'temperature' | 'topP' | 'topK' | 'stopStrings' | 'eosTokenIds'
-  >,
-): RolloutSampling {
+export function rolloutSampling(source: RolloutSampling): RolloutSampling {
   return {
-    maxCompletionLength: config.maxCompletionLength,
-    temperature: config.temperature,
-    topP: config.topP,
-    topK: config.topK,
-    ...(config.stopStrings ? { stopStrings: config.stopStrings } : {}),
-    ...(config.eosTokenIds ? { eosTokenIds: config.eosTokenIds } : {}),
+    maxCompletionLength: source.maxCompletionLength,
+    temperature: source.temperature,
+    ...(source.topP !== undefined ? { topP: source.topP } : {}),
+    ...(source.topK !== undefined ? { topK: source.topK } : {}),
+    ...(source.stopStrings ? { stopStrings: [...source.stopStrings] } : {}),
+    ...(source.eosTokenIds ? { eosTokenIds: [...source.eosTokenIds] } : {}),
   };
 }
 
