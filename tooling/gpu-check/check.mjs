@@ -8,32 +8,35 @@
 // Usage: node check.mjs --out DIR [--small] [--budget-s 480] [--fp32-peak-tflops X]
 // --small: tiny shapes for a dry run on a software adapter (lavapipe); the 1B layout is reduced
 // (2 layers, 1 kv head, vocab 512) by the same reduceLlamaConfig that gives the full size.
+// Imports the packages through their public entries only (tooling/scripts/check-deps.mjs checks).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { attention, initBackend, matMul } from '@atmanrl/attention-mask/node';
+import {
+  attention,
+  forceMatMulFormulation,
+  initBackend,
+  matMul,
+  matMulFormulation,
+} from '@atmanrl/attention-mask/node';
 import { createOptimizer, grpoStep, resolveGrpoConfig, updatePolicy } from '@atmanrl/grpo';
 import {
+  buildWeights,
   countParameters,
   createRandomModel,
   createRng,
   createTinyTokenizer,
   deviceBindingLimitBytes,
+  LlamaModel,
   loadModel,
   loadTokenizer,
   measurePeakMemory,
+  memoryShape,
   parseLlamaConfig,
+  reduceLlamaConfig,
   TINY_VOCAB_SIZE,
 } from '@atmanrl/model/node';
 import { createSaliencyReward, fitSaliencyMasks } from '@atmanrl/saliency';
 import * as tf from '@tensorflow/tfjs-core';
-import { reduceLlamaConfig } from '../../apps/trainer/src/_internal/reduced-config.ts';
-// Internal switch (same module instance: the bundle is built from the packages' sources).
-import {
-  forceMatMulFormulation,
-  matMulFormulation,
-} from '../../packages/attention-mask/src/matmul.ts';
-import { LlamaModel } from '../../packages/model/src/llama-model.ts';
-import { buildWeights, memoryShape } from '../../packages/model/src/weights.ts';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);

@@ -7,9 +7,11 @@
 //     trainer -> everything;  viewer -> runs only (the browser bundle never pulls TensorFlow.js)
 //
 // grpo never imports saliency; no package imports an app; no import reaches into another
-// package's folder by a relative path. Part of `pnpm test` (the tooling package's lint);
-// `pnpm check-deps` runs it alone. Exits 1 and lists every forbidden import.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// package's folder by a relative path, from tooling/ either (the GPU check and benchmarks use
+// the packages' public entries); an `@atmanrl/x/sub` import names one of x's `exports`; and no
+// import cycle exists, between files or between packages. Part of `pnpm test` (the tooling
+// package's lint); `pnpm check-deps` runs it alone. Exits 1 and lists every problem.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -49,8 +51,18 @@ const REASONS = {
 const SOURCE_DIRS = ['src', 'test', 'bench'];
 const SOURCE_EXT = /\.(?:[cm]?[jt]s|tsx|jsx)$/;
 
-/** @param {string} dir @returns {string[]} */
-function sourceFiles(dir) {
+/**
+ * Import cycles that exist today and are being removed (each `a <-> b`, paths from the root):
+ * reported as a note, not a failure, until the entry is deleted. Keep this empty.
+ * @type {readonly string[]}
+ */
+export const KNOWN_CYCLES = [
+  // issue 30 item 4 (typed configuration) removes it
+  'apps/trainer/src/_internal/trl-config.ts <-> apps/trainer/src/config.ts',
+];
+
+/** @param {string} dir @param {readonly string[]} [subs] @returns {string[]} */
+function sourceFiles(dir, subs = SOURCE_DIRS) {
   /** @type {string[]} */
   const out = [];
   /** @param {string} d */
@@ -62,13 +74,83 @@ function sourceFiles(dir) {
       return;
     }
     for (const name of entries) {
-      if (name === 'node_modules' || name === 'dist' || name === 'fixtures') continue;
+      if (['node_modules', 'dist', 'fixtures', 'templates'].includes(name)) continue;
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
       else if (SOURCE_EXT.test(name) && !name.endsWith('.d.ts')) out.push(p);
     }
   };
-  for (const sub of SOURCE_DIRS) walk(join(dir, sub));
+  for (const sub of subs) walk(sub === '.' ? dir : join(dir, sub));
+  return out;
+}
+
+/**
+ * The file a relative import names (`./a.js` may be `a.ts`), or null when none exists.
+ * @param {string} from importing file @param {string} spec
+ */
+function resolveRelative(from, spec) {
+  const base = resolve(dirname(from), spec);
+  const stem = base.replace(/\.[cm]?js$/, '');
+  for (const c of [
+    base,
+    `${stem}.ts`,
+    `${stem}.tsx`,
+    `${stem}.mts`,
+    `${base}.ts`,
+    join(base, 'index.ts'),
+    join(base, 'index.js'),
+  ]) {
+    if (existsSync(c) && statSync(c).isFile()) return c;
+  }
+  return null;
+}
+
+/**
+ * The cycles of a directed graph (Tarjan's strongly connected components of size > 1, or a node
+ * importing itself), each as its sorted node list.
+ * @param {Map<string, string[]>} graph
+ * @returns {string[][]}
+ */
+export function cyclesOf(graph) {
+  let next = 0;
+  /** @type {Map<string, number>} */ const index = new Map();
+  /** @type {Map<string, number>} */ const low = new Map();
+  /** @type {string[]} */ const stack = [];
+  const onStack = new Set();
+  /** @type {string[][]} */ const out = [];
+  /** @param {string} v */
+  const visit = (v) => {
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(
+          v,
+          Math.min(/** @type {number} */ (low.get(v)), /** @type {number} */ (low.get(w))),
+        );
+      } else if (onStack.has(w)) {
+        low.set(
+          v,
+          Math.min(/** @type {number} */ (low.get(v)), /** @type {number} */ (index.get(w))),
+        );
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      /** @type {string[]} */ const scc = [];
+      let w;
+      do {
+        w = /** @type {string} */ (stack.pop());
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(scc.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
   return out;
 }
 
@@ -120,9 +202,44 @@ export function checkDependencyRules(root = ROOT) {
   }
   /** @type {string[]} */
   const problems = [];
+  /** @type {Map<string, string[]>} file -> files it imports (relative imports), for cycles */
+  const fileGraph = new Map();
+  /** @type {Map<string, string[]>} package -> packages it imports by name (runtime), for cycles */
+  const packageGraph = new Map();
+  /** @type {Map<string, Set<string> | null>} package name -> its `exports` subpaths */
+  const exportsOf = new Map();
+  for (const p of pkgs) {
+    const ex = p.manifest.exports;
+    exportsOf.set(
+      p.manifest.name,
+      ex === undefined ? null : new Set(typeof ex === 'string' ? ['.'] : Object.keys(ex)),
+    );
+  }
+  /** @param {string} spec @param {string} where @param {string} who */
+  const checkSubpath = (spec, where, who) => {
+    const parts = spec.split('/');
+    if (!spec.startsWith('@atmanrl/') || parts.length < 3) return;
+    const name = parts.slice(0, 2).join('/');
+    const entries = exportsOf.get(name);
+    const sub = `./${parts.slice(2).join('/')}`;
+    if (entries === undefined || entries === null || entries.has(sub)) return;
+    problems.push(
+      `${where}: ${who} imports ${spec}, which is not an entry of ${name} (exports: ${[...entries].join(', ')}); use a public entry`,
+    );
+  };
+  /** @param {string} file @param {string} spec */
+  const addFileEdge = (file, spec) => {
+    const target = resolveRelative(file, spec);
+    if (target === null) return;
+    const edges = fileGraph.get(file) ?? [];
+    edges.push(target);
+    fileGraph.set(file, edges);
+  };
   for (const p of pkgs) {
     const folder = p.rel.split('/')[1] ?? p.rel;
     const noTensors = NO_TENSORS.includes(folder);
+    /** @type {Set<string>} */
+    const usesAtRuntime = new Set();
     /** @param {string} spec @param {string} where */
     const checkSpec = (spec, where) => {
       const name = spec.startsWith('@')
@@ -145,10 +262,13 @@ export function checkDependencyRules(root = ROOT) {
     ]) {
       for (const dep of Object.keys(p.manifest[field] ?? {})) {
         checkSpec(dep, `${p.rel}/package.json (${field})`);
+        if (field !== 'devDependencies' && byName.has(dep) && dep !== p.manifest.name)
+          usesAtRuntime.add(dep);
       }
     }
     for (const file of sourceFiles(p.dir)) {
       const rel = relative(root, file).split(sep).join('/');
+      const inSrc = rel.startsWith(`${p.rel}/src/`);
       for (const { spec, line } of importsOf(readFileSync(file, 'utf8'))) {
         const where = `${rel}:${line}`;
         if (spec.startsWith('.')) {
@@ -158,11 +278,51 @@ export function checkDependencyRules(root = ROOT) {
               `${where}: relative import ${spec} leaves ${p.rel}; import the package by name instead`,
             );
           }
+          addFileEdge(file, spec);
           continue;
         }
         checkSpec(spec, where);
+        checkSubpath(spec, where, p.manifest.name);
+        const name = spec.split('/').slice(0, 2).join('/');
+        if (inSrc && byName.has(name) && name !== p.manifest.name) usesAtRuntime.add(name);
       }
     }
+    packageGraph.set(p.manifest.name, [...usesAtRuntime]);
+  }
+  // tooling/ (shared config, scripts, the GPU check, benchmarks): above the packages for imports,
+  // so it reaches them by their public entries only, never by a path into their folders.
+  const tooling = join(root, 'tooling');
+  const folders = pkgs.map((p) => p.dir);
+  for (const file of existsSync(tooling) ? sourceFiles(tooling, ['.']) : []) {
+    const rel = relative(root, file).split(sep).join('/');
+    for (const { spec, line } of importsOf(readFileSync(file, 'utf8'))) {
+      const where = `${rel}:${line}`;
+      if (spec.startsWith('.')) {
+        const target = resolve(dirname(file), spec);
+        const into = folders.find((d) => target === d || target.startsWith(d + sep));
+        if (into !== undefined) {
+          const pkg = pkgs.find((p) => p.dir === into);
+          problems.push(
+            `${where}: relative import ${spec} reaches into ${pkg?.rel}; import ${pkg?.manifest.name} by a public entry instead`,
+          );
+        }
+        addFileEdge(file, spec);
+        continue;
+      }
+      checkSubpath(spec, where, 'tooling');
+    }
+  }
+  const known = new Set(KNOWN_CYCLES);
+  for (const scc of cyclesOf(fileGraph)) {
+    const text = scc.map((f) => relative(root, f).split(sep).join('/')).join(' <-> ');
+    if (!known.has(text)) {
+      problems.push(
+        `${text}: import cycle; move what both need into a third file, or pass it in (a type can describe the other side)`,
+      );
+    }
+  }
+  for (const scc of cyclesOf(packageGraph)) {
+    problems.push(`${scc.join(' <-> ')}: package import cycle (src/ imports and dependencies)`);
   }
   return problems;
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkDependencyRules, importsOf } from './check-deps.mjs';
+import { checkDependencyRules, cyclesOf, importsOf } from './check-deps.mjs';
 
 /** A throw-away workspace: `files` maps a path below the root to its text. */
 function workspace(files) {
@@ -123,6 +123,71 @@ describe('checkDependencyRules', () => {
         /^packages\/model\/src\/a\.ts:1: relative import \.\.\/\.\.\/saliency\/src\/index\.js leaves packages\/model/,
       ),
     ]);
+  });
+
+  it('rejects tooling/ reaching into a package folder and an import of a non-entry subpath', () => {
+    const root = workspace({
+      ...base,
+      'packages/model/package.json': JSON.stringify({
+        name: '@atmanrl/model',
+        exports: { '.': './dist/index.js', './node': './dist/node.js' },
+      }),
+      'tooling/gpu-check/check.mjs': [
+        "import { createRandomModel } from '@atmanrl/model/node';",
+        "import { reduce } from '../../apps/trainer/src/_internal/reduced-config.ts';",
+        "import { LlamaModel } from '../../packages/model/src/llama-model.ts';",
+        "import { helper } from './helper.mjs';",
+      ].join('\n'),
+      'tooling/gpu-check/helper.mjs': 'export const helper = 1;\n',
+      'packages/saliency/src/a.ts': "import { x } from '@atmanrl/model/src/weights.js';\n",
+    });
+    expect(checkDependencyRules(root)).toEqual([
+      expect.stringMatching(
+        /^packages\/saliency\/src\/a\.ts:1: .*@atmanrl\/model\/src\/weights\.js, which is not an entry of @atmanrl\/model \(exports: \., \.\/node\)/,
+      ),
+      expect.stringMatching(
+        /^tooling\/gpu-check\/check\.mjs:2: relative import .* reaches into apps\/trainer; import @atmanrl\/trainer by a public entry/,
+      ),
+      expect.stringMatching(
+        /^tooling\/gpu-check\/check\.mjs:3: relative import .* reaches into packages\/model; import @atmanrl\/model/,
+      ),
+    ]);
+  });
+
+  it('rejects an import cycle between files (type imports count) and between packages', () => {
+    const root = workspace({
+      ...base,
+      'packages/model/src/generate.ts': "import type { LlamaModel } from './llama-model.js';\n",
+      'packages/model/src/llama-model.ts':
+        "import { generate } from './generate.js';\nimport { x } from './leaf.js';\n",
+      'packages/model/src/leaf.ts': 'export const x = 1;\n',
+      'packages/model/src/self.ts': "export * from './self.js';\n",
+      'apps/viewer/package.json': manifest('@atmanrl/viewer', { '@atmanrl/runs': '1' }),
+      'apps/trainer/src/a.ts': "import '@atmanrl/viewer';\n",
+      'apps/viewer/src/a.ts': "import '@atmanrl/trainer';\n",
+    });
+    const problems = checkDependencyRules(root);
+    expect(problems).toContainEqual(
+      'packages/model/src/generate.ts <-> packages/model/src/llama-model.ts: import cycle; move what both need into a third file, or pass it in (a type can describe the other side)',
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^packages\/model\/src\/self\.ts: import cycle/),
+    );
+    expect(problems).toContainEqual(
+      '@atmanrl/trainer <-> @atmanrl/viewer: package import cycle (src/ imports and dependencies)',
+    );
+    expect(problems.filter((p) => p.includes('leaf'))).toEqual([]);
+  });
+
+  it('cyclesOf finds each strongly connected component once', () => {
+    const g = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a', 'd']],
+      ['d', []],
+      ['e', ['e']],
+    ]);
+    expect(cyclesOf(g)).toEqual([['a', 'b', 'c'], ['e']]);
   });
 
   it('passes on this repository', () => {

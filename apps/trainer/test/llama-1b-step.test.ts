@@ -3,7 +3,7 @@
 // AtManRL GRPO step through the trainer (`atmanrl train`: generation, saliency-reward mask fits,
 // the update) with activation recomputation and a token budget, on webgpu, and matches the same
 // step on cpu. The config is the real config.json (fixtures/llama-3.2-1b) through
-// reduceLlamaConfig, which tooling/gpu-check calls with no reduction for the full size.
+// reduceLlamaConfig (@atmanrl/model), which tooling/gpu-check calls with no reduction for the full size.
 // The webgpu suite is skipped when Dawn has no adapter, except with CI=true ATMANRL_REQUIRE_WEBGPU=1.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,17 +12,18 @@ import {
   countParameters,
   createRandomModel,
   createTinyTokenizer,
+  type HfLlamaConfig,
+  ModelError,
   parseLlamaConfig,
+  reduceLlamaConfig,
   saveModel,
   TINY_VOCAB_SIZE,
 } from '@atmanrl/model/node';
 import { webgpuSuiteGate } from '@atmanrl/tooling/webgpu-suite';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HfLlamaConfig, reduceLlamaConfig } from '../src/_internal/reduced-config.js';
 import { runCli } from '../src/cli-core.js';
 import { COMMANDS } from '../src/commands/index.js';
-import { UsageError } from '../src/errors.js';
 import { captureIO, deterministicMetrics, tempDir } from './helpers.js';
 
 const FULL = JSON.parse(
@@ -74,7 +75,7 @@ describe('reduceLlamaConfig on the Llama-3.2-1B config.json', () => {
     expect(() => reduceLlamaConfig(FULL, { numLayers: 17 })).toThrow(
       /numLayers 17 exceeds the config\.json value 16/,
     );
-    expect(() => reduceLlamaConfig(FULL, { numKeyValueHeads: 0 })).toThrow(UsageError);
+    expect(() => reduceLlamaConfig(FULL, { numKeyValueHeads: 0 })).toThrow(ModelError);
     expect(() => reduceLlamaConfig(FULL, { vocabSize: 200 })).toThrow(
       /bos_token_id 128000 has no place in a vocabulary of 200/,
     );

@@ -1,6 +1,7 @@
 // Causal scaled-dot-product attention with grouped-query heads, a query-position offset (KV cache),
 // an additive per-key bias (AtManRL, method.md §1), AtMan's multiplicative suppression and key
-// padding. Leaves out dropout, sliding windows and any fused kernel.
+// padding. Leaves out dropout and sliding windows; the fused webgpu kernel of this op (no
+// suppression) is fused-attention.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import './_internal/gradients.js';
 import { expectFloat, expectInt, expectShape } from './_internal/check.js';
@@ -101,7 +102,8 @@ export function attention(
   });
 }
 
-interface Dims {
+/** The sizes of one attention call, read off its checked inputs (shared with fused-attention.ts). */
+export interface Dims {
   b: number;
   h: number;
   hkv: number;
@@ -112,7 +114,17 @@ interface Dims {
   offset: number;
 }
 
-function checkInputs(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions): Dims {
+/**
+ * Checks q, k, v and the options of an attention call (shapes, dtypes, offsets, query rows) and
+ * returns their sizes; the one boundary check of `attention` and `fusedAttention`.
+ * @throws AttentionMaskError `SHAPE_MISMATCH` / `INVALID_ARGUMENT` naming the bad argument
+ */
+export function checkInputs(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: AttentionOptions,
+): Dims {
   if (q.rank !== 4) {
     throw new AttentionMaskError(
       'SHAPE_MISMATCH',

@@ -34,6 +34,14 @@ export interface AdvantageResult {
  *
  * @param rewards `[B]` total reward per completion, grouped contiguously
  * @throws GrpoError `BAD_ARGUMENT` when B is not a multiple of G or a reward is not finite
+ * @example
+ * ```ts
+ * import { groupAdvantages } from '@atmanrl/grpo';
+ * // two groups of G = 4 completions: one with a signal, one where every completion scored 1
+ * const { advantages, isStdZero } = groupAdvantages([1, 0, 0, 0, 1, 1, 1, 1], { groupSize: 4 });
+ * console.log(advantages.slice(0, 4)); // mean 0.25, std 0.5: ≈ [1.5, -0.5, -0.5, -0.5]
+ * console.log(advantages.slice(4), isStdZero[4]); // [0, 0, 0, 0] true: no learning signal
+ * ```
  */
 export function groupAdvantages(
   rewards: readonly number[],

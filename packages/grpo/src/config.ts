@@ -191,6 +191,12 @@ function checkNumber(
  * Fill in defaults and validate. Unknown keys are rejected so a typo never silently falls back
  * to a default.
  * @throws GrpoError `BAD_CONFIG` naming the offending option
+ * @example
+ * ```ts
+ * import { resolveGrpoConfig } from '@atmanrl/grpo';
+ * const config = resolveGrpoConfig({ numGenerations: 4, lossType: 'dapo' });
+ * console.log(config.epsilon, config.learningRate, config.beta); // TRL's defaults: 0.2 0.000001 0
+ * ```
  */
 export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
   for (const key of Object.keys(input)) {

@@ -32,7 +32,19 @@ export interface Episode<S = unknown> {
   advantage: number;
 }
 
-/** Episodes of sampled rollouts (element `p*G + g`), before any reward. */
+/**
+ * Episodes of sampled rollouts (element `p*G + g`), before any reward.
+ * @example
+ * ```ts
+ * import { episodesFromRollouts, type Rollout } from '@atmanrl/grpo';
+ * const rollouts: Rollout[] = [
+ *   { promptIndex: 0, promptIds: [1, 2], completionIds: [5, 15], text: '', oldLogProbs: [-1.2, -0.3], truncated: false },
+ *   { promptIndex: 0, promptIds: [1, 2], completionIds: [7], text: '', oldLogProbs: [-2], truncated: true },
+ * ];
+ * const episodes = episodesFromRollouts(rollouts, ['the sample of prompt 0'], 2);
+ * console.log(episodes[1]!.generation, episodes[1]!.sample); // 1 'the sample of prompt 0'
+ * ```
+ */
 export function episodesFromRollouts<S>(
   rollouts: readonly Rollout[],
   samples: readonly S[],
@@ -54,7 +66,17 @@ export function episodesFromRollouts<S>(
   }));
 }
 
-/** Writes scored rewards and their info onto the episodes (in place). */
+/**
+ * Writes scored rewards and their info onto the episodes (in place).
+ * @example
+ * ```ts
+ * import { episodesFromRollouts, recordRewards } from '@atmanrl/grpo';
+ * const rollout = { promptIndex: 0, promptIds: [1], completionIds: [4], text: '4', oldLogProbs: null, truncated: false };
+ * const episodes = episodesFromRollouts([rollout, { ...rollout, completionIds: [5], text: '5' }], ['4'], 2);
+ * recordRewards(episodes, { raw: { outcome: [0, -1] }, info: { outcome: ['right', 'wrong'] }, timesMs: { outcome: 1 } });
+ * console.log(episodes[1]!.rewards, episodes[1]!.rewardInfo); // { outcome: -1 } { outcome: 'wrong' }
+ * ```
+ */
 export function recordRewards(episodes: readonly Episode[], scored: ScoredCompletions): void {
   episodes.forEach((e, i) => {
     for (const [name, values] of Object.entries(scored.raw)) e.rewards[name] = values[i]!;
@@ -62,7 +84,17 @@ export function recordRewards(episodes: readonly Episode[], scored: ScoredComple
   });
 }
 
-/** Writes totals and advantages onto the episodes (in place). */
+/**
+ * Writes totals and advantages onto the episodes (in place).
+ * @example
+ * ```ts
+ * import { episodesFromRollouts, recordAdvantages } from '@atmanrl/grpo';
+ * const rollout = { promptIndex: 0, promptIds: [1], completionIds: [4], text: '', oldLogProbs: null, truncated: false };
+ * const episodes = episodesFromRollouts([rollout, rollout], [null], 2);
+ * recordAdvantages(episodes, { total: [1, 0], advantages: [0.7071, -0.7071] });
+ * console.log(episodes.map((e) => [e.reward, e.advantage])); // [[1, 0.7071], [0, -0.7071]]
+ * ```
+ */
 export function recordAdvantages(
   episodes: readonly Episode[],
   combined: Pick<CombinedRewards, 'total' | 'advantages'>,

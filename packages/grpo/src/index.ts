@@ -35,8 +35,14 @@ export type {
   ScoredCompletions,
 } from './rewards.js';
 export { combineRewards, scoreCompletions, whenReward } from './rewards.js';
-export type { InProcessRolloutOptions, Rollout, RolloutEngine, RolloutRequest } from './rollout.js';
-export { InProcessRolloutEngine } from './rollout.js';
+export type {
+  InProcessRolloutOptions,
+  Rollout,
+  RolloutEngine,
+  RolloutRequest,
+  RolloutSampling,
+} from './rollout.js';
+export { generateOptionsOf, InProcessRolloutEngine, rolloutSampling } from './rollout.js';
 export type { LrScheduleOptions } from './schedule.js';
 export { learningRateAt, warmupStepCount } from './schedule.js';
 export type { GrpoBatch, GrpoStepOptions, GrpoStepResult } from './step.js';

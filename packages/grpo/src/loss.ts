@@ -159,6 +159,20 @@ function highEntropyMask(entropy: tf.Tensor2D, mask: tf.Tensor2D, quantile: numb
  * @returns `[B,T]` per-token loss, not yet multiplied by `mask`
  * @throws GrpoError `SHAPE_MISMATCH`; `BAD_ARGUMENT` for a missing `refLogProbs` / `entropy` or
  *   a `topEntropyQuantile` outside (0, 1] / a non-finite or non-positive `delta`
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { perTokenPolicyLoss } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const old = tf.tensor2d([[-1, -1]]);
+ * const loss = perTokenPolicyLoss(
+ *   { logProbs: tf.tensor2d([[-1, -0.5]]), oldLogProbs: old, advantages: tf.tensor1d([1]), mask: tf.ones([1, 2]) },
+ *   { lossType: 'grpo', epsilon: 0.2 },
+ * );
+ * // ρ = [1, e^0.5 ≈ 1.65]; with A > 0 the second is clipped at 1 + ε: −[1, 1.2]
+ * console.log(await loss.data()); // [-1, -1.2]
+ * ```
  */
 export function perTokenPolicyLoss(
   inputs: PolicyLossInputs,
@@ -226,6 +240,19 @@ export function perTokenPolicyLoss(
  * `microBatchRows` / `microBatchActiveTokens` of the whole micro-batch, so the parts' losses sum to
  * the micro-batch's for every type. Call inside `tf.variableGrads` / `tf.tidy`.
  * @throws GrpoError `SHAPE_MISMATCH` naming the bad argument; `BAD_ARGUMENT` for missing options
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { policyLoss } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const logProbs = tf.tensor2d([[-1, -2], [-0.5, 0]]); // [B,T], here equal to the sampling policy's
+ * const loss = policyLoss(
+ *   { logProbs, oldLogProbs: logProbs, advantages: tf.tensor1d([1, -1]), mask: tf.tensor2d([[1, 1], [1, 0]]) },
+ *   { lossType: 'grpo', epsilon: 0.2 },
+ * );
+ * console.log(await loss.data()); // [0]: ratio 1, per-sequence means −A = [−1, 1], averaged
+ * ```
  */
 export function policyLoss(inputs: PolicyLossInputs, options: PolicyLossOptions): tf.Scalar {
   const ga = options.gradientAccumulationSteps ?? 1;
@@ -276,6 +303,19 @@ export function policyLoss(inputs: PolicyLossInputs, options: PolicyLossOptions)
  * and the means are over the B sequences (TRL's `global_masked_mean` of a `[B,1]` tensor). The
  * entropy mask does not change them.
  * @returns `[5]`: low, high, region, kl (0 without refLogProbs), number of active tokens
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { policyLossStats } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const stats = policyLossStats(
+ *   { logProbs: tf.tensor2d([[0, -2]]), oldLogProbs: tf.tensor2d([[-1, -1]]), advantages: tf.tensor1d([1]), mask: tf.ones([1, 2]) },
+ *   { lossType: 'grpo', epsilon: 0.2 },
+ * );
+ * // ρ = [e, 1/e]: token 0 is clipped high (ρ > 1.2 with A > 0), token 1 is not low (A > 0)
+ * console.log(await stats.data()); // [low 0, high 0.5, region 0.5, kl 0, active tokens 2]
+ * ```
  */
 export function policyLossStats(inputs: PolicyLossInputs, options: PolicyLossOptions): tf.Tensor1D {
   checkShapes(inputs);

@@ -44,6 +44,22 @@ const mean = (xs: readonly number[]): number =>
  * averaged over micro-batches and iterations; `loss` is the accumulated (summed) micro-batch loss
  * of an update, averaged over the μ updates; `grad_norm` is averaged over the μ updates;
  * `tokens_per_second` counts generated completion tokens over the whole step's wall time.
+ * @example
+ * ```ts
+ * import { buildStepMetrics, combineRewards, type RewardSpec } from '@atmanrl/grpo';
+ * const specs: RewardSpec[] = [{ name: 'outcome', fn: async (_s, cs) => cs.map(() => 0) }];
+ * const raw = { outcome: [1, 0, 0, 0] };
+ * const metrics = buildStepMetrics({
+ *   rollouts: [[3, 15], [4], [5, 6, 15], [7, 7]].map((completionIds, i) => ({ completionIds, truncated: i === 3 })),
+ *   raw,
+ *   combined: combineRewards(specs, raw, { groupSize: 2 }),
+ *   update: { microBatches: [], gradNorms: [0.5], learningRates: [1e-6] },
+ *   numIterations: 1,
+ *   beta: 0,
+ *   timesMs: { generation: 120, reward: 5, update: 40, total: 170 },
+ * });
+ * console.log(metrics['reward'], metrics['completions/mean_length']); // 0.25 2
+ * ```
  */
 export function buildStepMetrics(x: StepMetricInputs): GrpoMetrics {
   const lengths = x.rollouts.map((r) => r.completionIds.length);

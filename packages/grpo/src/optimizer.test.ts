@@ -24,6 +24,30 @@ describe('AdamW', () => {
     p.dispose();
   });
 
+  it('takes torch names (betas, eps); the deprecated beta1/beta2/epsilon give the same update', async () => {
+    const run = async (options: ConstructorParameters<typeof AdamW>[1]) => {
+      const p = tf.variable(tf.tensor1d([2]));
+      const opt = new AdamW([p], { ...options, weightDecay: 0.2, decay: () => true });
+      const out: number[] = [];
+      for (const g of [0.4, -0.2]) {
+        const gt = tf.tensor1d([g]);
+        opt.applyGradients([gt], 0.1);
+        gt.dispose();
+        out.push((await read(p))[0]!);
+      }
+      opt.dispose();
+      p.dispose();
+      return out;
+    };
+    const torch = await run({ betas: [0.5, 0.75], eps: 0.01 });
+    // hand-computed (same as @atmanrl/model's adamWStep test): t=1 θ = 1.96 − 0.04/0.41, t=2 the
+    // decay only (m = 0.5·0.2 − 0.5·0.2 = 0)
+    expectClose(torch, [1.96 - 0.04 / 0.41, (1.96 - 0.04 / 0.41) * 0.98], 1e-6);
+    expect(await run({ beta1: 0.5, beta2: 0.75, epsilon: 0.01 })).toEqual(torch);
+    // the new names win over the deprecated ones
+    expect(await run({ betas: [0.5, 0.75], eps: 0.01, beta1: 0.9, epsilon: 1 })).toEqual(torch);
+  });
+
   it('default decay rule skips rank-1 variables (norm gains)', async () => {
     const w = tf.variable(tf.ones([2, 2]));
     const gain = tf.variable(tf.ones([2]));

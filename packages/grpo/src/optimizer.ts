@@ -1,16 +1,24 @@
-// AdamW with decoupled weight decay (Loshchilov & Hutter 2019; the update of torch.optim.AdamW),
-// global-norm gradient clipping, gradient accumulation, and a state that serialises to plain
-// Float32Arrays for exact resume. Leaves out the schedule (schedule.ts).
+// AdamW over a model's variables (the update itself is @atmanrl/model's `adamWStep`, the one AdamW
+// of the project: torch.optim.AdamW), global-norm gradient clipping, gradient accumulation, and a
+// state that serialises to plain Float32Arrays for exact resume. Leaves out the schedule (schedule.ts).
+import { adamWStep } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { GrpoError } from './errors.js';
 
-/** Options of {@link AdamW}. Defaults are Transformers' TrainingArguments defaults. */
+/**
+ * Options of {@link AdamW}, torch.optim.AdamW names. Defaults are Transformers' TrainingArguments
+ * defaults (`adam_beta1`, `adam_beta2`, `adam_epsilon`, `weight_decay`).
+ */
 export interface AdamWOptions {
-  /** β1 (default 0.9). */
+  /** (β1, β2) (default (0.9, 0.999)). */
+  betas?: readonly [number, number];
+  /** ε added to sqrt(v̂) (default 1e-8). */
+  eps?: number;
+  /** @deprecated use `betas: [beta1, beta2]` (torch.optim.AdamW); `betas` wins when both are given. */
   beta1?: number;
-  /** β2 (default 0.999). */
+  /** @deprecated use `betas: [beta1, beta2]` (torch.optim.AdamW); `betas` wins when both are given. */
   beta2?: number;
-  /** ε (default 1e-8). */
+  /** @deprecated use `eps` (torch.optim.AdamW); `eps` wins when both are given. */
   epsilon?: number;
   /** Decoupled weight decay λ (default 0): `p -= lr·λ·p` before the Adam step. */
   weightDecay?: number;
@@ -22,18 +30,30 @@ export interface AdamWOptions {
 }
 
 /**
- * AdamW over a fixed list of variables. Owns its moment tensors; call `dispose()`.
- * Update for step t (1-based), gradient g:
+ * AdamW over a fixed list of variables (each updated by `adamWStep` of @atmanrl/model). Owns its
+ * moment tensors; call `dispose()`. Update for step t (1-based), gradient g:
  * `p ← p − lr·λ·p;  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
  *  p ← p − lr · (m/(1−β1^t)) / (sqrt(v/(1−β2^t)) + ε)`.
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { AdamW } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const w = tf.variable(tf.tensor2d([[1, 2]]));
+ * const optimizer = new AdamW([w], { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.1 });
+ * optimizer.applyGradients([tf.tensor2d([[0.5, -0.5]])], 0.1);
+ * console.log(await w.data()); // ≈ [0.89, 2.08]: decay 1 − 0.01, then a step of lr against the gradient's sign
+ * const state = await optimizer.getState(); // { step, exp_avg.0, exp_avg_sq.0 }: save, then loadState to resume
+ * optimizer.dispose();
+ * ```
  */
 export class AdamW {
   /** Updates applied so far (t after the last update). */
   step = 0;
   readonly variables: readonly tf.Variable[];
-  private readonly beta1: number;
-  private readonly beta2: number;
-  private readonly epsilon: number;
+  private readonly betas: readonly [number, number];
+  private readonly eps: number;
   private readonly weightDecay: number;
   private readonly decays: boolean[];
   private m: tf.Tensor[];
@@ -45,9 +65,8 @@ export class AdamW {
     if (variables.length === 0)
       throw new GrpoError('BAD_ARGUMENT', 'AdamW needs at least one variable');
     this.variables = variables.slice();
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.epsilon = options.epsilon ?? 1e-8;
+    this.betas = options.betas ?? [options.beta1 ?? 0.9, options.beta2 ?? 0.999];
+    this.eps = options.eps ?? options.epsilon ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
     const decay = options.decay ?? ((v: tf.Variable) => v.rank >= 2);
     this.decays = this.variables.map((v, i) => decay(v, i));
@@ -69,8 +88,6 @@ export class AdamW {
       );
     }
     const t = this.step + 1;
-    const bc1 = 1 - this.beta1 ** t;
-    const bc2 = 1 - this.beta2 ** t;
     this.variables.forEach((p, i) => {
       const g = grads[i]!;
       if (!tf.util.arraysEqual(g.shape, p.shape)) {
@@ -79,19 +96,21 @@ export class AdamW {
           `gradient ${i} has shape [${g.shape}], variable '${p.name}' has [${p.shape}]`,
         );
       }
+      const config = {
+        lr,
+        betas: this.betas,
+        eps: this.eps,
+        weightDecay: this.decays[i] ? this.weightDecay : 0,
+      };
       const [m, v] = tf.tidy(() => {
-        const m1 = tf.add(tf.mul(this.m[i]!, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v1 = tf.add(tf.mul(this.v[i]!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        const decayed =
-          this.decays[i] && this.weightDecay > 0 ? tf.mul(p, 1 - lr * this.weightDecay) : p;
-        const denom = tf.add(tf.sqrt(tf.div(v1, bc2)), this.epsilon);
-        p.assign(tf.sub(decayed, tf.mul(tf.div(m1, denom), lr / bc1)));
-        return [m1, v1];
+        const r = adamWStep(p, g, { m: this.m[i]!, v: this.v[i]!, step: this.step }, config);
+        p.assign(r.param);
+        return [r.state.m, r.state.v];
       });
       this.m[i]!.dispose();
       this.v[i]!.dispose();
-      this.m[i] = tf.keep(m);
-      this.v[i] = tf.keep(v);
+      this.m[i] = tf.keep(m!);
+      this.v[i] = tf.keep(v!);
     });
     this.step = t;
   }
@@ -169,6 +188,15 @@ export class AdamW {
  * `maxNorm > 0` every gradient is scaled by `min(1, maxNorm/(norm + 1e-6))`.
  * @param grads gradients (not disposed)
  * @returns new clipped gradients and the norm before clipping (caller disposes all)
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { clipByGlobalNorm } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const { grads, norm } = clipByGlobalNorm([tf.tensor1d([3, 4]), tf.tensor1d([12])], 6.5);
+ * console.log(await norm.data(), await grads[1]!.data()); // [13] [≈ 6]: scaled by 6.5 / 13
+ * ```
  */
 export function clipByGlobalNorm(
   grads: readonly tf.Tensor[],
@@ -182,7 +210,21 @@ export function clipByGlobalNorm(
   });
 }
 
-/** Sums gradients over micro-batches. Owns its sums; call `dispose()` (or `take()`). */
+/**
+ * Sums gradients over micro-batches. Owns its sums; call `dispose()` (or `take()`).
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { GradientAccumulator } from '@atmanrl/grpo';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * await initBackend({ prefer: 'cpu' });
+ * const acc = new GradientAccumulator();
+ * acc.add([tf.tensor1d([1, 2])]); // micro-batch 1
+ * acc.add([tf.tensor1d([3, 4])]); // micro-batch 2
+ * const [sum] = acc.take(); // ownership passes to the caller
+ * console.log(acc.count, await sum!.data()); // 0 [4, 6]
+ * ```
+ */
 export class GradientAccumulator {
   private sums: tf.Tensor[] | null = null;
   /** Micro-batches added since the last take. */

@@ -85,6 +85,15 @@ export interface RewardSpec<S = unknown> {
 /**
  * Gate helper: count a reward only where reward `name` satisfies `predicate`, e.g.
  * `whenReward('outcome', (r) => r === 0)` for method.md's `gate: 'correct-only'` with r_out ∈ {0,-1}.
+ * @example
+ * ```ts
+ * import { type RewardSpec, whenReward } from '@atmanrl/grpo';
+ * const brevity: RewardSpec = {
+ *   name: 'brevity',
+ *   fn: async (_samples, completions) => completions.map((c) => 1 / (1 + c.tokenIds.length)),
+ *   gate: whenReward('outcome', (r) => r === 0), // only for completions whose 'outcome' reward was 0
+ * };
+ * ```
  */
 export function whenReward(name: string, predicate: (reward: number) => boolean): RewardGate {
   return (index, raw) => {
@@ -104,6 +113,22 @@ export function whenReward(name: string, predicate: (reward: number) => boolean)
  * sees the raw rewards of those before it in `ctx.rewards`) and validate its output.
  * @param ctx the context without `rewards` (filled in here)
  * @throws GrpoError `BAD_REWARD` on a duplicate name, a wrong length, a non-number or wrong info
+ * @example
+ * ```ts
+ * import { type RewardSpec, scoreCompletions } from '@atmanrl/grpo';
+ * const specs: RewardSpec<string>[] = [
+ *   { name: 'exact', fn: async (samples, cs) => cs.map((c, i) => (c.text.trim() === samples[i] ? 1 : 0)) },
+ *   // a later function sees the raw rewards of the earlier ones, to skip work a gate would discard
+ *   { name: 'short', fn: async (_s, cs, ctx) => cs.map((c, i) => (ctx.rewards['exact']![i] === 1 ? 1 / c.tokenIds.length : Number.NaN)) },
+ * ];
+ * const completions = [
+ *   { text: ' 4', tokenIds: [52, 15], truncated: false },
+ *   { text: '5', tokenIds: [53], truncated: false },
+ * ];
+ * const ctx = { promptIds: [[1], [1]], completionIds: completions.map((c) => c.tokenIds), groupSize: 2, step: 0 };
+ * const scored = await scoreCompletions(specs, ['4', '4'], completions, ctx);
+ * console.log(scored.raw); // { exact: [1, 0], short: [0.5, NaN] } (NaN: not applicable)
+ * ```
  */
 export async function scoreCompletions<S>(
   specs: readonly RewardSpec<S>[],
@@ -186,6 +211,18 @@ export interface CombinedRewards extends AdvantageResult {
  *   `(r - mean_G)/(std_G + eps)`, weighted and summed; the sum is then normalised over the whole
  *   batch `(t - mean_B)/(std_B + eps)` to give the advantage.
  * @throws GrpoError `BAD_REWARD` when `rewardWeights` has the wrong length
+ * @example
+ * ```ts
+ * import { combineRewards, type RewardSpec } from '@atmanrl/grpo';
+ * const specs: RewardSpec[] = [
+ *   { name: 'outcome', fn: async (_s, cs) => cs.map(() => 0) },
+ *   { name: 'saliency', fn: async (_s, cs) => cs.map(() => 0), weight: 0.5 },
+ * ];
+ * const raw = { outcome: [0, -1, 0, 0], saliency: [0.2, Number.NaN, 0.4, 0.1] };
+ * const { total, advantages } = combineRewards(specs, raw, { groupSize: 2 });
+ * console.log(total); // [0.1, -1, 0.2, 0.05]: weighted sum, NaN (not applicable) counts as 0
+ * console.log(advantages.length); // 4, centred within each group of 2
+ * ```
  */
 export function combineRewards<S>(
   specs: readonly RewardSpec<S>[],

@@ -18,7 +18,14 @@ export interface LrScheduleOptions {
   maxSteps?: number;
 }
 
-/** Warm-up length in updates: `warmupSteps` if > 0, else `ceil(warmupRatio · maxSteps)`. */
+/**
+ * Warm-up length in updates: `warmupSteps` if > 0, else `ceil(warmupRatio · maxSteps)`.
+ * @example
+ * ```ts
+ * import { warmupStepCount } from '@atmanrl/grpo';
+ * console.log(warmupStepCount({ learningRate: 1e-6, warmupRatio: 0.1, maxSteps: 95 })); // ceil(9.5) = 10
+ * ```
+ */
 export function warmupStepCount(o: LrScheduleOptions): number {
   if ((o.warmupSteps ?? 0) > 0) return o.warmupSteps!;
   return Math.ceil((o.warmupRatio ?? 0) * (o.maxSteps ?? 0));
@@ -32,6 +39,13 @@ export function warmupStepCount(o: LrScheduleOptions): number {
  * - cosine: warm-up, then `lr · 0.5·(1 + cos(π·progress))`.
  * As in Transformers, a schedule with warm-up starts at 0.
  * @throws GrpoError `BAD_CONFIG` when a decaying schedule has no maxSteps
+ * @example
+ * ```ts
+ * import { learningRateAt } from '@atmanrl/grpo';
+ * const schedule = { learningRate: 1e-5, lrSchedulerType: 'linear', warmupSteps: 10, maxSteps: 110 } as const;
+ * console.log(learningRateAt(5, schedule)); // 5e-6: half-way through the warm-up
+ * console.log(learningRateAt(60, schedule)); // 5e-6: half-way down the linear decay
+ * ```
  */
 export function learningRateAt(step: number, o: LrScheduleOptions): number {
   const type = o.lrSchedulerType ?? 'constant';

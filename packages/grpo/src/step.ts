@@ -9,7 +9,12 @@ import type { Logger } from './logger.js';
 import { buildStepMetrics, type GrpoMetrics } from './metrics.js';
 import { AdamW } from './optimizer.js';
 import { combineRewards, type RewardSpec, scoreCompletions } from './rewards.js';
-import { InProcessRolloutEngine, type Rollout, type RolloutEngine } from './rollout.js';
+import {
+  InProcessRolloutEngine,
+  type Rollout,
+  type RolloutEngine,
+  rolloutSampling,
+} from './rollout.js';
 import { type UpdateStats, updatePolicy } from './update.js';
 
 /** Everything a step needs besides the batch. */
@@ -50,15 +55,31 @@ export interface GrpoStepResult<S = unknown> {
 }
 
 /**
- * An {@link AdamW} over `policy.trainableVariables` with the config's betas, epsilon and weight
- * decay.
+ * An {@link AdamW} over `policy.trainableVariables` with the config's `adamBeta1`, `adamBeta2`,
+ * `adamEpsilon` and `weightDecay` (TRL's `adam_beta1`, `adam_beta2`, `adam_epsilon`, `weight_decay`).
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createOptimizer } from '@atmanrl/grpo';
+ * import { createRandomModel } from '@atmanrl/model';
+ * await initBackend({ prefer: 'cpu' });
+ * const policy = createRandomModel(
+ *   { vocab_size: 16, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1, eos_token_id: 15 },
+ *   0,
+ * );
+ * // AdamW over the trainable variables with the config's adamBeta1/2, adamEpsilon and weightDecay
+ * const optimizer = createOptimizer(policy, { weightDecay: 0.01 });
+ * console.log(optimizer.variables.length === policy.trainableVariables.length); // true
+ * optimizer.dispose();
+ * policy.dispose();
+ * ```
  */
 export function createOptimizer(policy: CausalLM, config: GrpoConfigInput = {}): AdamW {
   const c = resolveGrpoConfig(config);
   return new AdamW(policy.trainableVariables, {
-    beta1: c.adamBeta1,
-    beta2: c.adamBeta2,
-    epsilon: c.adamEpsilon,
+    betas: [c.adamBeta1, c.adamBeta2],
+    eps: c.adamEpsilon,
     weightDecay: c.weightDecay,
   });
 }
@@ -70,6 +91,29 @@ const now = (): number => performance.now();
  * `numIterations` optimiser updates, each over `gradientAccumulationSteps` micro-batches of the
  * P·G completions, reusing the sampling-time log-probs as the "old" policy.
  * @throws GrpoError `BAD_ARGUMENT` / `BAD_CONFIG` / `BAD_REWARD` for inconsistent inputs
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createOptimizer, grpoStep, type RewardSpec } from '@atmanrl/grpo';
+ * import { createRandomModel, createRng } from '@atmanrl/model';
+ * await initBackend({ prefer: 'cpu' });
+ * const policy = createRandomModel(
+ *   { vocab_size: 16, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1, eos_token_id: 15 },
+ *   0,
+ * );
+ * const config = { numGenerations: 4, maxCompletionLength: 6, learningRate: 1e-3 };
+ * const optimizer = createOptimizer(policy, config);
+ * // a sample is whatever the task needs; here the token a correct completion contains
+ * const rewards: RewardSpec<number>[] = [
+ *   { name: 'outcome', fn: async (targets, cs) => cs.map((c, i) => (c.tokenIds.includes(targets[i]!) ? 0 : -1)) },
+ * ];
+ * const { metrics, episodes } = await grpoStep(
+ *   { policy, optimizer, rewards, rng: createRng(0), config },
+ *   { samples: [3, 5], promptIds: [[1, 2], [4]] },
+ * );
+ * console.log(metrics['reward'], episodes.length); // the mean outcome, 8 = 2 prompts × G
+ * ```
  */
 export async function grpoStep<S>(
   options: GrpoStepOptions<S>,
@@ -119,13 +163,8 @@ export async function grpoStep<S>(
   const rollouts = await engine.generate({
     promptIds: batch.promptIds,
     numGenerations: g,
-    maxCompletionLength: cfg.maxCompletionLength,
-    temperature: cfg.temperature,
-    topP: cfg.topP,
-    topK: cfg.topK,
     rng: options.rng,
-    ...(cfg.stopStrings ? { stopStrings: cfg.stopStrings } : {}),
-    ...(cfg.eosTokenIds ? { eosTokenIds: cfg.eosTokenIds } : {}),
+    ...rolloutSampling(cfg),
   });
   checkRollouts(rollouts, p, g);
   const episodes = episodesFromRollouts(rollouts, batch.samples, g);

@@ -81,6 +81,12 @@ const STATS = 7; // loss, clipLow, clipHigh, clipRegion, kl, activeTokens, entro
  * Learning rate of optimiser update `update` (0-based). The schedule is counted in optimiser
  * updates: a run of `maxSteps` GRPO steps applies `maxSteps · numIterations` of them, so a linear
  * decay reaches 0 at the end of the run whatever μ is; `warmupSteps` counts updates too.
+ * @example
+ * ```ts
+ * import { resolveGrpoConfig, updateLearningRate } from '@atmanrl/grpo';
+ * const cfg = resolveGrpoConfig({ learningRate: 1e-5, lrSchedulerType: 'linear', maxSteps: 10, numIterations: 2 });
+ * console.log(updateLearningRate(10, cfg)); // 5e-6: update 10 of 10 · 2 = 20 optimiser updates
+ * ```
  */
 export function updateLearningRate(update: number, cfg: GrpoConfig): number {
   return learningRateAt(update, {
@@ -103,6 +109,29 @@ export function updateLearningRate(update: number, cfg: GrpoConfig): number {
  *
  * @throws GrpoError `BAD_CONFIG` when the episodes do not split into equal micro-batches,
  *   `BAD_ARGUMENT` for a missing reference with β > 0, `NON_FINITE` as above
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createOptimizer, resolveGrpoConfig, updatePolicy } from '@atmanrl/grpo';
+ * import { createRandomModel } from '@atmanrl/model';
+ * await initBackend({ prefer: 'cpu' });
+ * const policy = createRandomModel(
+ *   { vocab_size: 16, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1, eos_token_id: 15 },
+ *   0,
+ * );
+ * const cfg = resolveGrpoConfig({ numGenerations: 2, learningRate: 1e-3 });
+ * const optimizer = createOptimizer(policy, cfg);
+ * // two completions of one prompt; oldLogProbs null: recomputed under the policy before updating
+ * const episodes = [
+ *   { promptIds: [1, 2], completionIds: [5, 15], oldLogProbs: null, advantage: 0.7, truncated: false },
+ *   { promptIds: [1, 2], completionIds: [7, 8], oldLogProbs: null, advantage: -0.7, truncated: true },
+ * ];
+ * const stats = await updatePolicy({ policy, optimizer }, episodes, cfg);
+ * console.log(stats.gradNorms.length, stats.microBatches[0]!.activeTokens); // 1 4
+ * optimizer.dispose();
+ * policy.dispose();
+ * ```
  */
 export async function updatePolicy(
   models: UpdateModels,

@@ -3,12 +3,11 @@
 // batched host read per step. Sampling itself is in sampling.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelError } from './errors.js';
-import type { LlamaModel } from './llama-model.js';
 import { createRng } from './rng.js';
 import { sampleToken } from './sampling.js';
-import type { GenerateOptions, GenerationResult } from './types.js';
+import type { CausalLM, GenerateOptions, GenerationResult } from './types.js';
 
-function validate(model: LlamaModel, promptIds: number[][], options: GenerateOptions): void {
+function validate(model: CausalLM, promptIds: number[][], options: GenerateOptions): void {
   const v = model.config.vocab_size;
   if (!Array.isArray(promptIds) || promptIds.length === 0) {
     throw new ModelError(
@@ -55,11 +54,13 @@ function validate(model: LlamaModel, promptIds: number[][], options: GenerateOpt
 }
 
 /**
- * Generate completions (see {@link GenerateOptions}); implementation of `LlamaModel.generate`.
+ * Generate completions (see {@link GenerateOptions}) with any {@link CausalLM}: it only reads the
+ * model's config and tokenizer, its KV cache, `hiddenStates` and `head` (so it serves as the
+ * implementation of `LlamaModel.generate` without importing the class).
  * @param promptIds B prompts of token ids, any lengths >= 1
  */
 export async function generate(
-  model: LlamaModel,
+  model: CausalLM,
   promptIds: number[][],
   options: GenerateOptions,
 ): Promise<GenerationResult[]> {

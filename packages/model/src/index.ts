@@ -1,6 +1,8 @@
 // @atmanrl/model: public face (named re-exports only), browser-safe: no fs or path. Models from
 // memory (random weights, safetensors bytes + a config object), tokenizers from JSON objects.
 // Loading and saving Hugging Face folders is in `@atmanrl/model/node` (src/node/index.ts).
+export type { AdamWConfig, AdamWState } from './adamw.js';
+export { adamWStep, initAdamW } from './adamw.js';
 export type { LoadModelFromSafetensorsOptions, Logger } from './checkpoint.js';
 export { createRandomModel, loadModelFromSafetensors } from './checkpoint.js';
 export type { Llama3RopeScaling, LlamaConfig, LlamaConfigInput } from './config.js';
@@ -23,6 +25,8 @@ export {
 } from './memory.js';
 export type { PeakMemory } from './peak-memory.js';
 export { measurePeakMemory } from './peak-memory.js';
+export type { HfLlamaConfig, LlamaReduction } from './reduced-config.js';
+export { reduceLlamaConfig } from './reduced-config.js';
 export type { Rng, RngState } from './rng.js';
 export { createRng } from './rng.js';
 export { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';
@@ -54,4 +58,4 @@ export { charSpanToTokenRange, eosTokenIdsOf, HfTokenizer } from './tokenizer.js
 export type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';
 export { VocabMatrix } from './vocab-matrix.js';
 export type { LlamaLayerWeights, LlamaWeights, WeightSpec } from './weights.js';
-export { weightSpecs } from './weights.js';
+export { buildWeights, memoryShape, weightSpecs } from './weights.js';

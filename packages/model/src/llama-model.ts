@@ -1,38 +1,19 @@
-// The Llama decoder (RMSNorm, RoPE with Llama 3 scaling, grouped-query attention through
-// @atmanrl/attention-mask, SwiGLU MLP, tied or untied head) implementing CausalLM.
-// Generation lives in generate.ts, checkpoints in checkpoint.ts.
-import { attention, matMul } from '@atmanrl/attention-mask';
+// The Llama decoder stack implementing CausalLM: embedding, L decoder blocks (block.ts: RMSNorm,
+// RoPE with Llama 3 scaling, grouped-query attention through @atmanrl/attention-mask, SwiGLU MLP),
+// final norm, tied or untied head. Generation lives in generate.ts, checkpoints in checkpoint.ts.
+import { matMul } from '@atmanrl/attention-mask';
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAttention } from './_internal/fused-attention.js';
-import { recomputeInBackward } from './_internal/fused-recompute.js';
-import { fusedRopeHeads } from './_internal/fused-rope.js';
-import { fusedRmsNorm, fusedSwiglu, useFusedKernels } from './_internal/fused-webgpu.js';
+import { type BlockInputs, block, recomputedBlock, rmsNorm } from './block.js';
 import type { LlamaConfig } from './config.js';
 import { ModelError } from './errors.js';
 import { generate } from './generate.js';
 import { type HeadLogProbs, type HeadLogProbsOptions, headLogProbs } from './head-log-probs.js';
 import { LlamaKVCache } from './kv-cache.js';
-import { applyRope, ropeInverseFrequencies, ropeTables } from './rope.js';
+import { ropeInverseFrequencies, ropeTables } from './rope.js';
 import type { Tokenizer } from './tokenizer.js';
 import type { CausalLM, ForwardOptions, GenerateOptions, GenerationResult } from './types.js';
 import { gatherVocabColumns, type VocabMatrix, vocabProduct } from './vocab-matrix.js';
 import { type LlamaWeights, variablesOf, weightSpecs } from './weights.js';
-
-/**
- * Root-mean-square norm over the last axis: `x / sqrt(mean(x²) + eps) * w`. x `[..., D]`, w `[D]`.
- * One fused kernel on webgpu (see _internal/fused-webgpu.ts), tfjs ops elsewhere.
- */
-function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
-  if (useFusedKernels()) return fusedRmsNorm(x, w, eps);
-  const ms = tf.mean(tf.square(x), -1, true); // [..., 1]
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w);
-}
-
-/** SwiGLU's gate `silu(g) · u`; one fused kernel on webgpu, tfjs ops elsewhere. g, u `[N,I]`. */
-function swiglu(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
-  if (useFusedKernels()) return fusedSwiglu(g, u);
-  return tf.mul(tf.mul(g, tf.sigmoid(g)), u);
-}
 
 function expect2d(name: string, t: tf.Tensor | undefined, shape: [number, number]): void {
   if (t === undefined) return;
@@ -43,36 +24,6 @@ function expect2d(name: string, t: tf.Tensor | undefined, shape: [number, number
     );
   }
 }
-
-/** One decoder layer's weights (see weights.ts). */
-type LlamaLayerWeights = LlamaWeights['layers'][number];
-/** A layer's weights as plain tensors (variables, or their stand-ins during recomputation). */
-type LayerTensors = Record<keyof LlamaLayerWeights, tf.Tensor>;
-const LAYER_WEIGHTS = [
-  'inputNorm',
-  'q',
-  'k',
-  'v',
-  'o',
-  'postNorm',
-  'gate',
-  'up',
-  'down',
-] as const satisfies readonly (keyof LlamaLayerWeights)[];
-
-/** What a decoder layer reads besides x and its weights. */
-interface LayerInputs {
-  cos: tf.Tensor4D;
-  sin: tf.Tensor4D;
-  keyMask?: tf.Tensor2D;
-  pastK?: tf.Tensor4D;
-  pastV?: tf.Tensor4D;
-  suppress?: tf.Tensor2D;
-  queries?: ForwardOptions['queries'];
-  bias?: tf.Tensor2D;
-}
-/** The constant tensors of {@link LayerInputs} (queries only when it is a tensor). */
-const CONST_INPUTS = ['cos', 'sin', 'keyMask', 'pastK', 'pastV', 'suppress', 'queries'] as const;
 
 /** A Llama-architecture causal LM on TensorFlow.js. Owns its variables; call `dispose()`. */
 export class LlamaModel implements CausalLM {
@@ -259,97 +210,37 @@ export class LlamaModel implements CausalLM {
       );
     }
     const update = options.updateCache ?? true;
-    const h = cfg.num_attention_heads;
-    const hkv = cfg.num_key_value_heads;
-    const hd = cfg.head_dim;
-    const d = cfg.hidden_size;
     const newKeys: tf.Tensor4D[] = [];
     const newValues: tf.Tensor4D[] = [];
     const out = tf.tidy(() => {
       const keyMask = options.attentionMask ? tf.cast(options.attentionMask, 'float32') : undefined; // [B,Tk]
       const positions = options.positionIds ?? this.defaultPositions(b, t, past, keyMask);
       const { cos, sin } = ropeTables(positions, this.invFreq); // [B,1,T,hd]
-      /** One decoder layer: x `[B,T,D]` -> `[B,T,D]`; `c` holds the tensors it reads. */
-      const layerBody = (xIn: tf.Tensor, w: LayerTensors, c: LayerInputs, keepKv: boolean) => {
-        const xn = tf.reshape(rmsNorm(xIn, w.inputNorm, cfg.rms_norm_eps), [b * t, d]); // [B*T,D]
-        const heads = (proj: tf.Tensor, n: number): tf.Tensor4D =>
-          tf.transpose(tf.reshape(matMul(xn, proj), [b, t, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B,n,T,hd]
-        // Heads + RoPE in one kernel on webgpu (see _internal/fused-rope.ts).
-        const fusedRope = useFusedKernels() && c.cos.shape[0] === b;
-        const rotated = (proj: tf.Tensor, n: number): tf.Tensor4D =>
-          fusedRope
-            ? fusedRopeHeads(matMul(xn, proj), c.cos, c.sin, n)
-            : applyRope(heads(proj, n), c.cos, c.sin);
-        const q = rotated(w.q, h); // [B,H,T,hd]
-        let k = rotated(w.k, hkv); // [B,Hkv,T,hd]
-        let v = heads(w.v, hkv); // [B,Hkv,T,hd]
-        if (c.pastK && c.pastV) {
-          k = tf.concat([c.pastK, k], 2) as tf.Tensor4D; // [B,Hkv,Tk,hd]
-          v = tf.concat([c.pastV, v], 2) as tf.Tensor4D;
-        }
-        if (keepKv) {
-          newKeys.push(tf.keep(k));
-          newValues.push(tf.keep(v));
-        }
-        const attnOptions = {
-          ...(c.bias ? { bias: c.bias } : {}),
-          ...(c.queries !== undefined ? { queries: c.queries } : {}),
-          ...(c.suppress ? { suppress: c.suppress } : {}),
-          ...(c.keyMask ? { keyMask: c.keyMask } : {}),
-          queryOffset: past,
-        };
-        // One fused kernel on webgpu (AtMan suppression keeps the unfused path).
-        const a =
-          useFusedKernels() && attnOptions.suppress === undefined
-            ? fusedAttention(q, k, v, attnOptions)
-            : attention(q, k, v, attnOptions); // [B,H,T,hd]
-        const merged = tf.reshape(tf.transpose(a, [0, 2, 1, 3]), [b * t, h * hd]); // [B*T,H*hd]
-        const x1 = tf.add(xIn, tf.reshape(matMul(merged, w.o), [b, t, d]));
-        const xn2 = tf.reshape(rmsNorm(x1, w.postNorm, cfg.rms_norm_eps), [b * t, d]); // [B*T,D]
-        const gate = matMul(xn2, w.gate); // [B*T,I]
-        const act = swiglu(gate, matMul(xn2, w.up)); // [B*T,I]
-        return tf.add(x1, tf.reshape(matMul(act, w.down), [b, t, d])); // [B,T,D]
-      };
-      const bias = options.attentionBias;
-      const queries = options.queries;
       // Recomputation would rebuild the cache entries in the backward pass: not when extending it.
       const recompute = this.recompute && !(cache && update);
       let x: tf.Tensor = x0; // [B,T,D]
       this.weights.layers.forEach((w, layer) => {
-        const inputs: LayerInputs = {
+        const inputs: BlockInputs = {
           cos,
           sin,
+          past,
           ...(keyMask ? { keyMask: keyMask as tf.Tensor2D } : {}),
           ...(cache?.keys[layer] ? { pastK: cache.keys[layer] } : {}),
           ...(cache?.values[layer] ? { pastV: cache.values[layer] } : {}),
           ...(options.suppress ? { suppress: options.suppress } : {}),
-          ...(queries !== undefined ? { queries } : {}),
-          ...(bias ? { bias } : {}),
+          ...(options.queries !== undefined ? { queries: options.queries } : {}),
+          ...(options.attentionBias ? { bias: options.attentionBias } : {}),
         };
-        if (!recompute) {
-          x = layerBody(x, w, inputs, cache !== undefined && update);
+        if (recompute) {
+          x = recomputedBlock(x, w, inputs, cfg);
           return;
         }
-        // Differentiable: x, the bias, the trainable weights; the rest are kept as constants.
-        const trained = LAYER_WEIGHTS.filter((n) => w[n].trainable);
-        const constNames = CONST_INPUTS.filter((n) => inputs[n] instanceof tf.Tensor);
-        x = recomputeInBackward(
-          (diff, consts) => {
-            const [xi, ...rest] = diff;
-            const c: LayerInputs = { ...inputs };
-            if (bias) c.bias = rest.shift() as tf.Tensor2D;
-            const wl: LayerTensors = { ...w };
-            trained.forEach((n, i) => {
-              wl[n] = rest[i]!;
-            });
-            constNames.forEach((n, i) => {
-              (c as unknown as Record<string, tf.Tensor>)[n] = consts[i]!;
-            });
-            return layerBody(xi!, wl, c, false);
-          },
-          [x, ...(bias ? [bias] : []), ...trained.map((n) => w[n])],
-          constNames.map((n) => inputs[n] as tf.Tensor),
-        );
+        const o = block(x, w, inputs, cfg); // [B,T,D]; keys, values [B,Hkv,Tk,hd]
+        if (cache !== undefined && update) {
+          newKeys.push(tf.keep(o.k));
+          newValues.push(tf.keep(o.v));
+        }
+        x = o.x;
       });
       return rmsNorm(x, this.weights.norm, cfg.rms_norm_eps) as tf.Tensor3D; // [B,T,D]
     });

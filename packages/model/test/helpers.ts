@@ -14,12 +14,14 @@ export async function setUpBackend(): Promise<void> {
 /**
  * Whether a webgpu suite runs: the adapter probe, whether CI requires webgpu (`CI=true` and
  * `ATMANRL_REQUIRE_WEBGPU=1`: then a missing adapter fails instead of skipping), and the label
- * that names the adapter or the reason for the skip.
+ * that names the adapter or the reason for the skip; `conformant` is false on an OpenGL ES
+ * compatibility adapter (see @atmanrl/tooling/webgpu-suite).
  */
 export async function webgpuSuite(): Promise<{
   probe: Awaited<ReturnType<typeof probeWebgpu>>;
   run: boolean;
   label: string;
+  conformant: boolean;
 }> {
   const probe = await probeWebgpu();
   return { probe, ...webgpuSuiteGate(probe) };

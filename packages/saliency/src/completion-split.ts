@@ -55,6 +55,13 @@ export interface SpanToken {
  *
  * Decoding growing prefixes is exact for every tokenizer (byte-level BPE tokens that hold part of
  * a multi-byte character, SentencePiece's leading-space rule), at O(n²) characters.
+ * @example
+ * ```ts
+ * import { createTinyTokenizer } from '@atmanrl/model';
+ * import { tokenTextEnds } from '@atmanrl/saliency';
+ * const tok = createTinyTokenizer(); // byte-level: one token per ASCII character
+ * console.log(tokenTextEnds(tok, tok.encode('2+2', { addSpecialTokens: false }))); // [1, 2, 3]
+ * ```
  */
 export function tokenTextEnds(tokenizer: Pick<SplitTokenizer, 'decode'>, ids: readonly number[]) {
   const ends: number[] = [];
@@ -85,6 +92,19 @@ function tokensBefore(ends: readonly number[], charEnd: number): number {
  *
  * @param completionIds generated ids, EOS included when produced
  * @param split character ranges of `decode(completionIds)` (see @atmanrl/datasets' splitCompletion)
+ * @example
+ * ```ts
+ * import { createTinyTokenizer } from '@atmanrl/model';
+ * import { splitCompletionIds } from '@atmanrl/saliency';
+ * const tok = createTinyTokenizer(); // byte-level: one token per ASCII character
+ * const text = '2+2=4. #### 4';
+ * // the character split a task gives (e.g. @atmanrl/datasets' splitCompletion): CoT, then the answer
+ * const spans = splitCompletionIds(tok, tok.encode(text, { addSpecialTokens: false }), {
+ *   cotRange: [0, 6],
+ *   answerRange: [12, 13],
+ * });
+ * console.log(spans.cotEnd, spans.answerStart); // 6 12: token indices of the CoT end and the answer
+ * ```
  */
 export function splitCompletionIds(
   tokenizer: SplitTokenizer,
@@ -127,6 +147,16 @@ function charStart(spans: CompletionSpans, i: number): number {
  * @param promptIds the prompt's ids (at least one)
  * @param gold the gold answer text
  * @throws SaliencyError `BAD_ITEM` for an empty prompt or a gold answer that encodes to nothing
+ * @example
+ * ```ts
+ * import { createTinyTokenizer } from '@atmanrl/model';
+ * import { saliencyItemFromSpans, splitCompletionIds } from '@atmanrl/saliency';
+ * const tok = createTinyTokenizer(); // byte-level: one token per ASCII character
+ * const ids = tok.encode('2+2=4. #### 4', { addSpecialTokens: false });
+ * const spans = splitCompletionIds(tok, ids, { cotRange: [0, 6], answerRange: [12, 13] });
+ * const item = saliencyItemFromSpans(tok, tok.encode('Q: 2+2?'), spans, '4', ' ####');
+ * console.log(tok.decode([...item.cotIds]), '|', tok.decode([...item.goldAnswerIds])); // '2+2=4.' | ' 4'
+ * ```
  */
 export function saliencyItemFromSpans(
   tokenizer: SplitTokenizer,
@@ -169,6 +199,16 @@ export function saliencyItemFromSpans(
 /**
  * Every content token with its text and group; CoT tokens carry `relevance[i]` when given.
  * Concatenating the texts gives `spans.text`.
+ * @example
+ * ```ts
+ * import { createTinyTokenizer } from '@atmanrl/model';
+ * import { spanTokens, splitCompletionIds } from '@atmanrl/saliency';
+ * const tok = createTinyTokenizer(); // byte-level: one token per ASCII character
+ * const ids = tok.encode('1+1=2. #### 2', { addSpecialTokens: false });
+ * const spans = splitCompletionIds(tok, ids, { cotRange: [0, 6], answerRange: [12, 13] });
+ * const tokens = spanTokens(spans); // every token with its text and span; relevance null without a fit
+ * console.log(tokens[0], tokens[12]); // { text: '1', span: 'cot', ... } { text: '2', span: 'answer', ... }
+ * ```
  */
 export function spanTokens(
   spans: CompletionSpans,

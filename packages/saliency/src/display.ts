@@ -17,6 +17,15 @@ export interface TokenDecoder {
  * @param map any saliency map of this package
  * @param decoder a tokenizer (only `decode` is used)
  * @throws SaliencyError `BAD_ARGUMENT` when `relevance` and `cotIds` differ in length
+ * @example
+ * ```ts
+ * import { createTinyTokenizer } from '@atmanrl/model';
+ * import { displayTokens } from '@atmanrl/saliency';
+ * const tok = createTinyTokenizer(); // byte-level: one token per ASCII character
+ * const cotIds = tok.encode('3*4=12', { addSpecialTokens: false });
+ * const shown = displayTokens({ cotIds, relevance: [0, 0.1, 0, 0.9, 0.8, 0.2] }, tok);
+ * console.log(shown.map((t) => `${t.text}:${t.relevance}`).join(' ')); // 3:0 *:0.1 4:0 =:0.9 1:0.8 2:0.2
+ * ```
  */
 export function displayTokens(
   map: Pick<SaliencyMap, 'cotIds' | 'relevance'>,

@@ -1,12 +1,11 @@
 // AtManRL's saliency mask fit (method.md §2): one θ per CoT token, bias scale·min(θ,0) on CoT keys,
 // AdamW on θ alone against the gold-answer cross-entropy, all items of a batch at once.
 // Leaves out reward composition (reward.ts) and the baselines (sweep.ts, gradient.ts).
-import { type CausalLM, packByTokens } from '@atmanrl/model';
+import { type AdamWState, adamWStep, type CausalLM, initAdamW, packByTokens } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNumber, requireGradients } from './_internal/checks.js';
 import { buildLayout, checkItems } from './_internal/layout.js';
 import { createObjective } from './_internal/objective.js';
-import { type AdamWState, adamWStep, initAdamW } from './adamw.js';
 import { SaliencyError } from './errors.js';
 import type { Logger } from './logger.js';
 import { maskStatistic, relevanceFromTheta } from './relevance.js';
@@ -166,6 +165,29 @@ function resolve(options: FitSaliencyOptions): Resolved {
  * @returns one {@link MaskFitResult} per item, in input order
  * @throws SaliencyError `BAD_ITEM`, `BAD_OPTION`, `NO_GRADIENTS`; `NON_FINITE` when a loss, a CE
  *   or H of an item is NaN/±Infinity (names the item)
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createRandomModel, createTinyTokenizer, TINY_VOCAB_SIZE } from '@atmanrl/model';
+ * import { fitSaliencyMasks } from '@atmanrl/saliency';
+ * await initBackend({ prefer: 'cpu' });
+ * const tokenizer = createTinyTokenizer();
+ * const model = createRandomModel(
+ *   { vocab_size: TINY_VOCAB_SIZE, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1 },
+ *   0,
+ *   { tokenizer },
+ * );
+ * const item = {
+ *   promptIds: tokenizer.encode('Q: 2+3*4=?', { addSpecialTokens: false }),
+ *   cotIds: tokenizer.encode(' 3*4=12. 2+12=14.', { addSpecialTokens: false }),
+ *   delimiterIds: tokenizer.encode(' ####', { addSpecialTokens: false }),
+ *   goldAnswerIds: tokenizer.encode(' 14', { addSpecialTokens: false }),
+ * };
+ * const [fit] = await fitSaliencyMasks(model, [item], { steps: 20 }); // the paper: 200 steps, lr 1e-3
+ * console.log(fit!.theta.length, fit!.h, fit!.ceInitial, fit!.ceFinal); // one θ per CoT token; H; CE before/after
+ * model.dispose();
+ * ```
  */
 export async function fitSaliencyMasks(
   model: CausalLM,

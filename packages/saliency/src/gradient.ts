@@ -17,6 +17,29 @@ import type { SaliencyItem, SaliencyMap } from './types.js';
  * @param items prompt / CoT / delimiter / gold answer ids
  * @returns one {@link SaliencyMap} (method 'gradient-x-input') per item
  * @throws SaliencyError `BAD_ITEM`, `NO_GRADIENTS`
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createRandomModel, createTinyTokenizer, TINY_VOCAB_SIZE } from '@atmanrl/model';
+ * import { gradientXInputSaliency } from '@atmanrl/saliency';
+ * await initBackend({ prefer: 'cpu' });
+ * const tokenizer = createTinyTokenizer();
+ * const model = createRandomModel(
+ *   { vocab_size: TINY_VOCAB_SIZE, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1 },
+ *   0,
+ *   { tokenizer },
+ * );
+ * const item = {
+ *   promptIds: tokenizer.encode('Q: 2+3*4=?', { addSpecialTokens: false }),
+ *   cotIds: tokenizer.encode(' 3*4=12. 2+12=14.', { addSpecialTokens: false }),
+ *   delimiterIds: tokenizer.encode(' ####', { addSpecialTokens: false }),
+ *   goldAnswerIds: tokenizer.encode(' 14', { addSpecialTokens: false }),
+ * };
+ * const [map] = await gradientXInputSaliency(model, [item]);
+ * console.log(map!.method, map!.relevance.length === item.cotIds.length); // 'gradient-x-input' true
+ * model.dispose();
+ * ```
  */
 export async function gradientXInputSaliency(
   model: CausalLM,

@@ -1,6 +1,6 @@
 // @atmanrl/saliency: public face (named re-exports only).
-export type { AdamWConfig, AdamWState } from './adamw.js';
-export { adamWStep, initAdamW } from './adamw.js';
+export type { AdamWConfig, AdamWState } from '@atmanrl/model';
+export { adamWStep, initAdamW } from '@atmanrl/model';
 export type { AtmanRewardFn, AtmanRewardInfo, AtmanRewardOptions } from './atman-reward.js';
 export { createAtmanReward } from './atman-reward.js';
 export type {

@@ -6,6 +6,11 @@
  * re-enabled, so the `'reliance'` reward is 0 and the `'paper-literal'` reward is 1.
  * @param theta fitted θ of one item, one value per CoT token
  * @param c the initialisation (default -0.4), returned for an empty θ
+ * @example
+ * ```ts
+ * import { maskStatistic } from '@atmanrl/saliency';
+ * console.log(maskStatistic([-0.4, 0.3, -0.1])); // mean(min(θ, 0)) = (−0.4 + 0 − 0.1) / 3 ≈ −0.167
+ * ```
  */
 export function maskStatistic(theta: readonly number[], c = -0.4): number {
   if (theta.length === 0) return c;
@@ -19,6 +24,11 @@ export function maskStatistic(theta: readonly number[], c = -0.4): number {
  * the fit pushed the token further down (re-enabling it would hurt the gold answer).
  * @param theta fitted θ of one item
  * @param c the initialisation (default -0.4), non-zero
+ * @example
+ * ```ts
+ * import { relevanceFromTheta } from '@atmanrl/saliency';
+ * console.log(relevanceFromTheta([-0.4, 0.3, -0.1, -0.6])); // [0, 1, 0.75, -0.5]: 1 = fully re-enabled
+ * ```
  */
 export function relevanceFromTheta(theta: readonly number[], c = -0.4): number[] {
   const scale = Math.abs(c);

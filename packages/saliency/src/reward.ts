@@ -26,6 +26,12 @@ export interface SaliencyRewardOptions {
  * @param h the mask statistic H of one rollout
  * @param options `c` (default -0.4) and `direction` (default `'reliance'`)
  * @throws SaliencyError `BAD_OPTION` for c >= 0 or an unknown direction, `BAD_ARGUMENT` for non-finite H
+ * @example
+ * ```ts
+ * import { saliencyReward } from '@atmanrl/saliency';
+ * console.log(saliencyReward(-0.1)); // 1 − H/c = 1 − (−0.1 / −0.4) = 0.75
+ * console.log(saliencyReward(-0.1, { direction: 'paper-literal' })); // H/c = 0.25
+ * ```
  */
 export function saliencyReward(h: number, options: SaliencyRewardOptions = {}): number {
   const c = options.c ?? -0.4;

@@ -2,7 +2,14 @@
 // (method.md §5, AtMan agreement). Host-side numbers only.
 import { SaliencyError } from './errors.js';
 
-/** 1-based ranks with ties averaged (fractional ranking). */
+/**
+ * 1-based ranks with ties averaged (fractional ranking).
+ * @example
+ * ```ts
+ * import { averageRanks } from '@atmanrl/saliency';
+ * console.log(averageRanks([0.3, 0.1, 0.3, 0.9])); // [2.5, 1, 2.5, 4]: ties share their mean rank
+ * ```
+ */
 export function averageRanks(values: readonly number[]): number[] {
   const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
   const ranks = new Array<number>(values.length).fill(0);
@@ -21,6 +28,12 @@ export function averageRanks(values: readonly number[]): number[] {
  * Spearman's ρ: the Pearson correlation of the average ranks of `a` and `b`.
  * Returns NaN when either input is constant (undefined correlation).
  * @throws SaliencyError `BAD_ARGUMENT` when the lengths differ or fewer than 2 values are given
+ * @example
+ * ```ts
+ * import { spearman } from '@atmanrl/saliency';
+ * console.log(spearman([0.1, 0.5, 0.9], [1, 2, 30])); // 1: the same order
+ * console.log(spearman([0.1, 0.5, 0.9], [3, 2, 1])); // -1
+ * ```
  */
 export function spearman(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length || a.length < 2) {

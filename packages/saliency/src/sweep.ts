@@ -35,6 +35,30 @@ export interface SweepOptions {
  * @param items prompt / CoT / delimiter / gold answer ids
  * @param options chunkSize, strength, prefixReuse
  * @returns one {@link SaliencyMap} (method 'atman') per item
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createRandomModel, createTinyTokenizer, TINY_VOCAB_SIZE } from '@atmanrl/model';
+ * import { atmanSaliency } from '@atmanrl/saliency';
+ * await initBackend({ prefer: 'cpu' });
+ * const tokenizer = createTinyTokenizer();
+ * const model = createRandomModel(
+ *   { vocab_size: TINY_VOCAB_SIZE, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1 },
+ *   0,
+ *   { tokenizer },
+ * );
+ * const item = {
+ *   promptIds: tokenizer.encode('Q: 2+3*4=?', { addSpecialTokens: false }),
+ *   cotIds: tokenizer.encode(' 3*4=12. 2+12=14.', { addSpecialTokens: false }),
+ *   delimiterIds: tokenizer.encode(' ####', { addSpecialTokens: false }),
+ *   goldAnswerIds: tokenizer.encode(' 14', { addSpecialTokens: false }),
+ * };
+ * // one forward per CoT token, that token suppressed: relevance = rise of the gold answer's CE
+ * const [map] = await atmanSaliency(model, [item]);
+ * console.log(map!.relevance.length === item.cotIds.length, map!.ceNoBias); // true, the unsuppressed CE
+ * model.dispose();
+ * ```
  */
 export async function atmanSaliency(
   model: CausalLM,
@@ -50,6 +74,30 @@ export async function atmanSaliency(
  * Occlusion relevance: like {@link atmanSaliency} but CoT key j is removed outright by a
  * `-Infinity` attention bias (every layer, head and query row).
  * `relevance_j = CE(gold | j removed) - CE(gold)` (nats/token).
+ * @example
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createRandomModel, createTinyTokenizer, TINY_VOCAB_SIZE } from '@atmanrl/model';
+ * import { occlusionSaliency } from '@atmanrl/saliency';
+ * await initBackend({ prefer: 'cpu' });
+ * const tokenizer = createTinyTokenizer();
+ * const model = createRandomModel(
+ *   { vocab_size: TINY_VOCAB_SIZE, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1 },
+ *   0,
+ *   { tokenizer },
+ * );
+ * const item = {
+ *   promptIds: tokenizer.encode('Q: 2+3*4=?', { addSpecialTokens: false }),
+ *   cotIds: tokenizer.encode(' 3*4=12. 2+12=14.', { addSpecialTokens: false }),
+ *   delimiterIds: tokenizer.encode(' ####', { addSpecialTokens: false }),
+ *   goldAnswerIds: tokenizer.encode(' 14', { addSpecialTokens: false }),
+ * };
+ * // one forward per CoT token, that token's key removed (bias −∞)
+ * const [map] = await occlusionSaliency(model, [item]);
+ * console.log(map!.method, map!.relevance.length === item.cotIds.length); // 'occlusion' true
+ * model.dispose();
+ * ```
  */
 export async function occlusionSaliency(
   model: CausalLM,

@@ -3,7 +3,9 @@
 // the unfused ops' gradients and central finite differences of the float64 reference, dispatch
 // counts, no leaks, and the tiny Llama giving the same logits and bias gradient fused and unfused.
 // Skipped with the reason when Dawn offers no adapter (failing instead on CI with
-// ATMANRL_REQUIRE_WEBGPU=1). The cpu case checks that other backends never take the fused path.
+// ATMANRL_REQUIRE_WEBGPU=1); on an OpenGL ES compatibility adapter (stock Debian 12) the model
+// comparison is norm-wise (see the error analysis there). The cpu case checks that other
+// backends never take the fused path.
 
 import { countWebgpuDispatches } from '@atmanrl/attention-mask';
 import { initBackend } from '@atmanrl/attention-mask/node';
@@ -13,7 +15,7 @@ import { webgpuSuite } from '../../test/helpers.js';
 import { createRandomModel } from '../checkpoint.js';
 import { fusedRmsNorm, fusedSwiglu, useFusedKernels } from './fused-webgpu.js';
 
-const { run, label } = await webgpuSuite();
+const { run, label, conformant } = await webgpuSuite();
 
 /** mulberry32-based normal-ish values, seeded. */
 function randn(n: number, seed: number, scale = 1): Float64Array {
@@ -29,6 +31,18 @@ function randn(n: number, seed: number, scale = 1): Float64Array {
     { length: n },
     () => scale * Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u()),
   );
+}
+
+/** Max |a-b| / max(1, ‖b‖∞): the difference relative to the largest entry (a norm-wise bound). */
+function maxNormRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  let scale = 1;
+  for (let i = 0; i < a.length; i++) {
+    m = Math.max(m, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return Number.isNaN(m) ? Number.POSITIVE_INFINITY : m / scale;
 }
 
 /** Max |a-b| / max(1, |b|) elementwise. */
@@ -220,8 +234,23 @@ describe.skipIf(!run)(`fused RMSNorm / SwiGLU ${label}`, () => {
       delete process.env['ATMANRL_WEBGPU_FUSED'];
     }
     expect(tf.memory().numTensors).toBe(before);
-    expect(maxRelDiff(lf!, unfused[0]!)).toBeLessThan(1e-5);
-    expect(maxRelDiff(gf!, unfused[1]!)).toBeLessThan(1e-5);
+    // Float32 error analysis. Each bias-gradient entry g_j = Σ_{t,v} 3·c[t,v]·∂logit[t,v]/∂b_j sums
+    // T·V = 512 terms of the size of the largest entries (‖g‖∞ ≈ 36 here) that cancel down to
+    // |g_0| ≈ 0.7, and each term comes out of a chain of n ≈ 3,300 dependent roundings (forward
+    // per layer: RMSNorm and q/k/v over D = 80, scores over hd = 20, softmax and values over T = 8,
+    // o over H·hd = 80, MLP over D and I = 96; 2 layers, the head over D, the loss over T·V; the
+    // backward mirrors it), so the rounding error of any entry scales with ‖g‖∞, not with |g_j|:
+    // worst case 2·γ_n·‖g‖∞ ≈ 4e-4·‖g‖∞ (γ_n = n·u, u = 2⁻²⁴), statistically √n·u ≈ 3.4e-6·‖g‖∞.
+    // Two float32 evaluations in different orders (fused online softmax vs tfjs ops) are thus
+    // bounded by 1e-5·‖g‖∞ (3× the statistical estimate; measured 7.7e-7 on Mesa's OpenGL ES
+    // llvmpipe, 2.8e-5 absolute on g_0). On a conformant (Vulkan or hardware) adapter the stricter
+    // element-wise bound holds as well (CI's lavapipe) and stays asserted.
+    expect(maxNormRelDiff(lf!, unfused[0]!)).toBeLessThan(1e-5);
+    expect(maxNormRelDiff(gf!, unfused[1]!)).toBeLessThan(1e-5);
+    if (conformant) {
+      expect(maxRelDiff(lf!, unfused[0]!)).toBeLessThan(1e-5);
+      expect(maxRelDiff(gf!, unfused[1]!)).toBeLessThan(1e-5);
+    }
     expect(Math.max(...Array.from(gf!, Math.abs))).toBeGreaterThan(1e-3); // can fail
     tf.dispose([ids, theta, c]);
     model.dispose();

@@ -1,15 +1,17 @@
-// Fused attention on webgpu (Dawn: Mesa lavapipe here and on CI) against the float64 PyTorch golden
-// fixtures of @atmanrl/attention-mask (outputs and the gradients for q, k, v and the bias; the
-// AtMan-suppression cases stay on the unfused path and are left out), against the unfused
-// `attention` on the same backend, its dispatch counts, no leaks, and the model using it.
+// Fused attention on webgpu (Dawn: Mesa lavapipe on CI) against the float64 PyTorch golden
+// fixtures (outputs and the gradients for q, k, v and the bias; the AtMan-suppression cases stay
+// on the unfused path and are left out), against the unfused `attention` on the same backend, its
+// dispatch counts and no leaks; plus the boundary checks it shares with `attention`.
 // Skipped with the reason when Dawn offers no adapter (failing on CI with ATMANRL_REQUIRE_WEBGPU=1).
 import { readFileSync } from 'node:fs';
-import { attention, countWebgpuDispatches } from '@atmanrl/attention-mask';
-import { initBackend } from '@atmanrl/attention-mask/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webgpuSuite } from '../../test/helpers.js';
+import { webgpuGate } from '../test/helpers.js';
+import { countWebgpuDispatches } from './_internal/webgpu-dispatch.js';
+import { attention } from './attention.js';
+import { AttentionMaskError } from './errors.js';
 import { type FusedAttentionOptions, fusedAttention } from './fused-attention.js';
+import { initBackend } from './node/backend.js';
 
 type Num = number | '-Infinity';
 interface Fixture {
@@ -31,12 +33,9 @@ interface Fixture {
   keyMask?: Num[];
 }
 const fixtures = (
-  JSON.parse(
-    readFileSync(
-      new URL('../../../attention-mask/test/fixtures/attention.json', import.meta.url),
-      'utf8',
-    ),
-  ) as { cases: Fixture[] }
+  JSON.parse(readFileSync(new URL('../test/fixtures/attention.json', import.meta.url), 'utf8')) as {
+    cases: Fixture[];
+  }
 ).cases.filter((f) => f.suppress === undefined);
 const num = (xs: Num[]) => xs.map((x) => (x === '-Infinity' ? Number.NEGATIVE_INFINITY : x));
 /** As the attention-mask golden test: float32 vs float64, |values| ≲ 5. */
@@ -53,7 +52,20 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-const { run, label } = await webgpuSuite();
+const { run, label } = await webgpuGate();
+
+describe('fusedAttention off webgpu', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'cpu' });
+  });
+  it('refuses another backend and suppression, naming the fix', () => {
+    const q = tf.zeros([1, 2, 3, 4]) as tf.Tensor4D;
+    const k = tf.zeros([1, 1, 3, 4]) as tf.Tensor4D;
+    expect(() => fusedAttention(q, k, k)).toThrow(/runs on webgpu only.*use attention\(\)/);
+    expect(() => fusedAttention(q, k, k)).toThrow(AttentionMaskError);
+    tf.dispose([q, k]);
+  });
+});
 
 function setUp(f: Fixture) {
   const { B, H, Hkv, Tq, Tk, d } = f.shape;
@@ -134,6 +146,35 @@ describe.skipIf(!run)(`fused attention ${label}`, () => {
       }
     },
   );
+
+  it('checks its inputs as attention does (one check) and refuses suppression', () => {
+    const q = tf.zeros([1, 2, 3, 4]) as tf.Tensor4D;
+    const k = tf.zeros([1, 1, 3, 5]) as tf.Tensor4D;
+    const k3 = tf.zeros([1, 3, 3, 4]) as tf.Tensor4D;
+    const ok = tf.zeros([1, 1, 3, 4]) as tf.Tensor4D;
+    const s = tf.ones([1, 3]) as tf.Tensor2D;
+    const messageOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        expect(e).toBeInstanceOf(AttentionMaskError);
+        return (e as Error).message;
+      }
+      throw new Error('expected a throw');
+    };
+    for (const [kk, opts] of [
+      [k, {}],
+      [k3, {}],
+      [ok, { queryOffset: 1 }],
+    ] as const) {
+      const want = messageOf(() => attention(q, kk, ok, opts));
+      expect(messageOf(() => fusedAttention(q, kk, ok, opts))).toBe(want);
+    }
+    expect(
+      messageOf(() => fusedAttention(q, ok, ok, { suppress: s } as FusedAttentionOptions)),
+    ).toMatch(/no AtMan suppression; call attention\(\)/);
+    tf.dispose([q, k, k3, ok, s]);
+  });
 
   it('launches 1 dispatch forward and 5 backward (bias), fewer than unfused', async () => {
     const f = fixtures.find((x) => x.name === 'queries_range')!;

@@ -1,15 +1,10 @@
-// Fused causal attention with the AtManRL per-key bias on webgpu: scores, causal + key-padding
-// mask, bias on the selected query rows, softmax and the weighted sum of values in one kernel
-// (online softmax, flash-style: one pass over the keys with a running max and sum), and an exact
-// backward in 5 kernels (row statistics, dq, dk, dv, dbias; no [Tq,Tk] matrix is ever stored).
-// Same semantics as @atmanrl/attention-mask's `attention` without suppression: grouped-query heads,
-// query offset, -Infinity bias removes a key, a row with no visible key gives zeros and zero
-// gradient. One thread per query row (forward, dq) or key row (dk, dv, dbias); leaves out
-// workgroup tiling in shared memory, AtMan suppression (callers keep the unfused path for it) and
-// float16.
+// The webgpu kernels of the fused biased attention (fused-attention.ts): the forward in one WGSL
+// program (online softmax, flash-style: one pass over the keys with a running max and sum) and an
+// exact backward in 5 (row statistics, dq, dk, dv, dbias; no [Tq,Tk] matrix is ever stored). One
+// thread per query row (forward, dq) or key row (dk, dv, dbias). Registered as tfjs kernels for the
+// `webgpu` backend only. Leaves out workgroup tiling in shared memory and float16.
 import * as tf from '@tensorflow/tfjs-core';
-import { ModelError } from '../errors.js';
-import { registerWebgpuKernel, type TensorInfoLike } from './fused-webgpu.js';
+import type { Dims } from '../attention.js';
 
 interface Program {
   outputShape: number[];
@@ -22,6 +17,12 @@ interface Program {
   getUserCode: () => string;
 }
 type Uniform = { type: 'float32' | 'int32'; data: number[] };
+/** The part of tfjs' TensorInfo the kernels read. */
+interface TensorInfoLike {
+  dataId: object;
+  shape: number[];
+  dtype: string;
+}
 interface WebgpuBackendLike {
   runWebGPUProgram(
     program: Program,
@@ -35,17 +36,6 @@ interface WebgpuBackendLike {
 const THREADS = 64;
 const UNIFORMS =
   'nB : i32, nH : i32, nHkv : i32, groups : i32, tq : i32, tk : i32, posOffset : i32, scale : f32,';
-
-interface Dims {
-  b: number;
-  h: number;
-  hkv: number;
-  tq: number;
-  tk: number;
-  d: number;
-  dv: number;
-  offset: number;
-}
 
 function uniformsOf(s: Dims): Uniform[] {
   const i = (x: number): Uniform => ({ type: 'int32', data: [x] });
@@ -276,7 +266,7 @@ function dbiasProgram(s: Dims): Program {
   );
 }
 
-const K = { forward: 'AtmanrlAttention', grad: 'AtmanrlAttentionGrad' } as const;
+export const K = { forward: 'AtmanrlAttention', grad: 'AtmanrlAttentionGrad' } as const;
 
 function dimsOf(q: TensorInfoLike, k: TensorInfoLike, v: TensorInfoLike, offset: number): Dims {
   const [b, h, tq, d] = q.shape as [number, number, number, number];
@@ -284,11 +274,27 @@ function dimsOf(q: TensorInfoLike, k: TensorInfoLike, v: TensorInfoLike, offset:
   return { b, h, hkv, tq, tk, d, dv: v.shape[3]!, offset };
 }
 
+type KernelArgs = {
+  inputs: Record<string, TensorInfoLike>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+};
+
+/** Registers `kernelFunc` as tfjs kernel `kernelName` for `webgpu` only, once. */
+function reg(kernelName: string, kernelFunc: (a: KernelArgs) => unknown): void {
+  if (tf.getKernel(kernelName, 'webgpu') !== undefined) return;
+  tf.registerKernel({
+    kernelName,
+    backendName: 'webgpu',
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+  });
+}
+
 let registered = false;
-function registerKernels(): void {
+/** Registers the forward and backward kernels for `webgpu` (idempotent; no other backend). */
+export function registerAttentionKernels(): void {
   if (registered) return;
   registered = true;
-  const reg = registerWebgpuKernel;
   reg(K.forward, ({ inputs, backend, attrs }) => {
     const { q, k, v, bias, masks } = inputs as Record<string, TensorInfoLike>;
     const s = dimsOf(q!, k!, v!, attrs!['offset'] as number);
@@ -316,128 +322,5 @@ function registerKernels(): void {
       out.push(be.runWebGPUProgram(dbiasProgram(s), g, 'float32', u));
     be.disposeData(stats.dataId);
     return out;
-  });
-}
-
-/** Options of {@link fusedAttention}: those of `attention` without suppression. */
-export interface FusedAttentionOptions {
-  /** `[B,Tk]` additive per-key bias (differentiable; -Infinity removes a key). */
-  bias?: tf.Tensor2D;
-  /** Rows that get the bias: all, an absolute-position range, or a 0/1 `[B,Tq]` mask. */
-  queries?: 'all' | { start: number; end: number } | tf.Tensor2D;
-  /** `[B,Tk]` 1 = real key, 0 = padding. */
-  keyMask?: tf.Tensor2D;
-  /** Absolute position of query row 0 (default `Tk - Tq`). */
-  queryOffset?: number;
-}
-
-/**
- * Causal attention with a per-key bias in one webgpu kernel (5 for the backward), numerically the
- * same as `attention(q, k, v, options)` of @atmanrl/attention-mask. Call only on the webgpu
- * backend, inside `tf.tidy`.
- *
- * @param q `[B,H,Tq,d]` float32
- * @param k `[B,Hkv,Tk,d]` float32, `H % Hkv == 0`
- * @param v `[B,Hkv,Tk,dv]` float32
- * @returns `[B,H,Tq,dv]`
- * @throws ModelError `SHAPE_MISMATCH` for inconsistent shapes, `BAD_ARGUMENT` off webgpu
- */
-export function fusedAttention(
-  q: tf.Tensor4D,
-  k: tf.Tensor4D,
-  v: tf.Tensor4D,
-  options: FusedAttentionOptions = {},
-): tf.Tensor4D {
-  if (tf.getBackend() !== 'webgpu') {
-    throw new ModelError(
-      'BAD_ARGUMENT',
-      `fusedAttention runs on webgpu only (current backend ${tf.getBackend()}); use attention()`,
-    );
-  }
-  const [b, h, tq, d] = q.shape;
-  const [kb, hkv, tk, kd] = k.shape;
-  if (kb !== b || kd !== d || v.shape[0] !== b || v.shape[1] !== hkv || v.shape[2] !== tk) {
-    throw new ModelError(
-      'SHAPE_MISMATCH',
-      `fusedAttention: q [${q.shape}], k [${k.shape}], v [${v.shape}]; expected [B,H,Tq,d], [B,Hkv,Tk,d], [B,Hkv,Tk,dv]`,
-    );
-  }
-  if (h % hkv !== 0 || tq > tk) {
-    throw new ModelError(
-      'SHAPE_MISMATCH',
-      `fusedAttention: H = ${h} must be a multiple of Hkv = ${hkv} and Tq = ${tq} <= Tk = ${tk}`,
-    );
-  }
-  const offset = options.queryOffset ?? tk - tq;
-  registerKernels();
-  return tf.tidy(() => {
-    // Constant [B,Tk+Tq]: key mask (1 = real key) then the rows that get the bias; built in JS
-    // and uploaded (no dispatch) unless a mask is a tensor.
-    const queries = options.queries;
-    const host = new Float32Array(b * (tk + tq));
-    for (let r = 0; r < b; r++) {
-      const row = r * (tk + tq);
-      if (options.keyMask === undefined) host.fill(1, row, row + tk);
-      for (let i = 0; i < tq; i++) {
-        const pos = offset + i;
-        const inRange =
-          queries === undefined || queries === 'all'
-            ? true
-            : queries instanceof tf.Tensor
-              ? false
-              : pos >= queries.start && pos < queries.end;
-        host[row + tk + i] = inRange ? 1 : 0;
-      }
-    }
-    let masks: tf.Tensor = tf.tensor2d(host, [b, tk + tq]);
-    if (options.keyMask !== undefined || queries instanceof tf.Tensor) {
-      const km = options.keyMask
-        ? tf.cast(options.keyMask, 'float32')
-        : tf.slice(masks, [0, 0], [b, tk]);
-      const rs =
-        queries instanceof tf.Tensor
-          ? tf.cast(queries, 'float32')
-          : tf.slice(masks, [0, tk], [b, tq]);
-      masks = tf.concat([km, rs], 1); // [B,Tk+Tq]
-    }
-    const withBias = options.bias !== undefined;
-    const attrs = { offset, withBias };
-    const forward = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, bb: tf.Tensor): tf.Tensor =>
-      tf
-        .engine()
-        .runKernel(K.forward, { q: qq, k: kk, v: vv, bias: bb, masks }, attrs) as tf.Tensor;
-    const backward = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [sq, sk, sv, sb, sm, so] = saved as tf.Tensor[];
-      return tf
-        .engine()
-        .runKernel(
-          K.grad,
-          { q: sq!, k: sk!, v: sv!, bias: sb!, masks: sm!, o: so!, dy },
-          attrs,
-        ) as tf.Tensor[];
-    };
-    if (withBias) {
-      const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-        const [qq, kk, vv, bb, save] = args as [
-          tf.Tensor,
-          tf.Tensor,
-          tf.Tensor,
-          tf.Tensor,
-          tf.GradSaveFunc,
-        ];
-        const o = forward(qq, kk, vv, bb);
-        save([qq, kk, vv, bb, masks, o]);
-        return { value: o, gradFunc: backward };
-      });
-      return op(q, k, v, options.bias!) as tf.Tensor4D;
-    }
-    const zeros = tf.tensor2d(new Float32Array(b * tk), [b, tk]);
-    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [qq, kk, vv, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-      const o = forward(qq, kk, vv, zeros);
-      save([qq, kk, vv, zeros, masks, o]);
-      return { value: o, gradFunc: backward };
-    });
-    return op(q, k, v) as tf.Tensor4D;
   });
 }
