@@ -6,7 +6,7 @@ import type { EvalReport } from '@atmanrl/runs';
 import type { RunConfig } from '../config.js';
 import { loadPolicy } from './model-source.js';
 import { saliencyFitOptions } from './run-setup.js';
-import { encodePrompt, loadTask } from './task.js';
+import { loadTask } from './task.js';
 
 /** One compared metric. */
 export interface BeforeAfterRow {
@@ -55,7 +55,7 @@ export async function heldOutEval(
         limit: options.limit,
         kind: task.kind,
         delimiter: task.delimiter,
-        encodePrompt: (s) => encodePrompt(model.tokenizer!, byId.get(s.id)!),
+        encodePrompt: (s) => task.encodePrompt(model.tokenizer!, byId.get(s.id)!),
         maxNewTokens: config.maxCompletionLength,
         numSamples: options.samples,
         passK: [1],

@@ -37,11 +37,25 @@ export function createRun(
   });
 }
 
+/** The run-config keys of the mask fit. */
+export type SaliencyFitConfig = Pick<
+  RunConfig,
+  | 'saliencySteps'
+  | 'saliencyLr'
+  | 'saliencyBeta1'
+  | 'saliencyBeta2'
+  | 'saliencyWeightDecay'
+  | 'saliencyInit'
+  | 'saliencyScale'
+  | 'saliencyQueries'
+  | 'maxTokensPerMicroBatch'
+>;
+
 /**
  * `fitSaliencyMasks` options from the run config; `maxTokensPerMicroBatch` also bounds the fit
  * batches (`maxTokensPerBatch`).
  */
-export function saliencyFitOptions(config: RunConfig): FitSaliencyOptions {
+export function saliencyFitOptions(config: SaliencyFitConfig): FitSaliencyOptions {
   return {
     steps: config.saliencySteps,
     lr: config.saliencyLr,

@@ -3,7 +3,7 @@
 import { evaluate } from '@atmanrl/eval';
 import { loadPolicy } from '../_internal/model-source.js';
 import { createRun, saliencyFitOptions, setUpBackend } from '../_internal/run-setup.js';
-import { encodePrompt, loadTask } from '../_internal/task.js';
+import { loadTask } from '../_internal/task.js';
 import type { CommandDef } from '../cli-core.js';
 
 /** The `eval` command. */
@@ -33,7 +33,7 @@ export const evalCommand: CommandDef = {
           limit: config.evalLimit,
           kind: task.kind,
           delimiter: task.delimiter,
-          encodePrompt: (s) => encodePrompt(model.tokenizer!, byId.get(s.id)!),
+          encodePrompt: (s) => task.encodePrompt(model.tokenizer!, byId.get(s.id)!),
           maxNewTokens: config.maxCompletionLength,
           numSamples: config.evalSamples,
           passK: [1, config.evalSamples].filter((k, i, a) => a.indexOf(k) === i),
