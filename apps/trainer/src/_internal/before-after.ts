@@ -2,7 +2,7 @@
 // objective), CoT length, reasoning-mode shares and the mask statistic, each with its standard
 // error, and a verdict per metric that names a change only when it exceeds two standard errors.
 import { evaluate } from '@atmanrl/eval';
-import type { EvalReport } from '@atmanrl/runs';
+import type { EvalReport, EvalSampleRecord, WithoutVersion } from '@atmanrl/runs';
 import type { RunConfig } from '../config.js';
 import { loadPolicy } from './model-source.js';
 import { saliencyFitOptions } from './run-setup.js';
@@ -31,12 +31,15 @@ export const BEFORE_AFTER_METRICS: readonly { key: string; label: string; se: st
   { key: 'saliency/mask_h', label: 'mask statistic H (greedy)', se: 'saliency/mask_h_se' },
 ];
 
-/** Held-out evaluation of one model for the comparison (test split, fixed seed and items). */
+/**
+ * Held-out evaluation of one model for the comparison (test split, fixed seed and items): the
+ * report and every completion it generated.
+ */
 export async function heldOutEval(
   modelDir: string,
   config: RunConfig,
   options: { limit: number; samples: number; onStatus?: (s: string) => void },
-): Promise<EvalReport> {
+): Promise<{ report: EvalReport; samples: WithoutVersion<EvalSampleRecord>[] }> {
   const task = await loadTask(config, 'test');
   const { model } = await loadPolicy(modelDir, {
     needsChatTemplate: task.usesChatTemplate,
@@ -44,7 +47,7 @@ export async function heldOutEval(
   });
   const byId = new Map(task.items.map((it) => [it.sample.id, it]));
   try {
-    const { report } = await evaluate(
+    const { report, samples } = await evaluate(
       model,
       task.items.map((it) => it.sample),
       {
@@ -53,8 +56,7 @@ export async function heldOutEval(
         dataset: { name: task.name, split: 'test' },
         seed: 0,
         limit: options.limit,
-        kind: task.kind,
-        delimiter: task.delimiter,
+        task,
         encodePrompt: (s) => task.encodePrompt(model.tokenizer!, byId.get(s.id)!),
         maxNewTokens: config.maxCompletionLength,
         numSamples: options.samples,
@@ -74,7 +76,7 @@ export async function heldOutEval(
         onProgress: (p) => options.onStatus?.(`held-out eval: ${p.stage} ${p.done}/${p.total}`),
       },
     );
-    return report as EvalReport;
+    return { report, samples };
   } finally {
     model.dispose();
   }

@@ -2,7 +2,7 @@
 // evaluation, AtManRL GRPO (outcome + saliency reward) for a few minutes on CPU, the same
 // evaluation of the trained policy, and a before/after table with standard errors.
 import { join } from 'node:path';
-import { writeJsonAtomic } from '@atmanrl/runs/node';
+import { evalSamplesPath, writeEvalSamples, writeJsonAtomic } from '@atmanrl/runs/node';
 import { compareSummaries, formatComparison, heldOutEval } from '../_internal/before-after.js';
 import { latestCheckpointDir } from '../_internal/experiment.js';
 import { resolveModelDir } from '../_internal/model-source.js';
@@ -62,13 +62,18 @@ export const demoCommand: CommandDef = {
       ...held,
       onStatus,
     });
-    writeJsonAtomic(join(outcome.runDir, 'eval', 'held-out-before.json'), before);
-    writeJsonAtomic(join(outcome.runDir, 'eval', 'held-out-after.json'), after);
-    const rows = compareSummaries(before.summary, after.summary);
+    for (const [name, r] of [
+      ['held-out-before', before],
+      ['held-out-after', after],
+    ] as const) {
+      writeJsonAtomic(join(outcome.runDir, 'eval', `${name}.json`), r.report);
+      writeEvalSamples(join(outcome.runDir, evalSamplesPath(name)), r.samples);
+    }
+    const rows = compareSummaries(before.report.summary, after.report.summary);
     io.out(
       `\nbefore → after on the same ${held.limit} held-out problems (± standard error over problems; a change is named only beyond 2 standard errors):`,
     );
-    io.out(formatComparison(rows, before.summary, after.summary));
+    io.out(formatComparison(rows, before.report.summary, after.report.summary));
     const acc = rows.find((r) => r.key === 'pass@1');
     const changed = rows.filter((r) => r.verdict === 'up' || r.verdict === 'down');
     if (acc?.verdict === 'down') {
