@@ -243,6 +243,53 @@ describe('combinationProblems', () => {
   });
 });
 
+describe('the queue, revision and generation-batch options (rows only; default off)', () => {
+  it('default to off, 600 s for the queue timeout', () => {
+    expect(defaultConfig()).toMatchObject({
+      generationBatchSize: null,
+      revision: null,
+      queue: null,
+      queueTimeout: 600,
+    });
+  });
+
+  it('take valid values from flags', async () => {
+    const { io, out } = capture();
+    const argv = [
+      'train',
+      '--dry-run',
+      '--generation-batch-size',
+      '2',
+      '--revision',
+      'v1.0',
+      '--queue',
+      'rediss://user:pw@host:6380/0',
+      '--queue-timeout',
+      '30',
+    ];
+    expect(await runCli(argv, io, commands)).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({
+      generationBatchSize: 2,
+      revision: 'v1.0',
+      queue: 'rediss://user:pw@host:6380/0',
+      queueTimeout: 30,
+    });
+  });
+
+  it.each([
+    [
+      ['--queue', 'http://host:6379'],
+      /--queue: expected a redis:\/\/ or rediss:\/\/ URL \(got "http:\/\/host:6379"\)/,
+    ],
+    [['--generation-batch-size', '0'], /--generation-batch-size: Too small.*\(got 0\)/],
+    [['--queue-timeout', '0'], /--queue-timeout: Too small.*\(got 0\)/],
+  ])('rejects %j naming the flag', async (flags, message) => {
+    const { io, err } = capture();
+    expect(await runCli(['train', '--dry-run', ...flags], io, commands)).toBe(1);
+    expect(err.join('\n')).toMatch(message);
+  });
+});
+
 describe('the README options table', () => {
   it('is the option table itself (regenerate: node dist/cli.js train --help)', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -259,7 +306,7 @@ describe('--max-tokens-per-micro-batch', () => {
     expect(saliencyFitOptions(c).maxTokensPerBatch).toBe(4096);
     const { grpoInput } = await import('./config.js');
     const { GRPO_DEFAULTS } = await import('@atmanrl/grpo');
-    const g = GRPO_DEFAULTS as unknown as Record<string, unknown>;
+    const g = GRPO_DEFAULTS;
     expect(grpoInput(c, g)['maxTokensPerMicroBatch']).toBe(4096);
     expect('maxTokensPerMicroBatch' in grpoInput(defaultConfig(), g)).toBe(false);
   });
@@ -287,7 +334,7 @@ describe('--max-tokens-per-micro-batch', () => {
 
   it('may change on --resume, like --recompute (memory knobs)', async () => {
     const { resumedConfig } = await import('./_internal/resume.js');
-    const stored = defaultConfig() as unknown as Record<string, unknown>;
+    const stored = defaultConfig();
     const given = { ...defaultConfig(), maxTokensPerMicroBatch: 2048, recompute: true };
     const explicit = new Set(['maxTokensPerMicroBatch', 'recompute']);
     const { config, changes } = resumedConfig(stored, given, explicit, 'x');

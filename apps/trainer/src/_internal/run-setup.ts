@@ -25,7 +25,7 @@ export function createRun(
     runsDir: config.runsDir,
     command,
     ...(config.runName === null ? {} : { name: config.runName }),
-    config: config as unknown as Record<string, unknown>,
+    config,
     seed: config.seed,
     backend: {
       name: backend.name,

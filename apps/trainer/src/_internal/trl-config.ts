@@ -2,7 +2,7 @@
 // option, with the conversion and a note. The table drives loading (`--config`), the start-up
 // warnings for keys we accept but ignore, the errors for unknown snake_case keys and the README's
 // "Coming from TRL" table, so the four cannot disagree.
-import { closest, fromFlag, OPTIONS } from '../config.js';
+import { closest, fromFlag, OPTIONS } from '../options.js';
 
 /** What loading a TRL key needs besides its value. */
 export interface TrlContext {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { evalSamplesPath, writeEvalSamples, writeJsonAtomic } from '@atmanrl/runs/node';
 import { compareSummaries, formatComparison, heldOutEval } from '../_internal/before-after.js';
 import { latestCheckpointDir } from '../_internal/experiment.js';
+import { grpoDefaultNotes, grpoProblems } from '../_internal/grpo-check.js';
 import { resolveModelDir } from '../_internal/model-source.js';
 import { setUpBackend } from '../_internal/run-setup.js';
 import { runTraining } from '../_internal/train-loop.js';
@@ -42,6 +43,8 @@ export const demoCommand: CommandDef = {
   description:
     'AtManRL GRPO on the embedded default model for a few minutes, with a before/after evaluation (the README’s main job)',
   defaults: DEMO_DEFAULTS,
+  validate: grpoProblems,
+  notes: grpoDefaultNotes,
   async run(config, io, ctx) {
     const held = { limit: config.evalLimit, samples: config.evalSamples };
     const start = resolveModelDir(config.model);
