@@ -5,8 +5,8 @@ import { evaluate } from '@atmanrl/eval';
 import type { EvalReport, EvalSampleRecord, WithoutVersion } from '@atmanrl/runs';
 import type { RunConfig } from '../config.js';
 import { loadPolicy } from './model-source.js';
-import { saliencyFitOptions } from './run-setup.js';
-import { loadTask } from './task.js';
+import { type SaliencyFitConfig, saliencyFitOptions } from './run-setup.js';
+import { loadTask, type TaskConfig } from './task.js';
 
 /** One compared metric. */
 export interface BeforeAfterRow {
@@ -31,13 +31,18 @@ export const BEFORE_AFTER_METRICS: readonly { key: string; label: string; se: st
   { key: 'saliency/mask_h', label: 'mask statistic H (greedy)', se: 'saliency/mask_h_se' },
 ];
 
+/** The run-config keys of the held-out evaluation. */
+export type HeldOutConfig = TaskConfig &
+  SaliencyFitConfig &
+  Pick<RunConfig, 'maxCompletionLength' | 'temperature'>;
+
 /**
  * Held-out evaluation of one model for the comparison (test split, fixed seed and items): the
  * report and every completion it generated.
  */
 export async function heldOutEval(
   modelDir: string,
-  config: RunConfig,
+  config: HeldOutConfig,
   options: { limit: number; samples: number; onStatus?: (s: string) => void },
 ): Promise<{ report: EvalReport; samples: WithoutVersion<EvalSampleRecord>[] }> {
   const task = await loadTask(config, 'test');

@@ -8,7 +8,10 @@ import type { RunConfig } from '../config.js';
 import { packageVersions } from './versions.js';
 
 /** Initialises the configured backend and prints it. */
-export async function setUpBackend(config: RunConfig, io: CliIO): Promise<BackendInfo> {
+export async function setUpBackend(
+  config: Pick<RunConfig, 'backend'>,
+  io: CliIO,
+): Promise<BackendInfo> {
   const backend = await initBackend(config.backend === 'auto' ? {} : { prefer: config.backend });
   io.out(`backend: ${backend.detail}`);
   return backend;
