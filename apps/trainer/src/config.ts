@@ -1,11 +1,11 @@
 // The one configuration schema of a run: a table of options (data), from which the zod schema,
 // the kebab-case flags, `--dry-run` output and the README table are all derived.
 // Resolution order: defaults < `--config file.(json|yaml)` < flags. Every problem is reported.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { translateTrlConfig } from './_internal/trl-config.js';
+import { MAX_LISTED_UNKNOWN, translateTrlConfig } from './_internal/trl-config.js';
 import { UsageError } from './errors.js';
 import {
   type CommandName,
@@ -214,6 +214,7 @@ export function readConfigFile(
   path: string,
   problems: string[],
   warnings: string[] = [],
+  origin: ConfigOrigin = {},
 ): Record<string, unknown> {
   const ext = extname(path).toLowerCase();
   const format = ext === '.json' ? 'JSON' : ext === '.yaml' || ext === '.yml' ? 'YAML' : null;
@@ -225,6 +226,14 @@ export function readConfigFile(
   }
   let text: string;
   try {
+    // The size first: a huge file would fail to read as one string, and say nothing useful.
+    const size = statSync(path).size;
+    if (size > MAX_CONFIG_BYTES) {
+      problems.push(
+        `--config ${path}: the file is ${formatBytes(size)}, over the ${formatBytes(MAX_CONFIG_BYTES)} a config file may have; a config is a small mapping of option: value (is this the right file?)`,
+      );
+      return {};
+    }
     text = readFileSync(path, 'utf8');
   } catch {
     problems.push(`--config: cannot read ${path}: the file does not exist or is not readable`);
@@ -242,10 +251,35 @@ export function readConfigFile(
     problems.push(`${path}: expected a mapping of option: value`);
     return {};
   }
-  const t = translateTrlConfig(value as Record<string, unknown>, path);
+  // JSON.parse and YAML keep `__proto__` as an own key; copied into an object it would set the
+  // prototype (and vanish): it is an unknown option like any other.
+  const entries = Object.entries(value);
+  if (entries.some(([k]) => k === '__proto__')) problems.push(`${path}: __proto__: unknown option`);
+  const t = translateTrlConfig(
+    Object.fromEntries(entries.filter(([k]) => k !== '__proto__')),
+    path,
+  );
   problems.push(...t.problems);
   warnings.push(...t.warnings);
+  Object.assign(origin, t.origin);
   return t.config;
+}
+
+/** Our key -> the config file's key that set it and the file's value (see `translateTrlConfig`). */
+export type ConfigOrigin = Record<string, { key: string; value: unknown }>;
+
+/** Largest config file read (a config is a small mapping; anything larger is the wrong file). */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MiB` : `${n} bytes`;
+}
+
+/** A value as the user wrote it: JSON, but NaN and ±Infinity as YAML spells them. */
+function shown(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v))
+    return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  return JSON.stringify(v) ?? String(v);
 }
 
 /**
@@ -271,31 +305,46 @@ export function resolveConfigWithKeys(
 ): { config: RunConfig; explicit: Set<string>; warnings: string[] } {
   const problems = [...earlier];
   const warnings: string[] = [];
-  const fromFile = parsed.configFile ? readConfigFile(parsed.configFile, problems, warnings) : {};
+  const origin: ConfigOrigin = {};
+  const fromFile = parsed.configFile
+    ? readConfigFile(parsed.configFile, problems, warnings, origin)
+    : {};
   const merged = { ...defaultConfig(), ...overrides, ...fromFile, ...parsed.flags };
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {
     for (const issue of result.error.issues) {
       if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) {
+        // A long list is cut: the first keys with their did-you-mean, then the count.
+        for (const k of issue.keys.slice(0, MAX_LISTED_UNKNOWN)) {
           const hint = suggest(k);
           problems.push(
             `${parsed.configFile ?? 'config'}: ${k}: unknown option${hint ? ` (did you mean ${hint}?)` : ''}`,
           );
         }
+        if (issue.keys.length > MAX_LISTED_UNKNOWN)
+          problems.push(
+            `${parsed.configFile ?? 'config'}: ${issue.keys.length - MAX_LISTED_UNKNOWN} more unknown options (${issue.keys.length} in all; the first ${MAX_LISTED_UNKNOWN} are listed)`,
+          );
       } else {
         const key = String(issue.path[0] ?? '');
         const spec = BY_KEY.get(key);
         const fromFlags = key in parsed.flags;
         const inFile = parsed.configFile !== null && key in fromFile;
+        // A file value is named as the file writes it (its key, its value), and, when the
+        // translation changed the value (TRL update counts), what it was read as.
+        const source = inFile && !fromFlags ? origin[key] : undefined;
+        const value = (merged as Record<string, unknown>)[key];
         const name = !spec
           ? issue.path.join('.')
           : fromFlags
             ? `--${toFlag(key)}`
             : inFile
-              ? `${parsed.configFile}: ${key}`
+              ? `${parsed.configFile}: ${source?.key ?? key}`
               : key;
-        const given = JSON.stringify((merged as Record<string, unknown>)[key]);
+        const translated = source !== undefined && !Object.is(source.value, value);
+        const given = source
+          ? `${shown(source.value)}${translated ? `, read as ${key} ${shown(value)}` : ''}`
+          : shown(value);
         problems.push(
           spec?.type.kind === 'enum'
             ? `${name}: ${given} is not one of ${spec.type.values.join(', ')}${closest(String((merged as Record<string, unknown>)[key]), spec.type.values) ? ` (did you mean ${closest(String((merged as Record<string, unknown>)[key]), spec.type.values)}?)` : ''}`
