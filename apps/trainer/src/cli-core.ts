@@ -5,10 +5,6 @@ import {
   type CommandName,
   closest,
   combinationProblems,
-  defaultDifferences,
-  flagOfGrpoKey,
-  formatDefaultDifferences,
-  grpoInput,
   optionsTable,
   parseArgv,
   type RunConfig,
@@ -26,11 +22,31 @@ export interface CliIO {
   status?(text: string): void;
 }
 
-/** A command: its description, its config overrides, and what it runs. */
+/** A problem of a resolved configuration: the flag it concerns (null: none) and what to fix. */
+export interface ConfigProblem {
+  flag: string | null;
+  message: string;
+}
+
+/** A command: its description, its config overrides, its own checks, and what it runs. */
 export interface CommandDef {
   description: string;
   /** Per-command defaults layered between the global defaults and `--config`. */
   defaults?: Partial<RunConfig>;
+  /**
+   * The command's own checks of the resolved config (beyond each option's type and the option
+   * combinations), run before anything is written and under `--dry-run`.
+   */
+  validate?(config: RunConfig): Promise<ConfigProblem[]>;
+  /**
+   * Lines for stderr before the command runs (also under `--dry-run`, whose stdout stays the
+   * config); `defaults` are the command's {@link CommandDef.defaults}.
+   */
+  notes?(
+    config: RunConfig,
+    explicit: ReadonlySet<string>,
+    defaults: Partial<RunConfig>,
+  ): Promise<string[]>;
   /**
    * When true, `--config` names this command's own file (e.g. an experiment definition) and is
    * passed in `ctx.configFile` instead of being merged into the run config.
@@ -107,38 +123,23 @@ export async function runCli(
     // TRL keys the file sets that atmanrl ignores, with what it does instead (stderr: --dry-run's
     // stdout stays the JSON config).
     for (const w of warnings) io.err(`atmanrl: warning: ${w}`);
-    const combos = combinationProblems(config, name as CommandName, explicit);
-    if ((name === 'train' || name === 'demo') && combos.length === 0) {
-      // grpo's own checks (e.g. --delta > 1 + epsilon-high), before anything is written
-      const grpo = await import('@atmanrl/grpo');
-      try {
-        grpo.resolveGrpoConfig(
-          grpoInput(config, grpo.GRPO_DEFAULTS as unknown as Record<string, unknown>),
-        );
-      } catch (e) {
-        if ((e as Error).name !== 'GrpoError') throw e;
-        const message = (e as Error).message;
-        const flag = flagOfGrpoKey(/^(\w+)/.exec(message)?.[1] ?? '');
-        combos.push(flag === null ? message : `${flag}: ${message}`);
-      }
-    }
+    const combos: ConfigProblem[] = combinationProblems(config, name as CommandName, explicit).map(
+      (message) => ({ flag: null, message }),
+    );
+    if (combos.length === 0 && command.validate) combos.push(...(await command.validate(config)));
     if (combos.length > 0) {
+      const text = combos.map((p) => (p.flag === null ? p.message : `${p.flag}: ${p.message}`));
+      const flags = [...new Set(combos.map((p) => p.flag))];
       throw new UsageError(
         'BAD_CONFIG',
-        `invalid configuration (${combos.length} problem${combos.length > 1 ? 's' : ''}):\n  ${combos.join('\n  ')}`,
+        `invalid configuration (${combos.length} problem${combos.length > 1 ? 's' : ''}):\n  ${text.join('\n  ')}`,
+        flags.length === 1 && flags[0] !== null ? { flag: flags[0] } : {},
       );
     }
-    // The runs of train/demo (and each training child of an experiment, in its log) start with
-    // the defaults that differ from the grpo library's, for options the user did not set.
-    if ((name === 'train' || name === 'demo') && config.resume === null) {
-      const { GRPO_DEFAULTS } = await import('@atmanrl/grpo');
-      const diffs = defaultDifferences(
-        config,
-        explicit,
-        GRPO_DEFAULTS as unknown as Record<string, unknown>,
-        command.defaults ?? {},
-      );
-      const lines = formatDefaultDifferences(diffs);
+    // e.g. the runs of train/demo (and each training child of an experiment, in its log) start
+    // with the defaults that differ from the grpo library's, for options the user did not set.
+    if (command.notes) {
+      const lines = await command.notes(config, explicit, command.defaults ?? {});
       if (lines.length > 0) io.err(lines.join('\n'));
     }
     if (parsed.dryRun) {

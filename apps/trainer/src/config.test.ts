@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -113,6 +113,68 @@ describe('config', () => {
     expect(() =>
       resolveConfig(parseArgv(['--config', '/nope/x.yaml'], problems), {}, problems),
     ).toThrow(/--config: cannot read \/nope\/x\.yaml/);
+  });
+
+  /** The problem message of resolving `--config <file>` with `text` in it. */
+  const fileProblems = (name: string, text: string | Buffer): string => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), name);
+    writeFileSync(file, text);
+    const problems: string[] = [];
+    try {
+      resolveConfig(parseArgv(['--config', file], problems), {}, problems);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  };
+
+  it("names the file's key and value, and what a translation read it as (issue 35.11)", () => {
+    const m = fileProblems('c.yaml', 'max_steps: -5\nnum_iterations: 2\n');
+    expect(m).toMatch(/c\.yaml: max_steps: Too small.* \(got -5, read as maxSteps -2\)/);
+    expect(fileProblems('c.yaml', 'learning_rate: .nan\n')).toMatch(
+      /c\.yaml: learning_rate: .* \(got \.nan\)/,
+    );
+    expect(fileProblems('c.yaml', 'epsilon: -.inf\n')).toMatch(
+      /c\.yaml: epsilon: .*\(got -\.inf\)/,
+    );
+    // an untranslated key keeps its plain form
+    expect(fileProblems('c.json', '{"max-steps": 0}')).toMatch(
+      /c\.json: max-steps: Too small.* \(got 0\)$/m,
+    );
+  });
+
+  it('rejects a __proto__ key as unknown, in JSON and YAML (issue 35.12)', () => {
+    const json = fileProblems('c.json', '{"__proto__": {"maxSteps": 3}, "seed": 1}');
+    expect(json).toMatch(/1 problem\):\n {2}\S*c\.json: __proto__: unknown option$/);
+    expect(fileProblems('c.yaml', '__proto__:\n  maxSteps: 3\nseed: 1\n')).toMatch(
+      /c\.yaml: __proto__: unknown option/,
+    );
+    // and the prototype of the resolved config is untouched
+    expect(Object.getPrototypeOf(defaultConfig())).toBe(Object.prototype);
+  });
+
+  it('says a too-large config file is too large, with its size (issue 35.13)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'big.yaml');
+    writeFileSync(file, '');
+    truncateSync(file, 17 * 1024 * 1024); // sparse: no 17 MiB written
+    const problems: string[] = [];
+    expect(() => resolveConfig(parseArgv(['--config', file], problems), {}, problems)).toThrow(
+      /--config \S*big\.yaml: the file is 17\.0 MiB, over the 16\.0 MiB a config file may have/,
+    );
+  });
+
+  it('caps a list of unknown keys at 20 and counts the rest (issue 35.14)', () => {
+    const own = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`zzOption${i}`, 1]));
+    const m = fileProblems('c.json', JSON.stringify(own));
+    expect(m.match(/: unknown option/g)).toHaveLength(20);
+    expect(m).toMatch(/c\.json: 30 more unknown options \(50 in all; the first 20 are listed\)/);
+    const trl = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`zz_option_${i}`, 1]));
+    const t = fileProblems('c.json', JSON.stringify(trl));
+    expect(t.match(/: unknown option/g)).toHaveLength(20);
+    expect(t).toMatch(/c\.json: 30 more unknown TRL-style keys \(50 in all/);
+    // 20 listed + 1 count line
+    expect(t).toMatch(/\(21 problems\)/);
   });
 
   it('the options table has one row per option', () => {
@@ -243,6 +305,53 @@ describe('combinationProblems', () => {
   });
 });
 
+describe('the queue, revision and generation-batch options (rows only; default off)', () => {
+  it('default to off, 600 s for the queue timeout', () => {
+    expect(defaultConfig()).toMatchObject({
+      generationBatchSize: null,
+      revision: null,
+      queue: null,
+      queueTimeout: 600,
+    });
+  });
+
+  it('take valid values from flags', async () => {
+    const { io, out } = capture();
+    const argv = [
+      'train',
+      '--dry-run',
+      '--generation-batch-size',
+      '2',
+      '--revision',
+      'v1.0',
+      '--queue',
+      'rediss://user:pw@host:6380/0',
+      '--queue-timeout',
+      '30',
+    ];
+    expect(await runCli(argv, io, commands)).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({
+      generationBatchSize: 2,
+      revision: 'v1.0',
+      queue: 'rediss://user:pw@host:6380/0',
+      queueTimeout: 30,
+    });
+  });
+
+  it.each([
+    [
+      ['--queue', 'http://host:6379'],
+      /--queue: expected a redis:\/\/ or rediss:\/\/ URL \(got "http:\/\/host:6379"\)/,
+    ],
+    [['--generation-batch-size', '0'], /--generation-batch-size: Too small.*\(got 0\)/],
+    [['--queue-timeout', '0'], /--queue-timeout: Too small.*\(got 0\)/],
+  ])('rejects %j naming the flag', async (flags, message) => {
+    const { io, err } = capture();
+    expect(await runCli(['train', '--dry-run', ...flags], io, commands)).toBe(1);
+    expect(err.join('\n')).toMatch(message);
+  });
+});
+
 describe('the README options table', () => {
   it('is the option table itself (regenerate: node dist/cli.js train --help)', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -259,7 +368,7 @@ describe('--max-tokens-per-micro-batch', () => {
     expect(saliencyFitOptions(c).maxTokensPerBatch).toBe(4096);
     const { grpoInput } = await import('./config.js');
     const { GRPO_DEFAULTS } = await import('@atmanrl/grpo');
-    const g = GRPO_DEFAULTS as unknown as Record<string, unknown>;
+    const g = GRPO_DEFAULTS;
     expect(grpoInput(c, g)['maxTokensPerMicroBatch']).toBe(4096);
     expect('maxTokensPerMicroBatch' in grpoInput(defaultConfig(), g)).toBe(false);
   });
@@ -287,7 +396,7 @@ describe('--max-tokens-per-micro-batch', () => {
 
   it('may change on --resume, like --recompute (memory knobs)', async () => {
     const { resumedConfig } = await import('./_internal/resume.js');
-    const stored = defaultConfig() as unknown as Record<string, unknown>;
+    const stored = defaultConfig();
     const given = { ...defaultConfig(), maxTokensPerMicroBatch: 2048, recompute: true };
     const explicit = new Set(['maxTokensPerMicroBatch', 'recompute']);
     const { config, changes } = resumedConfig(stored, given, explicit, 'x');

@@ -26,10 +26,17 @@ export type TrainerErrorCode =
 export class UsageError extends Error {
   /** Stable machine-readable code. */
   readonly code: TrainerErrorCode;
-  constructor(code: TrainerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The flag the error concerns (e.g. `'--few-shot'`), when it concerns one. */
+  readonly flag: string | undefined;
+  constructor(
+    code: TrainerErrorCode,
+    message: string,
+    options: { cause?: unknown; flag?: string } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UsageError';
     this.code = code;
+    this.flag = options.flag;
   }
 }
 

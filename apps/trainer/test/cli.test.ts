@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli-core.js';
 import { COMMANDS } from '../src/commands/index.js';
@@ -315,6 +316,19 @@ describe('atmanrl demo (subprocess)', () => {
     const after = JSON.parse(readFileSync(join(dir, 'eval', 'held-out-after.json'), 'utf8'));
     expect(before.summary.items).toBe(4);
     expect(after.summary.items).toBe(4);
+    // Both evaluations store their completions; a plain-Node script recomputes them exactly.
+    const recompute = spawnSync(
+      process.execPath,
+      [
+        fileURLToPath(new URL('../../../experiments/scripts/recompute-eval.mjs', import.meta.url)),
+        join(dir, 'eval', 'held-out-before.json'),
+        join(dir, 'eval', 'held-out-after.json'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(recompute.status).toBe(0);
+    for (const line of recompute.stdout.trim().split('\n'))
+      expect(JSON.parse(line)).toMatchObject({ items: 4, mismatches: [] });
     expect(r.stdout).toMatch(/Nothing changed beyond the noise|WORSE|Changed beyond the noise/);
   });
 

@@ -1,9 +1,13 @@
 // The `saliency`, `eval` and `view --export` commands on a tiny model (in-process, cpu backend),
 // and what `train` reports of its worker threads.
+
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { loadRun } from '@atmanrl/runs';
-import { fsRunSource } from '@atmanrl/runs/node';
+import { fsRunSource, readEvalSamples } from '@atmanrl/runs/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli-core.js';
 import { COMMANDS } from '../src/commands/index.js';
@@ -111,6 +115,63 @@ describe('atmanrl eval', () => {
     expect(run.evals[0]!.curves.map((c) => c.name)).toEqual(
       expect.arrayContaining(['deletion', 'insertion']),
     );
+    // Every completion is stored beside the report, and a plain-Node script recomputes the
+    // report's accuracy and CoT length from that file alone.
+    const stored = readEvalSamples(join(runs, id!, 'eval', 'eval.samples.jsonl.gz'));
+    expect(stored.filter((r) => r.kind === 'greedy')).toHaveLength(2);
+    expect(stored.filter((r) => r.kind === 'sample')).toHaveLength(4);
+    const script = fileURLToPath(
+      new URL('../../../experiments/scripts/recompute-eval.mjs', import.meta.url),
+    );
+    const r = spawnSync(process.execPath, [script, join(runs, id!, 'eval', 'eval.json')], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const recomputed = JSON.parse(r.stdout);
+    expect(recomputed.mismatches).toEqual([]);
+    expect(Object.keys(recomputed.recomputed)).toEqual(
+      expect.arrayContaining(['pass@1', 'pass@2', 'cot_tokens/mean', 'accuracy_greedy']),
+    );
+    expect(recomputed.recomputed['pass@1']).toBeCloseTo(
+      run.evals[0]!.summary['pass@1'] as number,
+      12,
+    );
+  });
+
+  it('the recompute script reports a report that its samples contradict (exit 1)', async () => {
+    const dir = tempDir();
+    const samples = [0, 1].map((itemIndex) => ({
+      version: 1,
+      itemId: `i${itemIndex}`,
+      itemIndex,
+      kind: 'greedy',
+      sampleIndex: 0,
+      gold: '1',
+      completionIds: [5],
+      completion: '1',
+      parsedAnswer: '1',
+      correct: itemIndex === 0,
+      isStrict: false,
+      truncated: false,
+      cotTokens: 2 + itemIndex,
+    }));
+    writeFileSync(
+      join(dir, 'e.samples.jsonl.gz'),
+      gzipSync(samples.map((x) => `${JSON.stringify(x)}\n`).join('')),
+    );
+    const summary = { 'pass@1': 0.5, accuracy_greedy: 0.5, 'cot_tokens/mean': 2.5, items: 2 };
+    writeFileSync(join(dir, 'e.json'), JSON.stringify({ summary }));
+    const script = fileURLToPath(
+      new URL('../../../experiments/scripts/recompute-eval.mjs', import.meta.url),
+    );
+    const ok = spawnSync(process.execPath, [script, join(dir, 'e.json')], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).recomputed).toEqual(summary);
+    writeFileSync(join(dir, 'e.json'), JSON.stringify({ summary: { ...summary, 'pass@1': 0.6 } }));
+    const bad = spawnSync(process.execPath, [script, join(dir, 'e.json')], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout).mismatches).toEqual(['pass@1']);
   });
 });
 

@@ -58,4 +58,40 @@ describe('loadTask few-shot', () => {
       /--few-shot: .* use 0/,
     );
   });
+
+  it('task errors carry the flag as a field', async () => {
+    await expect(loadTask({ ...defaultConfig(), fewShot: 1 })).rejects.toMatchObject({
+      code: 'BAD_CONFIG',
+      flag: '--few-shot',
+    });
+    await expect(loadTask({ ...defaultConfig(), split: 'dev' })).rejects.toMatchObject({
+      flag: '--split',
+      message: expect.stringMatching(/^--split: the synthetic task has splits train, val and test/),
+    });
+    await expect(
+      loadTask({ ...defaultConfig(), dataset: 'gsm8k', dataDir: '/nope/gsm8k' }),
+    ).rejects.toMatchObject({
+      code: 'DATA_NOT_FOUND',
+      flag: '--data-dir',
+      message: expect.stringMatching(/^--data-dir \/nope\/gsm8k does not exist/),
+    });
+  });
+
+  it('judges MMLU letters with the one answer rule (either case), as eval does', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'test'));
+    writeFileSync(join(dir, 'test', 'abstract_algebra_test.csv'), 'q1,a,b,c,d,C\n');
+    const task = await loadTask(
+      { ...defaultConfig(), dataset: 'mmlu', dataDir: dir, split: 'test' },
+      'test',
+    );
+    const gold = task.items[0]!.sample.gold;
+    expect(task.judge('It is the third. #### c', gold).correct).toBe(true);
+    expect(task.judge('It is the third. #### C', gold.toLowerCase()).correct).toBe(true);
+    expect(task.judge('#### B', gold).correct).toBe(false);
+    const { answersEqual } = await import('@atmanrl/eval');
+    expect(answersEqual('C', gold.toLowerCase(), 'choice')).toBe(
+      task.judge('#### C', gold.toLowerCase()).correct,
+    );
+  });
 });

@@ -4,18 +4,21 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GRPO_DEFAULTS } from '@atmanrl/grpo';
 import { describe, expect, it } from 'vitest';
+import { grpoDefaultNotes, grpoProblems } from '../src/_internal/grpo-check.js';
 import { runCli } from '../src/cli-core.js';
 import { defaultConfig, defaultDifferences, OPTIONS } from '../src/config.js';
 import { captureIO, tempDir } from './helpers.js';
 
 const noop = { description: 'test', run: async () => {} };
+// The GRPO commands' stubs declare the checks and notes the real ones declare.
+const grpoNoop = { ...noop, validate: grpoProblems, notes: grpoDefaultNotes };
 const commands = {
   sft: async () => noop,
-  train: async () => noop,
+  train: async () => grpoNoop,
   saliency: async () => noop,
   eval: async () => noop,
   view: async () => noop,
-  demo: async () => ({ ...noop, defaults: { numIterations: 1, maxCompletionLength: 40 } }),
+  demo: async () => ({ ...grpoNoop, defaults: { numIterations: 1, maxCompletionLength: 40 } }),
   experiment: async () => noop,
 };
 const FIXTURE = new URL('./fixtures/trl-grpo.yaml', import.meta.url).pathname;
@@ -188,15 +191,29 @@ describe('the GRPO-loss options', () => {
     ).toBe(1);
     expect(zero.err.join('\n')).toMatch(/--top-entropy-quantile 0: must be in \(0, 1\]/);
   });
+
+  it("train and demo declare grpo's checks, which name the flag as a field (not by parsing text)", async () => {
+    const { trainCommand } = await import('../src/commands/train.js');
+    const { demoCommand } = await import('../src/commands/demo.js');
+    expect(trainCommand.validate).toBe(grpoProblems);
+    expect(demoCommand.validate).toBe(grpoProblems);
+    expect(trainCommand.notes).toBe(grpoDefaultNotes);
+    expect(demoCommand.notes).toBe(grpoDefaultNotes);
+    expect(await grpoProblems(defaultConfig())).toEqual([]);
+    const [p] = await grpoProblems({ ...defaultConfig(), delta: 1.1 });
+    expect(p).toMatchObject({
+      flag: '--delta',
+      message: expect.stringMatching(/^delta = 1\.1 is invalid/),
+    });
+    const bad = captureIO();
+    expect(await runCli(['train', '--delta', '1.1', '--dry-run'], bad.io, commands)).toBe(1);
+    expect(bad.err.join('\n')).toMatch(/--delta: delta = 1\.1 is invalid/);
+  });
 });
 
 describe('defaults that differ from @atmanrl/grpo', () => {
   it('are derived from the option table and grpo’s GRPO_DEFAULTS, with each one’s source', () => {
-    const diffs = defaultDifferences(
-      defaultConfig(),
-      new Set(),
-      GRPO_DEFAULTS as unknown as Record<string, unknown>,
-    );
+    const diffs = defaultDifferences(defaultConfig(), new Set(), GRPO_DEFAULTS);
     const byKey = Object.fromEntries(diffs.map((d) => [d.key, d]));
     // the three the issue names, each against the library's value
     expect(byKey['lossType']).toMatchObject({ value: 'grpo', grpoDefault: 'dapo' });
@@ -211,18 +228,14 @@ describe('defaults that differ from @atmanrl/grpo', () => {
       source: string;
     }[]) {
       if (o.grpo === undefined || !(o.grpo in GRPO_DEFAULTS)) continue;
-      const lib = (GRPO_DEFAULTS as unknown as Record<string, unknown>)[o.grpo];
+      const lib = (GRPO_DEFAULTS as Readonly<Record<string, unknown>>)[o.grpo];
       if (lib === undefined) continue;
       const differs = JSON.stringify(o.default ?? null) !== JSON.stringify(lib);
       expect(o.key in byKey, o.key).toBe(differs);
       if (differs) expect(byKey[o.key]!.source).toBe(o.source);
     }
     // options the user set are not listed
-    const set = defaultDifferences(
-      defaultConfig(),
-      new Set(['lossType']),
-      GRPO_DEFAULTS as unknown as Record<string, unknown>,
-    );
+    const set = defaultDifferences(defaultConfig(), new Set(['lossType']), GRPO_DEFAULTS);
     expect(set.map((d) => d.key)).not.toContain('lossType');
   });
 

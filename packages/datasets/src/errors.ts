@@ -18,17 +18,20 @@ export interface DataLocation {
 
 /**
  * The only error class this package throws. `code` is stable across versions; `file`/`line`
- * name the offending input when the error is about data.
+ * name the offending input when the error is about data, `option` the option key (e.g. a
+ * `TaskOptions` key such as `'fewShot'`) when it is about an option.
  */
 export class DatasetError extends Error {
   readonly code: DatasetErrorCode;
   readonly file: string | undefined;
   readonly line: number | undefined;
+  /** The option the error concerns (its key in the options record), when it concerns one. */
+  readonly option: string | undefined;
 
   constructor(
     code: DatasetErrorCode,
     message: string,
-    options: { location?: DataLocation; cause?: unknown } = {},
+    options: { location?: DataLocation; cause?: unknown; option?: string } = {},
   ) {
     const where = options.location
       ? `${options.location.file}${options.location.line === undefined ? '' : `:${options.location.line}`}: `
@@ -38,5 +41,6 @@ export class DatasetError extends Error {
     this.code = code;
     this.file = options.location?.file;
     this.line = options.location?.line;
+    this.option = options.option;
   }
 }

@@ -89,6 +89,20 @@ export {
   type PromptOptions,
   type PromptTemplate,
 } from './prompts.js';
+export {
+  answerMatches,
+  answerRule,
+  createTask,
+  encodeTaskPrompt,
+  type Judgement,
+  type SyntheticTaskOptions,
+  syntheticTask,
+  type Task,
+  type TaskItem,
+  type TaskName,
+  type TaskOptions,
+  type TaskTokenizer,
+} from './task.js';
 export type {
   CharRange,
   ChatMessage,

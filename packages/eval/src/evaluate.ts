@@ -3,15 +3,16 @@
 // Leaves out writing files (the trainer writes `eval/<name>.json` through @atmanrl/runs).
 import {
   type AnswerKind,
+  answerRule,
   classifyReasoningMode,
   DEFAULT_DELIMITER,
   MODE_LABELS,
   type ModeLabel,
   type Sample,
-  splitCompletion,
+  type Task,
 } from '@atmanrl/datasets';
 import type { CausalLM, Tokenizer } from '@atmanrl/model';
-import type { EvalCurve, EvalReport } from '@atmanrl/runs';
+import type { EvalCurve, EvalReport, EvalSampleRecord, WithoutVersion } from '@atmanrl/runs';
 import {
   atmanSaliency,
   type FitSaliencyOptions,
@@ -27,7 +28,7 @@ import { rankAgreement } from './atman-agreement.js';
 import { earlyAnswering } from './early-answering.js';
 import { EvaluationError } from './errors.js';
 import { fillerTokens } from './filler-tokens.js';
-import { answersEqual, type CotItem, type ProbeOptions, requireTokenizer } from './probe.js';
+import { type CotItem, type ProbeOptions, requireTokenizer } from './probe.js';
 import { combineSeed, seededPermutation } from './random.js';
 import { buildEvalReport, reportMarkdown } from './report.js';
 import { saliencyQuality } from './saliency-quality.js';
@@ -82,9 +83,14 @@ export interface EvaluateOptions {
   limit?: number;
   /** Pick the `limit` items by a seeded shuffle instead of the first ones (default false). */
   shuffle?: boolean;
-  /** Answer kind (default `'number'`). */
+  /**
+   * The task whose answer rule splits and judges every completion (datasets' `Task`; its `kind`
+   * and `delimiter` then apply). Default: datasets' `answerRule(kind, delimiter)`.
+   */
+  task?: Pick<Task, 'kind' | 'delimiter' | 'split' | 'judge'>;
+  /** Answer kind (default `'number'`; `task.kind` when a task is given). */
   kind?: AnswerKind;
-  /** Final-answer delimiter (default `'####'`). */
+  /** Final-answer delimiter (default `'####'`; `task.delimiter` when a task is given). */
   delimiter?: string;
   /** Prompt token ids of a sample (default: the tokenizer's chat template with a generation prompt). */
   encodePrompt?: (sample: Sample) => number[];
@@ -122,11 +128,17 @@ export interface EvaluateOptions {
   onProgress?: (event: EvalProgress) => void;
 }
 
-/** Result of {@link evaluate}: the validated report, its Markdown table and the accuracy numbers. */
+/**
+ * Result of {@link evaluate}: the validated report, its Markdown table, the accuracy numbers and
+ * every generated completion (`samples`: per item its greedy completion, then its sampled ones),
+ * from which the report's `pass@k`, `cot_tokens/*` and `modes/*` can be recomputed (store them
+ * with `@atmanrl/runs/node`'s `writeEvalSamples`).
+ */
 export interface EvaluateResult {
   report: EvalReport;
   markdown: string;
   accuracy: AccuracyMetrics;
+  samples: WithoutVersion<EvalSampleRecord>[];
 }
 
 function defaultEncodePrompt(tok: Tokenizer): (s: Sample) => number[] {
@@ -151,8 +163,9 @@ export async function evaluate(
   checkOptionKeys(options);
   const tok = requireTokenizer(model, options.tokenizer, 'evaluate');
   const seed = options.seed ?? 0;
-  const kind = options.kind ?? 'number';
-  const delimiter = options.delimiter ?? DEFAULT_DELIMITER;
+  const kind = options.task?.kind ?? options.kind ?? 'number';
+  const delimiter = options.task?.delimiter ?? options.delimiter ?? DEFAULT_DELIMITER;
+  const rule = options.task ?? answerRule(kind, delimiter);
   const passK = options.passK ?? [1, 4];
   const numSamples = options.numSamples ?? Math.max(...passK);
   const batchSize = options.batchSize ?? 16;
@@ -220,11 +233,10 @@ export async function evaluate(
     for (const j of chunk) texts.push(out.get(j) as Generated);
     progress({ stage: 'generate', done: Math.min(s + batchSize, jobs.length), total: jobs.length });
   }
-  // Each completion is split once, on the generated ids (the same split training uses).
+  // Each completion is judged and split once, by the task's rule (the one training uses).
   const score = (i: number, g: Generated) => {
-    const split = splitCompletion(g.text, { kind, delimiter });
+    const { correct, split } = rule.judge(g.text, (chosen[i] as Sample).gold);
     const spans = splitCompletionIds(tok, g.tokenIds, split);
-    const correct = answersEqual(split.parsedAnswer, (chosen[i] as Sample).gold, kind);
     const mode: ModeLabel | null = options.reasoningModes
       ? classifyReasoningMode(g.text.slice(split.cotRange[0], split.cotRange[1]))
       : null;
@@ -243,9 +255,26 @@ export async function evaluate(
   const sampledScored: ReturnType<typeof score>[][] = chosen.map(() => []);
   const cotItems: CotItem[] = [];
   const salItems: SaliencyItem[] = [];
+  const records: WithoutVersion<EvalSampleRecord>[] = [];
   jobs.forEach((job, j) => {
     const g = texts[j] as Generated;
     const sc = score(job.item, g);
+    const sample = chosen[job.item] as Sample;
+    records.push({
+      itemId: sample.id,
+      itemIndex: job.item,
+      kind: job.greedy ? 'greedy' : 'sample',
+      sampleIndex: job.greedy ? 0 : (sampledScored[job.item] as ScoredCompletion[]).length,
+      gold: sample.gold,
+      completionIds: [...g.tokenIds],
+      completion: g.text,
+      parsedAnswer: sc.split.parsedAnswer,
+      correct: sc.correct,
+      isStrict: sc.isStrict,
+      truncated: g.truncated,
+      cotTokens: sc.cotTokens,
+      ...(sc.mode === null ? {} : { mode: sc.mode }),
+    });
     if (!job.greedy) {
       (sampledScored[job.item] as ScoredCompletion[]).push(sc);
       return;
@@ -262,7 +291,6 @@ export async function evaluate(
         ? g.text.slice(at + delimiter.length, sc.split.answerRange[0])
         : ' ';
     if (cot.trim() !== '') {
-      const sample = chosen[job.item] as Sample;
       cotItems.push({
         id: sample.id,
         promptIds: prompts[job.item] as number[],
@@ -410,7 +438,7 @@ export async function evaluate(
     curves,
     ...(items === undefined ? {} : { items: [...items, { probes: details }] }),
   });
-  return { report, markdown: reportMarkdown(report), accuracy };
+  return { report, markdown: reportMarkdown(report), accuracy, samples: records };
 }
 
 type Scored = ScoredCompletion & { mode: ModeLabel | null };
@@ -468,6 +496,7 @@ const EVALUATE_KEYS: readonly (keyof EvaluateOptions)[] = [
   'seed',
   'limit',
   'shuffle',
+  'task',
   'kind',
   'delimiter',
   'encodePrompt',

@@ -1,6 +1,6 @@
 // The shared record of the faithfulness probes (one model-written CoT per item) and the one
 // operation they all share: force an answer after a (modified) CoT and parse it.
-import { type AnswerKind, numbersEqual, parseAnswer } from '@atmanrl/datasets';
+import { type AnswerKind, answerMatches, parseAnswer } from '@atmanrl/datasets';
 import type { CausalLM, Tokenizer } from '@atmanrl/model';
 import { EvaluationError } from './errors.js';
 
@@ -51,10 +51,12 @@ export function requireTokenizer(
   return tok;
 }
 
-/** True when both answers parsed and are equal (numbers compared after normalisation). */
+/**
+ * True when both answers parsed and are equal under datasets' one answer rule (`answerMatches`:
+ * numbers after normalisation, letters in either case).
+ */
 export function answersEqual(a: string | null, b: string | null, kind: AnswerKind): boolean {
-  if (a === null || b === null) return false;
-  return kind === 'number' ? numbersEqual(a, b) : a === b;
+  return answerMatches(a, b, kind);
 }
 
 /** Text token ids without special tokens. */

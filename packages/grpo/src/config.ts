@@ -165,8 +165,8 @@ const SCHEDULES: readonly LrSchedulerType[] = [
   'cosine',
 ];
 
-function bad(message: string): never {
-  throw new GrpoError('BAD_CONFIG', message);
+function bad(message: string, option: string): never {
+  throw new GrpoError('BAD_CONFIG', message, { option });
 }
 
 function checkNumber(
@@ -183,6 +183,7 @@ function checkNumber(
   if (!ok) {
     bad(
       `${name} = ${String(v)} is invalid; expected a${opts.integer ? 'n integer' : ' finite number'} ${opts.exclusive ? '>' : '>='} ${min}`,
+      name,
     );
   }
 }
@@ -201,7 +202,10 @@ function checkNumber(
 export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
   for (const key of Object.keys(input)) {
     if (!(key in GRPO_DEFAULTS)) {
-      bad(`unknown GRPO option '${key}'; known options: ${Object.keys(GRPO_DEFAULTS).join(', ')}`);
+      bad(
+        `unknown GRPO option '${key}'; known options: ${Object.keys(GRPO_DEFAULTS).join(', ')}`,
+        key,
+      );
     }
   }
   const defined = Object.fromEntries(
@@ -220,7 +224,7 @@ export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
   checkNumber('maxCompletionLength', c.maxCompletionLength, 1, { integer: true });
   checkNumber('temperature', c.temperature, 0);
   checkNumber('topP', c.topP, 0, { exclusive: true });
-  if (c.topP > 1) bad(`topP = ${c.topP} is invalid; expected a value in (0, 1]`);
+  if (c.topP > 1) bad(`topP = ${c.topP} is invalid; expected a value in (0, 1]`, 'topP');
   checkNumber('topK', c.topK, 0, { integer: true });
   checkNumber('beta', c.beta, 0);
   checkNumber('numIterations', c.numIterations, 1, { integer: true });
@@ -228,16 +232,21 @@ export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
   if (c.epsilonHigh !== undefined) checkNumber('epsilonHigh', c.epsilonHigh, 0);
   checkNumber('advantageEpsilon', c.advantageEpsilon, 0);
   if (!LOSS_TYPES.includes(c.lossType))
-    bad(`lossType '${c.lossType}' is unknown; expected one of ${LOSS_TYPES.join(', ')}`);
+    bad(
+      `lossType '${c.lossType}' is unknown; expected one of ${LOSS_TYPES.join(', ')}`,
+      'lossType',
+    );
   if (!IS_LEVELS.includes(c.importanceSamplingLevel))
     bad(
       `importanceSamplingLevel '${String(c.importanceSamplingLevel)}' is unknown; expected 'token' or 'sequence'`,
+      'importanceSamplingLevel',
     );
   if (c.delta !== null) {
     const upper = 1 + (c.epsilonHigh ?? c.epsilon);
     if (typeof c.delta !== 'number' || !Number.isFinite(c.delta) || !(c.delta > upper)) {
       bad(
         `delta = ${String(c.delta)} is invalid; expected null (off) or a finite number > 1 + epsilonHigh = ${upper} (INTELLECT-2 uses 4)`,
+        'delta',
       );
     }
   }
@@ -248,32 +257,41 @@ export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
   ) {
     bad(
       `topEntropyQuantile = ${String(c.topEntropyQuantile)} is invalid; expected a fraction in (0, 1] (1 = all tokens; the paper uses 0.2)`,
+      'topEntropyQuantile',
     );
   }
   if (!SCALES.includes(c.scaleRewards))
-    bad(`scaleRewards '${c.scaleRewards}' is unknown; expected one of ${SCALES.join(', ')}`);
+    bad(
+      `scaleRewards '${c.scaleRewards}' is unknown; expected one of ${SCALES.join(', ')}`,
+      'scaleRewards',
+    );
   if (
     c.multiObjectiveAggregation !== 'sum_then_normalize' &&
     c.multiObjectiveAggregation !== 'normalize_then_sum'
   ) {
     bad(
       `multiObjectiveAggregation '${String(agg)}' is unknown; expected 'sum_then_normalize' or 'normalize_then_sum'`,
+      'multiObjectiveAggregation',
     );
   }
   if (c.rewardWeights !== undefined) {
     if (!Array.isArray(c.rewardWeights) || !c.rewardWeights.every((w) => Number.isFinite(w))) {
-      bad('rewardWeights must be an array of finite numbers, one per reward function');
+      bad(
+        'rewardWeights must be an array of finite numbers, one per reward function',
+        'rewardWeights',
+      );
     }
   }
   checkNumber('learningRate', c.learningRate, 0);
   if (!SCHEDULES.includes(c.lrSchedulerType))
     bad(
       `lrSchedulerType '${c.lrSchedulerType}' is unknown; expected one of ${SCHEDULES.join(', ')}`,
+      'lrSchedulerType',
     );
   checkNumber('warmupSteps', c.warmupSteps, 0, { integer: true });
   checkNumber('warmupRatio', c.warmupRatio, 0);
   if (c.warmupRatio > 1)
-    bad(`warmupRatio = ${c.warmupRatio} is invalid; expected a fraction in [0, 1]`);
+    bad(`warmupRatio = ${c.warmupRatio} is invalid; expected a fraction in [0, 1]`, 'warmupRatio');
   if (c.maxSteps !== undefined) checkNumber('maxSteps', c.maxSteps, 1, { integer: true });
   if (
     (c.lrSchedulerType === 'linear' || c.lrSchedulerType === 'cosine') &&
@@ -281,12 +299,14 @@ export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
   ) {
     bad(
       `lrSchedulerType '${c.lrSchedulerType}' decays to 0 at maxSteps, which is not set; set maxSteps or use lrSchedulerType 'constant'`,
+      'lrSchedulerType',
     );
   }
   checkNumber('weightDecay', c.weightDecay, 0);
   checkNumber('adamBeta1', c.adamBeta1, 0);
   checkNumber('adamBeta2', c.adamBeta2, 0);
-  if (c.adamBeta1 >= 1 || c.adamBeta2 >= 1) bad('adamBeta1 and adamBeta2 must be in [0, 1)');
+  if (c.adamBeta1 >= 1 || c.adamBeta2 >= 1)
+    bad('adamBeta1 and adamBeta2 must be in [0, 1)', c.adamBeta1 >= 1 ? 'adamBeta1' : 'adamBeta2');
   checkNumber('adamEpsilon', c.adamEpsilon, 0);
   checkNumber('maxGradNorm', c.maxGradNorm, 0);
   checkNumber('gradientAccumulationSteps', c.gradientAccumulationSteps, 1, { integer: true });
@@ -295,6 +315,7 @@ export function resolveGrpoConfig(input: GrpoConfigInput = {}): GrpoConfig {
     if (c.topEntropyQuantile < 1)
       bad(
         `maxTokensPerMicroBatch = ${c.maxTokensPerMicroBatch} with topEntropyQuantile = ${c.topEntropyQuantile}: the entropy quantile is taken over a whole micro-batch, which a token budget splits; leave maxTokensPerMicroBatch unset (and use gradientAccumulationSteps) or set topEntropyQuantile to 1`,
+        'maxTokensPerMicroBatch',
       );
   }
   return c;

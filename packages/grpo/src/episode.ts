@@ -9,7 +9,7 @@ export interface Episode<S = unknown> {
   /** Index of the prompt in the batch. */
   promptIndex: number;
   /** g in [0, G): which of the prompt's completions this is. */
-  generation: number;
+  completionIndex: number;
   /** The dataset sample of the prompt. */
   sample: S;
   /** Prompt token ids (chat template applied). */
@@ -52,7 +52,7 @@ export function episodesFromRollouts<S>(
 ): Episode<S>[] {
   return rollouts.map((r, i) => ({
     promptIndex: r.promptIndex,
-    generation: i % groupSize,
+    completionIndex: i % groupSize,
     sample: samples[r.promptIndex] as S,
     promptIds: r.promptIds,
     completionIds: r.completionIds,

@@ -18,9 +18,16 @@ export type GrpoErrorCode =
 export class GrpoError extends Error {
   /** Stable code, e.g. `BAD_CONFIG`. */
   readonly code: GrpoErrorCode;
-  constructor(code: GrpoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The config option the error concerns (a `GrpoConfig` key), for `BAD_CONFIG`. */
+  readonly option: string | undefined;
+  constructor(
+    code: GrpoErrorCode,
+    message: string,
+    options: { cause?: unknown; option?: string } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GrpoError';
     this.code = code;
+    this.option = options.option;
   }
 }

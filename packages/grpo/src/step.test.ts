@@ -96,7 +96,7 @@ describe('grpoStep', () => {
       expect(c.reward).toBeCloseTo(c.rewards['target']! + c.rewards['ends']!, 12);
     for (const g of [0, 1]) {
       const group = completions.filter((c) => c.promptIndex === g);
-      expect(group.map((c) => c.generation)).toEqual([0, 1, 2, 3]);
+      expect(group.map((c) => c.completionIndex)).toEqual([0, 1, 2, 3]);
       expect(Math.abs(group.reduce((s, c) => s + c.advantage, 0))).toBeLessThan(1e-9);
     }
     expect(metrics['reward']).toBeCloseTo(completions.reduce((s, c) => s + c.reward, 0) / 8, 6);

@@ -1,6 +1,7 @@
 // @atmanrl/runs: the run-directory format (browser-safe entry: schemas, parsing, readers).
 // The writer and the file-system source live in `@atmanrl/runs/node`.
 export { RunsError, type RunsErrorCode } from './errors.js';
+export { evalSamplesPath, parseEvalSamples } from './eval-samples.js';
 export {
   type JsonlResult,
   type ParseJsonlOptions,
@@ -26,6 +27,8 @@ export {
   EvalCurveSchema,
   type EvalReport,
   EvalReportSchema,
+  type EvalSampleRecord,
+  EvalSampleRecordSchema,
   type Machine,
   MachineSchema,
   type MetricsRecord,

@@ -196,6 +196,42 @@ export const EvalReportSchema = z.looseObject({
 /** Parsed `eval/<name>.json`. */
 export type EvalReport = z.infer<typeof EvalReportSchema>;
 
+/**
+ * One line of `eval/<name>.samples.jsonl.gz` (gzip'd JSONL beside `eval/<name>.json`): one
+ * completion an evaluation generated, so that its accuracy, CoT-length and mode numbers can be
+ * recomputed from the stored samples. Per item: one `greedy` completion (the one the faithfulness
+ * probes read) and `samples` sampled ones (the T > 0 pass@k samples; none when the temperature is
+ * 0, where the report counts the greedy completion as every sample).
+ */
+export const EvalSampleRecordSchema = z.looseObject({
+  version,
+  /** The item's sample id. */
+  itemId: z.string(),
+  /** Index of the item in the evaluated order. */
+  itemIndex: z.number().int().nonnegative(),
+  /** `greedy` (temperature 0) or `sample` (one of the item's pass@k samples). */
+  kind: z.enum(['greedy', 'sample']),
+  /** Index among the item's samples of this kind (0 for the greedy one). */
+  sampleIndex: z.number().int().nonnegative(),
+  gold: z.string(),
+  /** Generated token ids (EOS included when produced). */
+  completionIds: z.array(z.number().int().nonnegative()),
+  /** Decoded completion. */
+  completion: z.string(),
+  parsedAnswer: z.string().nullable(),
+  correct: z.boolean(),
+  /** An answer was parsed from the delimiter line (not by a fallback, and not unparsed). */
+  isStrict: z.boolean(),
+  /** Generation hit the token limit without EOS or a stop string. */
+  truncated: z.boolean(),
+  /** CoT length in tokens. */
+  cotTokens: z.number().int().nonnegative(),
+  /** Reasoning mode of the CoT, when the task defines modes. */
+  mode: z.string().optional(),
+});
+/** Parsed line of `eval/<name>.samples.jsonl.gz`. */
+export type EvalSampleRecord = z.infer<typeof EvalSampleRecordSchema>;
+
 /** `checkpoints/latest.json`: pointer to the newest complete checkpoint (written last). */
 export const CheckpointPointerSchema = z.looseObject({
   version,

@@ -1,6 +1,6 @@
 // Greedy accuracy of a model on task items (used by `sft` to report what it produced).
 import type { CausalLM, Tokenizer } from '@atmanrl/model';
-import { encodePrompt, judge, type Task } from './task.js';
+import type { Task } from './task.js';
 
 /** Greedy-decodes `items` in batches and returns the share judged correct, plus examples. */
 export async function greedyAccuracy(
@@ -18,12 +18,12 @@ export async function greedyAccuracy(
   for (let i = 0; i < items.length; i += batchSize) {
     const chunk = items.slice(i, i + batchSize);
     const results = await model.generate(
-      chunk.map((it) => encodePrompt(tokenizer, it)),
+      chunk.map((it) => task.encodePrompt(tokenizer, it)),
       { maxNewTokens, temperature: 0 },
     );
     results.forEach((r, j) => {
       const item = chunk[j]!;
-      const verdict = judge(task, r.text, item.sample.gold);
+      const verdict = task.judge(r.text, item.sample.gold);
       if (verdict.correct) correct++;
       if (verdict.split.isStrict) strict++;
       if (examples.length < 3)

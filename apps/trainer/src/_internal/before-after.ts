@@ -2,11 +2,11 @@
 // objective), CoT length, reasoning-mode shares and the mask statistic, each with its standard
 // error, and a verdict per metric that names a change only when it exceeds two standard errors.
 import { evaluate } from '@atmanrl/eval';
-import type { EvalReport } from '@atmanrl/runs';
+import type { EvalReport, EvalSampleRecord, WithoutVersion } from '@atmanrl/runs';
 import type { RunConfig } from '../config.js';
 import { loadPolicy } from './model-source.js';
-import { saliencyFitOptions } from './run-setup.js';
-import { encodePrompt, loadTask } from './task.js';
+import { type SaliencyFitConfig, saliencyFitOptions } from './run-setup.js';
+import { loadTask, type TaskConfig } from './task.js';
 
 /** One compared metric. */
 export interface BeforeAfterRow {
@@ -31,12 +31,20 @@ export const BEFORE_AFTER_METRICS: readonly { key: string; label: string; se: st
   { key: 'saliency/mask_h', label: 'mask statistic H (greedy)', se: 'saliency/mask_h_se' },
 ];
 
-/** Held-out evaluation of one model for the comparison (test split, fixed seed and items). */
+/** The run-config keys of the held-out evaluation. */
+export type HeldOutConfig = TaskConfig &
+  SaliencyFitConfig &
+  Pick<RunConfig, 'maxCompletionLength' | 'temperature'>;
+
+/**
+ * Held-out evaluation of one model for the comparison (test split, fixed seed and items): the
+ * report and every completion it generated.
+ */
 export async function heldOutEval(
   modelDir: string,
-  config: RunConfig,
+  config: HeldOutConfig,
   options: { limit: number; samples: number; onStatus?: (s: string) => void },
-): Promise<EvalReport> {
+): Promise<{ report: EvalReport; samples: WithoutVersion<EvalSampleRecord>[] }> {
   const task = await loadTask(config, 'test');
   const { model } = await loadPolicy(modelDir, {
     needsChatTemplate: task.usesChatTemplate,
@@ -44,7 +52,7 @@ export async function heldOutEval(
   });
   const byId = new Map(task.items.map((it) => [it.sample.id, it]));
   try {
-    const { report } = await evaluate(
+    const { report, samples } = await evaluate(
       model,
       task.items.map((it) => it.sample),
       {
@@ -53,9 +61,8 @@ export async function heldOutEval(
         dataset: { name: task.name, split: 'test' },
         seed: 0,
         limit: options.limit,
-        kind: task.kind,
-        delimiter: task.delimiter,
-        encodePrompt: (s) => encodePrompt(model.tokenizer!, byId.get(s.id)!),
+        task,
+        encodePrompt: (s) => task.encodePrompt(model.tokenizer!, byId.get(s.id)!),
         maxNewTokens: config.maxCompletionLength,
         numSamples: options.samples,
         passK: [1],
@@ -74,7 +81,7 @@ export async function heldOutEval(
         onProgress: (p) => options.onStatus?.(`held-out eval: ${p.stage} ${p.done}/${p.total}`),
       },
     );
-    return report as EvalReport;
+    return { report, samples };
   } finally {
     model.dispose();
   }

@@ -1,67 +1,68 @@
-// What the trainer reads off a step's episodes: each completion judged and split once (the
-// saliency reward's token split is reused when it ran), the rollout metrics (accuracy, CoT length,
-// reasoning-mode shares) and the sample-log records. Host-side only.
-import {
-  type CompletionSplit,
-  classifyReasoningMode,
-  MODE_LABELS,
-  type ModeLabel,
-} from '@atmanrl/datasets';
+// What the trainer reads off a step's episodes: the outcome reward's judgement and split
+// (`rewardInfo.outcome`) and the saliency reward's token split and mask fit
+// (`rewardInfo.saliency`), never judged or split again; from them the rollout metrics (accuracy,
+// CoT length, reasoning-mode shares) and the sample-log records. Host-side only.
+import { classifyReasoningMode, MODE_LABELS, type ModeLabel } from '@atmanrl/datasets';
 import type { Episode } from '@atmanrl/grpo';
 import type { Tokenizer } from '@atmanrl/model';
 import type { SampleRecord, WithoutVersion } from '@atmanrl/runs';
 import {
   type CompletionSpans,
-  type MaskFitResult,
   type SaliencyRewardInfo,
   spanTokens,
   splitCompletionIds,
 } from '@atmanrl/saliency';
-import { judge, type Task, type TaskItem } from './task.js';
+import { judgementOf } from './rewards.js';
+import type { TaskItem } from './task.js';
 
-/** One episode with its judgement, text split, token split, mask fit and reasoning mode. */
-export interface JudgedEpisode {
-  episode: Episode<TaskItem>;
-  correct: boolean;
-  split: CompletionSplit;
-  spans: CompletionSpans;
-  /** The saliency reward's mask fit, or null (reward off, or gated out). */
-  fit: MaskFitResult | null;
-  /** Reasoning mode of the CoT for the synthetic modes task, else null. */
-  mode: ModeLabel | null;
+/** Token splits made here (saliency reward off), so metrics and records map each episode once. */
+const madeSpans = new WeakMap<object, CompletionSpans>();
+
+/** The token split of an episode: the saliency reward's when it ran, else from the judgement's split. */
+function spansOf(tokenizer: Tokenizer, e: Episode<TaskItem>): CompletionSpans {
+  const info = e.rewardInfo['saliency'] as SaliencyRewardInfo | undefined;
+  if (info) return info.spans;
+  let spans = madeSpans.get(e);
+  if (spans === undefined) {
+    spans = splitCompletionIds(tokenizer, e.completionIds, judgementOf(e).split);
+    madeSpans.set(e, spans);
+  }
+  return spans;
 }
 
-/** Judges and splits every episode once. */
-export function judgeEpisodes(
-  task: Task,
-  tokenizer: Tokenizer,
-  episodes: readonly Episode<TaskItem>[],
-  withModes: boolean,
-): JudgedEpisode[] {
-  return episodes.map((episode) => {
-    const { correct, split } = judge(task, episode.text, episode.sample.sample.gold);
-    const info = episode.rewardInfo['saliency'] as SaliencyRewardInfo | undefined;
-    const spans = info?.spans ?? splitCompletionIds(tokenizer, episode.completionIds, split);
-    const mode = withModes ? classifyReasoningMode(episode.text.slice(...split.cotRange)) : null;
-    return { episode, correct, split, spans, fit: info?.fit ?? null, mode };
-  });
+/** The reasoning mode of an episode's CoT (the synthetic modes task), from its recorded split. */
+function modeOf(e: Episode<TaskItem>): ModeLabel {
+  return classifyReasoningMode(e.text.slice(...judgementOf(e).split.cotRange));
 }
 
 /**
  * Rollout metrics of a step: `accuracy`, `cot_tokens/mean`, and with modes `modes/<label>` (share
  * of the step's rollouts in each reasoning mode).
  */
-export function rolloutMetrics(judged: readonly JudgedEpisode[]): Record<string, number> {
-  const n = Math.max(1, judged.length);
+export function rolloutMetrics(
+  tokenizer: Tokenizer,
+  episodes: readonly Episode<TaskItem>[],
+  withModes: boolean,
+): Record<string, number> {
+  const n = Math.max(1, episodes.length);
   const out: Record<string, number> = {
-    accuracy: judged.filter((j) => j.correct).length / n,
-    'cot_tokens/mean': judged.reduce((s, j) => s + j.spans.cotEnd, 0) / n,
+    accuracy: episodes.filter((e) => judgementOf(e).correct).length / n,
+    'cot_tokens/mean': episodes.reduce((s, e) => s + spansOf(tokenizer, e).cotEnd, 0) / n,
   };
-  if (judged.length > 0 && judged[0]!.mode !== null) {
+  if (episodes.length > 0 && withModes) {
+    const modes = episodes.map(modeOf);
     for (const label of MODE_LABELS)
-      out[`modes/${label}`] = judged.filter((j) => j.mode === label).length / n;
+      out[`modes/${label}`] = modes.filter((m) => m === label).length / n;
   }
   return out;
+}
+
+/** The mask statistics H of a step's fitted masks (for the finite check). */
+export function maskStatistics(episodes: readonly Episode<TaskItem>[]): number[] {
+  return episodes.flatMap((e) => {
+    const fit = (e.rewardInfo['saliency'] as SaliencyRewardInfo | undefined)?.fit;
+    return fit ? [fit.h] : [];
+  });
 }
 
 const finiteOr = (x: number, fallback: number): number => (Number.isFinite(x) ? x : fallback);
@@ -70,9 +71,13 @@ const finiteOr = (x: number, fallback: number): number => (Number.isFinite(x) ? 
 export function sampleRecords(
   step: number,
   tokenizer: Tokenizer,
-  judged: readonly JudgedEpisode[],
+  episodes: readonly Episode<TaskItem>[],
+  withModes: boolean,
 ): WithoutVersion<SampleRecord>[] {
-  return judged.map(({ episode: e, correct, split, spans, fit, mode }) => {
+  return episodes.map((e) => {
+    const { correct, split } = judgementOf(e);
+    const spans = spansOf(tokenizer, e);
+    const fit = (e.rewardInfo['saliency'] as SaliencyRewardInfo | undefined)?.fit ?? null;
     const rewards: Record<string, number | null> = {};
     for (const [k, v] of Object.entries(e.rewards)) rewards[k] = Number.isFinite(v) ? v : null;
     const tokens = spanTokens(spans, fit ? fit.relevance : null).map((t, i) => ({
@@ -84,7 +89,7 @@ export function sampleRecords(
     return {
       step,
       promptIndex: e.promptIndex,
-      completionIndex: e.generation,
+      completionIndex: e.completionIndex,
       sampleId: e.sample.sample.id,
       prompt: e.sample.promptText ?? tokenizer.decode(e.promptIds, { skipSpecialTokens: false }),
       completion: e.text,
@@ -99,7 +104,7 @@ export function sampleRecords(
       advantage: finiteOr(e.advantage, 0),
       completionTokens: e.completionIds.length,
       cotTokens: spans.cotEnd,
-      ...(mode === null ? {} : { mode }),
+      ...(withModes ? { mode: modeOf(e) } : {}),
       tokens,
       ...(fit
         ? {

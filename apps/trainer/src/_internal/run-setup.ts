@@ -8,7 +8,10 @@ import type { RunConfig } from '../config.js';
 import { packageVersions } from './versions.js';
 
 /** Initialises the configured backend and prints it. */
-export async function setUpBackend(config: RunConfig, io: CliIO): Promise<BackendInfo> {
+export async function setUpBackend(
+  config: Pick<RunConfig, 'backend'>,
+  io: CliIO,
+): Promise<BackendInfo> {
   const backend = await initBackend(config.backend === 'auto' ? {} : { prefer: config.backend });
   io.out(`backend: ${backend.detail}`);
   return backend;
@@ -25,7 +28,7 @@ export function createRun(
     runsDir: config.runsDir,
     command,
     ...(config.runName === null ? {} : { name: config.runName }),
-    config: config as unknown as Record<string, unknown>,
+    config,
     seed: config.seed,
     backend: {
       name: backend.name,
@@ -37,11 +40,25 @@ export function createRun(
   });
 }
 
+/** The run-config keys of the mask fit. */
+export type SaliencyFitConfig = Pick<
+  RunConfig,
+  | 'saliencySteps'
+  | 'saliencyLr'
+  | 'saliencyBeta1'
+  | 'saliencyBeta2'
+  | 'saliencyWeightDecay'
+  | 'saliencyInit'
+  | 'saliencyScale'
+  | 'saliencyQueries'
+  | 'maxTokensPerMicroBatch'
+>;
+
 /**
  * `fitSaliencyMasks` options from the run config; `maxTokensPerMicroBatch` also bounds the fit
  * batches (`maxTokensPerBatch`).
  */
-export function saliencyFitOptions(config: RunConfig): FitSaliencyOptions {
+export function saliencyFitOptions(config: SaliencyFitConfig): FitSaliencyOptions {
   return {
     steps: config.saliencySteps,
     lr: config.saliencyLr,

@@ -2,7 +2,7 @@
 // option, with the conversion and a note. The table drives loading (`--config`), the start-up
 // warnings for keys we accept but ignore, the errors for unknown snake_case keys and the README's
 // "Coming from TRL" table, so the four cannot disagree.
-import { closest, fromFlag, OPTIONS } from '../config.js';
+import { closest, fromFlag, OPTIONS } from '../options.js';
 
 /** What loading a TRL key needs besides its value. */
 export interface TrlContext {
@@ -318,7 +318,12 @@ export interface TrlTranslation {
   warnings: string[];
   /** Errors: unknown snake_case keys (with a did-you-mean), a key in both forms, bad batch sizes. */
   problems: string[];
+  /** Our key -> the file's key that set it and the file's value (for messages about the value). */
+  origin: Record<string, { key: string; value: unknown }>;
 }
+
+/** Unknown keys listed one by one (with a did-you-mean) before the rest is only counted. */
+export const MAX_LISTED_UNKNOWN = 20;
 
 function positiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1;
@@ -335,6 +340,7 @@ export function translateTrlConfig(
   const warnings: string[] = [];
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
+  const origin: TrlTranslation['origin'] = {};
   /** Our key -> the key in the file that set it (to report both forms). */
   const setBy = new Map<string, string>();
   const set = (ours: string, value: unknown, by: string) => {
@@ -347,6 +353,7 @@ export function translateTrlConfig(
     }
     setBy.set(ours, by);
     config[ours] = value;
+    origin[ours] = { key: by, value: raw[by] };
   };
   const numIterations = raw['num_iterations'] ?? raw['numIterations'] ?? raw['num-iterations'];
   const ctx: TrlContext = {
@@ -366,10 +373,12 @@ export function translateTrlConfig(
     set(k.includes('-') ? fromFlag(k) : k, v, k);
   }
   const known = TRL_KEYS.map((k) => k.trl).filter((k) => !k.endsWith('*'));
+  let unknown = 0;
   for (const [k, v] of Object.entries(raw)) {
     if (!isTrl(k)) continue;
     const spec = trlKey(k);
     if (spec === undefined) {
+      if (++unknown > MAX_LISTED_UNKNOWN) continue;
       const hint = closest(k, known);
       problems.push(
         `${file}: ${k}: unknown option${hint ? ` (did you mean ${hint}?)` : ''}; TRL keys atmanrl reads are listed in the trainer README ("Coming from TRL")`,
@@ -384,8 +393,12 @@ export function translateTrlConfig(
     const out = spec.convert ? spec.convert(v, ctx) : { [spec.ours[0]!]: v };
     for (const [ours, value] of Object.entries(out)) set(ours, value, k);
   }
+  if (unknown > MAX_LISTED_UNKNOWN)
+    problems.push(
+      `${file}: ${unknown - MAX_LISTED_UNKNOWN} more unknown TRL-style keys (${unknown} in all; the first ${MAX_LISTED_UNKNOWN} are listed)`,
+    );
   translateBatch(raw, ctx, set);
-  return { config, warnings, problems };
+  return { config, warnings, problems, origin };
 }
 
 /**

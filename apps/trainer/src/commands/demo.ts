@@ -2,9 +2,10 @@
 // evaluation, AtManRL GRPO (outcome + saliency reward) for a few minutes on CPU, the same
 // evaluation of the trained policy, and a before/after table with standard errors.
 import { join } from 'node:path';
-import { writeJsonAtomic } from '@atmanrl/runs/node';
+import { evalSamplesPath, writeEvalSamples, writeJsonAtomic } from '@atmanrl/runs/node';
 import { compareSummaries, formatComparison, heldOutEval } from '../_internal/before-after.js';
 import { latestCheckpointDir } from '../_internal/experiment.js';
+import { grpoDefaultNotes, grpoProblems } from '../_internal/grpo-check.js';
 import { resolveModelDir } from '../_internal/model-source.js';
 import { setUpBackend } from '../_internal/run-setup.js';
 import { runTraining } from '../_internal/train-loop.js';
@@ -42,6 +43,8 @@ export const demoCommand: CommandDef = {
   description:
     'AtManRL GRPO on the embedded default model for a few minutes, with a before/after evaluation (the README’s main job)',
   defaults: DEMO_DEFAULTS,
+  validate: grpoProblems,
+  notes: grpoDefaultNotes,
   async run(config, io, ctx) {
     const held = { limit: config.evalLimit, samples: config.evalSamples };
     const start = resolveModelDir(config.model);
@@ -62,13 +65,18 @@ export const demoCommand: CommandDef = {
       ...held,
       onStatus,
     });
-    writeJsonAtomic(join(outcome.runDir, 'eval', 'held-out-before.json'), before);
-    writeJsonAtomic(join(outcome.runDir, 'eval', 'held-out-after.json'), after);
-    const rows = compareSummaries(before.summary, after.summary);
+    for (const [name, r] of [
+      ['held-out-before', before],
+      ['held-out-after', after],
+    ] as const) {
+      writeJsonAtomic(join(outcome.runDir, 'eval', `${name}.json`), r.report);
+      writeEvalSamples(join(outcome.runDir, evalSamplesPath(name)), r.samples);
+    }
+    const rows = compareSummaries(before.report.summary, after.report.summary);
     io.out(
       `\nbefore → after on the same ${held.limit} held-out problems (± standard error over problems; a change is named only beyond 2 standard errors):`,
     );
-    io.out(formatComparison(rows, before.summary, after.summary));
+    io.out(formatComparison(rows, before.report.summary, after.report.summary));
     const acc = rows.find((r) => r.key === 'pass@1');
     const changed = rows.filter((r) => r.verdict === 'up' || r.verdict === 'down');
     if (acc?.verdict === 'down') {

@@ -1,9 +1,11 @@
 // `atmanrl eval`: accuracy (pass@k) and CoT-faithfulness measurements (@atmanrl/eval) of a model
 // on a task split, written as eval/<name>.json in a new run folder and printed as a table.
+import { join } from 'node:path';
 import { evaluate } from '@atmanrl/eval';
+import { evalSamplesPath, writeEvalSamples } from '@atmanrl/runs/node';
 import { loadPolicy } from '../_internal/model-source.js';
 import { createRun, saliencyFitOptions, setUpBackend } from '../_internal/run-setup.js';
-import { encodePrompt, loadTask } from '../_internal/task.js';
+import { loadTask } from '../_internal/task.js';
 import type { CommandDef } from '../cli-core.js';
 
 /** The `eval` command. */
@@ -31,9 +33,8 @@ export const evalCommand: CommandDef = {
           dataset: { name: task.name, split: config.split },
           seed: config.seed,
           limit: config.evalLimit,
-          kind: task.kind,
-          delimiter: task.delimiter,
-          encodePrompt: (s) => encodePrompt(model.tokenizer!, byId.get(s.id)!),
+          task,
+          encodePrompt: (s) => task.encodePrompt(model.tokenizer!, byId.get(s.id)!),
           maxNewTokens: config.maxCompletionLength,
           numSamples: config.evalSamples,
           passK: [1, config.evalSamples].filter((k, i, a) => a.indexOf(k) === i),
@@ -51,9 +52,11 @@ export const evalCommand: CommandDef = {
         },
       );
       run.writeEval('eval', result.report);
+      // Every completion beside the report, so its numbers can be recomputed from files alone.
+      writeEvalSamples(join(run.dir, evalSamplesPath('eval')), result.samples);
       run.setStatus('finished');
       io.out(result.markdown);
-      io.out(`report: ${run.dir}/eval/eval.json`);
+      io.out(`report: ${run.dir}/eval/eval.json (completions: ${evalSamplesPath('eval')})`);
     } catch (e) {
       run.setStatus('failed', (e as Error).message);
       throw e;

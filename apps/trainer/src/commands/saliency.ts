@@ -14,7 +14,7 @@ import {
 } from '@atmanrl/saliency';
 import { loadPolicy } from '../_internal/model-source.js';
 import { saliencyFitOptions, setUpBackend } from '../_internal/run-setup.js';
-import { encodePrompt, judge, loadTask, type Task } from '../_internal/task.js';
+import { loadTask, type Task } from '../_internal/task.js';
 import type { CommandDef } from '../cli-core.js';
 import { UsageError } from '../errors.js';
 
@@ -102,7 +102,7 @@ export const saliencyCommand: CommandDef = {
         });
       } else {
         const items = task.items.slice(0, config.limit ?? 4);
-        const promptIds = items.map((it) => encodePrompt(tokenizer, it));
+        const promptIds = items.map((it) => task.encodePrompt(tokenizer, it));
         const gens = await model.generate(promptIds, {
           maxNewTokens: config.maxCompletionLength,
           temperature: 0,
@@ -115,7 +115,7 @@ export const saliencyCommand: CommandDef = {
           prompt: items[i]!.promptText ?? items[i]!.sample.id,
         }));
       }
-      const verdicts = traces.map((t) => judge(task, t.completion, t.gold));
+      const verdicts = traces.map((t) => task.judge(t.completion, t.gold));
       const splits = traces.map((t, i) =>
         splitCompletionIds(tokenizer, t.completionIds, verdicts[i]!.split),
       );

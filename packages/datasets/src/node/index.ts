@@ -9,3 +9,4 @@ export {
 } from './download.js';
 export { type LoadGsm8kOptions, loadGsm8k } from './gsm8k.js';
 export { type LoadMmluOptions, loadMmlu } from './mmlu.js';
+export { loadTask } from './task.js';

@@ -8,6 +8,7 @@ export {
   writeFileAtomic,
   writeJsonAtomic,
 } from './atomic.js';
+export { readEvalSamples, writeEvalSamples } from './eval-samples.js';
 export { fsRunSource } from './fs-source.js';
 export {
   acquireRunLock,
