@@ -23,6 +23,7 @@ import {
   WorkerPool,
   workerTimeMetrics,
 } from '../src/_internal/pool/index.js';
+import { toUserError, UsageError } from '../src/errors.js';
 import { tinyModelDir } from './helpers.js';
 import { buildPoolWorker } from './pool-worker-build.js';
 
@@ -383,4 +384,60 @@ describe('WorkerPool crashes', () => {
       await two.dispose(); // twice is fine
     });
   }
+
+  it('issue 35.4: a job out of backend memory is a user error naming the job and the fix', async () => {
+    const two = pool(2, { crashHook: { jobId: 'boom', mode: 'backend-oom' } });
+    try {
+      await two.setWeights(1, policy);
+      const err = (await two
+        .run([job('ok-0', 0), job('boom', 1)])
+        .catch((e: unknown) => e)) as Error;
+      // the CLI's classifier: a user error, exit 1, not "internal error ... please report"
+      expect(err).toBeInstanceOf(UsageError);
+      expect(toUserError(err)?.code).toBe('BAD_CONFIG');
+      expect(err.message).toContain('generate job boom (prompt 1 of the batch');
+      expect(err.message).toContain('ran out of memory: AttentionMaskError BACKEND_OUT_OF_MEMORY');
+      expect(err.message).toContain('heap 4086 MiB');
+      expect(err.message).toMatch(/--resume .*--generation-batch-size \(e\.g\. 1;/);
+      // the worker survives: the pool still runs jobs
+      expect(await two.run([job('after', 0)])).toHaveLength(1);
+    } finally {
+      await two.dispose();
+    }
+    // in-process (1 worker): the same classification, for a fit job
+    const here = pool(1);
+    try {
+      const oom = Object.assign(new Error('wasm kernel Conv2D: heap exhausted'), {
+        name: 'AttentionMaskError',
+        code: 'BACKEND_OUT_OF_MEMORY',
+      });
+      const failing = Object.assign(Object.create(policy), {
+        forward: () => {
+          throw oom;
+        },
+        hiddenStates: () => {
+          throw oom;
+        },
+      });
+      await here.setWeights(1, failing);
+      const err = (await here
+        .run([
+          {
+            kind: 'fit',
+            id: 'fit-oom',
+            weightsVersion: 1,
+            items: fitItems().slice(0, 1),
+            options: { steps: 1 },
+            offset: 0,
+          },
+        ])
+        .catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(UsageError);
+      expect(err.message).toContain('fit job fit-oom (item 0 of the batch');
+      expect(err.message).toContain('--max-tokens-per-micro-batch');
+      expect((err as Error & { cause?: unknown }).cause).toBe(oom);
+    } finally {
+      await here.dispose();
+    }
+  });
 });
