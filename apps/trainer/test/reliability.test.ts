@@ -2,7 +2,7 @@
 // resume policy, the writer lock, staged checkpoints, damaged checkpoints, user errors vs internal
 // errors, signals and `sft --out`. Tiny models on the cpu backend; each run is a few steps.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -341,6 +341,28 @@ describe('5. durable, staged checkpoints', () => {
     );
     expect(existsSync(join(dir, 'writer.lock'))).toBe(false);
   });
+});
+
+describe('issue 35.19: model files that are not regular files', () => {
+  it('a FIFO named model.safetensors is refused at once, not waited on', async () => {
+    const dir = join(tempDir('fifo-model-'), 'model');
+    cpSync(modelDir, dir, { recursive: true });
+    rmSync(join(dir, 'model.safetensors'));
+    execFileSync('mkfifo', [join(dir, 'model.safetensors')]);
+    const r = await cli(['train', ...tinyTrainFlags(dir, tempDir()), '--max-steps', '1']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      `${join(dir, 'model.safetensors')} is a FIFO (named pipe), not a regular file`,
+    );
+    // the same for a text file of the folder
+    rmSync(join(dir, 'model.safetensors'));
+    cpSync(join(modelDir, 'model.safetensors'), join(dir, 'model.safetensors'));
+    rmSync(join(dir, 'config.json'));
+    execFileSync('mkfifo', [join(dir, 'config.json')]);
+    const c = await cli(['train', ...tinyTrainFlags(dir, tempDir()), '--max-steps', '1']);
+    expect(c.code).toBe(1);
+    expect(c.err).toContain(`${join(dir, 'config.json')} is a FIFO (named pipe)`);
+  }, 30_000);
 });
 
 describe('issue 35: resume', () => {
