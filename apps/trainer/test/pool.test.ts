@@ -17,6 +17,7 @@ import {
   type FitJob,
   findWorkerScript,
   type GenerateJob,
+  generateInPasses,
   PoolError,
   PooledRolloutEngine,
   pooledFit,
@@ -320,6 +321,88 @@ describe('WorkerPool', () => {
       });
       const withCallback = { steps: 1, onStep: () => undefined } as Parameters<typeof pooledFit>[2];
       expect(await pooledFit(two, fitItems().slice(0, 2), withCallback)).toHaveLength(2);
+    } finally {
+      await two.dispose();
+    }
+  });
+});
+
+describe('issue 35.5: generation micro-batching (--generation-batch-size)', () => {
+  // rows of different prompt lengths that stop at different steps (many end-of-sequence ids)
+  const rowsOf = () => [prompts[0]!, prompts[0]!, prompts[1]!, prompts[2]!, prompts[2]!];
+  const options = (seed: number) => ({
+    maxNewTokens: 10,
+    temperature: 1.3,
+    rng: createRng(seed),
+    eosTokenIds: Array.from({ length: 24 }, (_, i) => 30 + i),
+  });
+
+  it('generateInPasses equals one batch bit for bit on cpu, for every pass size', async () => {
+    const ref = options(5);
+    const batch = await policy.generate(rowsOf(), ref);
+    const lengths = batch.map((r) => r.tokenIds.length);
+    expect(new Set(lengths).size).toBeGreaterThan(1); // rows finish at different steps
+    const before = tf.memory().numTensors;
+    for (const rowsPerPass of [1, 2, 3, 5, 8]) {
+      const o = options(5);
+      const passes = await generateInPasses(policy, rowsOf(), o, rowsPerPass);
+      expect(passes).toEqual(batch);
+      // the same draws from the one RNG
+      expect(o.rng.state()).toEqual(ref.rng.state());
+    }
+    // with top-k and top-p too
+    const nucleus = { ...options(8), topK: 20, topP: 0.9 };
+    const want = await policy.generate(rowsOf(), nucleus);
+    expect(
+      await generateInPasses(policy, rowsOf(), { ...options(8), topK: 20, topP: 0.9 }, 2),
+    ).toEqual(want);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a generate job with a batch size runs passes of at most that many rows, same rollouts', async () => {
+    const seen: number[] = [];
+    const spy = Object.assign(Object.create(policy) as LlamaModel, {
+      hiddenStates: (ids: tf.Tensor2D, o: object) => {
+        seen.push(ids.shape[0]);
+        return policy.hiddenStates(ids, o);
+      },
+    });
+    const run = async (generationBatchSize?: number) => {
+      const here = pool(0);
+      try {
+        await here.setWeights(1, spy);
+        const engine = new PooledRolloutEngine(here, {
+          ...(generationBatchSize ? { generationBatchSize } : {}),
+        });
+        return await engine.generate({
+          promptIds: prompts,
+          numGenerations: 4,
+          maxCompletionLength: 6,
+          temperature: 1,
+          rng: createRng(2),
+        });
+      } finally {
+        await here.dispose();
+      }
+    };
+    const all = await run();
+    expect(Math.max(...seen)).toBe(4); // one job per prompt: G rows in a pass
+    seen.length = 0;
+    const inPairs = await run(2);
+    expect(Math.max(...seen)).toBe(2);
+    expect(inPairs).toEqual(all);
+    // in worker threads too
+    const two = pool(2);
+    try {
+      await two.setWeights(1, policy);
+      const threaded = await new PooledRolloutEngine(two, { generationBatchSize: 3 }).generate({
+        promptIds: prompts,
+        numGenerations: 4,
+        maxCompletionLength: 6,
+        temperature: 1,
+        rng: createRng(2),
+      });
+      expect(threaded).toEqual(all);
     } finally {
       await two.dispose();
     }

@@ -10,9 +10,10 @@ export type {
   JobResult,
   JobSampling,
   JobValue,
+  PassGenerateOptions,
   SerialisableFitOptions,
 } from './jobs.js';
-export { describeJob, runFitJob, runGenerateJob, runJob } from './jobs.js';
+export { describeJob, generateInPasses, runFitJob, runGenerateJob, runJob } from './jobs.js';
 export { workerTimeMetrics } from './metrics.js';
 export type { PoolTimes, WorkerPoolOptions } from './pool.js';
 export { findWorkerScript, WorkerPool } from './pool.js';
