@@ -20,6 +20,7 @@ import {
   generateInPasses,
   PoolError,
   PooledRolloutEngine,
+  planWorkers,
   pooledFit,
   WorkerPool,
   workerTimeMetrics,
@@ -406,6 +407,34 @@ describe('issue 35.5: generation micro-batching (--generation-batch-size)', () =
     } finally {
       await two.dispose();
     }
+  });
+});
+
+describe('issue 35.17: planWorkers', () => {
+  it('caps --workers at the jobs of a step and warns above the core count', () => {
+    const many = planWorkers({ requested: 64, fallback: 2, jobsPerBatch: 2, cores: 2 });
+    expect(many.workers).toBe(2);
+    expect(many.messages).toEqual([
+      "--workers 64 is more than this machine's 2 cores: the threads share the cores, so a step gets slower and each holds its own model copy in memory; use --workers 2 or fewer",
+      '--workers 64 is more than the 2 jobs of a step (one per prompt), so 2 workers are started',
+    ]);
+    // the default (every core) is capped too, with a note and no warning
+    const cores = planWorkers({ requested: null, fallback: 16, jobsPerBatch: 4, cores: 16 });
+    expect(cores).toEqual({
+      workers: 4,
+      messages: [
+        'the default of 16 workers is more than the 4 jobs of a step (one per prompt), so 4 workers are started',
+      ],
+    });
+    // within both limits: as asked, nothing printed
+    expect(planWorkers({ requested: 3, fallback: 8, jobsPerBatch: 8, cores: 8 })).toEqual({
+      workers: 3,
+      messages: [],
+    });
+    // above the cores but not the jobs: started as asked, with the warning
+    const over = planWorkers({ requested: 4, fallback: 2, jobsPerBatch: 8, cores: 2 });
+    expect(over.workers).toBe(4);
+    expect(over.messages).toHaveLength(1);
   });
 });
 

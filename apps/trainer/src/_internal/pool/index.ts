@@ -17,5 +17,7 @@ export { describeJob, generateInPasses, runFitJob, runGenerateJob, runJob } from
 export { workerTimeMetrics } from './metrics.js';
 export type { PoolTimes, WorkerPoolOptions } from './pool.js';
 export { findWorkerScript, WorkerPool } from './pool.js';
+export type { WorkerPlan, WorkerPlanInput } from './size.js';
+export { planWorkers } from './size.js';
 export type { PackedWeights } from './weights.js';
 export { assignWeights, packWeights } from './weights.js';
