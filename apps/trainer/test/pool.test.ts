@@ -17,12 +17,15 @@ import {
   type FitJob,
   findWorkerScript,
   type GenerateJob,
+  generateInPasses,
   PoolError,
   PooledRolloutEngine,
+  planWorkers,
   pooledFit,
   WorkerPool,
   workerTimeMetrics,
 } from '../src/_internal/pool/index.js';
+import { toUserError, UsageError } from '../src/errors.js';
 import { tinyModelDir } from './helpers.js';
 import { buildPoolWorker } from './pool-worker-build.js';
 
@@ -325,6 +328,116 @@ describe('WorkerPool', () => {
   });
 });
 
+describe('issue 35.5: generation micro-batching (--generation-batch-size)', () => {
+  // rows of different prompt lengths that stop at different steps (many end-of-sequence ids)
+  const rowsOf = () => [prompts[0]!, prompts[0]!, prompts[1]!, prompts[2]!, prompts[2]!];
+  const options = (seed: number) => ({
+    maxNewTokens: 10,
+    temperature: 1.3,
+    rng: createRng(seed),
+    eosTokenIds: Array.from({ length: 24 }, (_, i) => 30 + i),
+  });
+
+  it('generateInPasses equals one batch bit for bit on cpu, for every pass size', async () => {
+    const ref = options(5);
+    const batch = await policy.generate(rowsOf(), ref);
+    const lengths = batch.map((r) => r.tokenIds.length);
+    expect(new Set(lengths).size).toBeGreaterThan(1); // rows finish at different steps
+    const before = tf.memory().numTensors;
+    for (const rowsPerPass of [1, 2, 3, 5, 8]) {
+      const o = options(5);
+      const passes = await generateInPasses(policy, rowsOf(), o, rowsPerPass);
+      expect(passes).toEqual(batch);
+      // the same draws from the one RNG
+      expect(o.rng.state()).toEqual(ref.rng.state());
+    }
+    // with top-k and top-p too
+    const nucleus = { ...options(8), topK: 20, topP: 0.9 };
+    const want = await policy.generate(rowsOf(), nucleus);
+    expect(
+      await generateInPasses(policy, rowsOf(), { ...options(8), topK: 20, topP: 0.9 }, 2),
+    ).toEqual(want);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a generate job with a batch size runs passes of at most that many rows, same rollouts', async () => {
+    const seen: number[] = [];
+    const spy = Object.assign(Object.create(policy) as LlamaModel, {
+      hiddenStates: (ids: tf.Tensor2D, o: object) => {
+        seen.push(ids.shape[0]);
+        return policy.hiddenStates(ids, o);
+      },
+    });
+    const run = async (generationBatchSize?: number) => {
+      const here = pool(0);
+      try {
+        await here.setWeights(1, spy);
+        const engine = new PooledRolloutEngine(here, {
+          ...(generationBatchSize ? { generationBatchSize } : {}),
+        });
+        return await engine.generate({
+          promptIds: prompts,
+          numGenerations: 4,
+          maxCompletionLength: 6,
+          temperature: 1,
+          rng: createRng(2),
+        });
+      } finally {
+        await here.dispose();
+      }
+    };
+    const all = await run();
+    expect(Math.max(...seen)).toBe(4); // one job per prompt: G rows in a pass
+    seen.length = 0;
+    const inPairs = await run(2);
+    expect(Math.max(...seen)).toBe(2);
+    expect(inPairs).toEqual(all);
+    // in worker threads too
+    const two = pool(2);
+    try {
+      await two.setWeights(1, policy);
+      const threaded = await new PooledRolloutEngine(two, { generationBatchSize: 3 }).generate({
+        promptIds: prompts,
+        numGenerations: 4,
+        maxCompletionLength: 6,
+        temperature: 1,
+        rng: createRng(2),
+      });
+      expect(threaded).toEqual(all);
+    } finally {
+      await two.dispose();
+    }
+  });
+});
+
+describe('issue 35.17: planWorkers', () => {
+  it('caps --workers at the jobs of a step and warns above the core count', () => {
+    const many = planWorkers({ requested: 64, fallback: 2, jobsPerBatch: 2, cores: 2 });
+    expect(many.workers).toBe(2);
+    expect(many.messages).toEqual([
+      "--workers 64 is more than this machine's 2 cores: the threads share the cores, so a step gets slower and each holds its own model copy in memory; use --workers 2 or fewer",
+      '--workers 64 is more than the 2 jobs of a step (one per prompt), so 2 workers are started',
+    ]);
+    // the default (every core) is capped too, with a note and no warning
+    const cores = planWorkers({ requested: null, fallback: 16, jobsPerBatch: 4, cores: 16 });
+    expect(cores).toEqual({
+      workers: 4,
+      messages: [
+        'the default of 16 workers is more than the 4 jobs of a step (one per prompt), so 4 workers are started',
+      ],
+    });
+    // within both limits: as asked, nothing printed
+    expect(planWorkers({ requested: 3, fallback: 8, jobsPerBatch: 8, cores: 8 })).toEqual({
+      workers: 3,
+      messages: [],
+    });
+    // above the cores but not the jobs: started as asked, with the warning
+    const over = planWorkers({ requested: 4, fallback: 2, jobsPerBatch: 8, cores: 2 });
+    expect(over.workers).toBe(4);
+    expect(over.messages).toHaveLength(1);
+  });
+});
+
 describe('workerTimeMetrics', () => {
   it('turns pool times into worker-seconds against the step wall time', () => {
     const times = {
@@ -383,4 +496,60 @@ describe('WorkerPool crashes', () => {
       await two.dispose(); // twice is fine
     });
   }
+
+  it('issue 35.4: a job out of backend memory is a user error naming the job and the fix', async () => {
+    const two = pool(2, { crashHook: { jobId: 'boom', mode: 'backend-oom' } });
+    try {
+      await two.setWeights(1, policy);
+      const err = (await two
+        .run([job('ok-0', 0), job('boom', 1)])
+        .catch((e: unknown) => e)) as Error;
+      // the CLI's classifier: a user error, exit 1, not "internal error ... please report"
+      expect(err).toBeInstanceOf(UsageError);
+      expect(toUserError(err)?.code).toBe('BAD_CONFIG');
+      expect(err.message).toContain('generate job boom (prompt 1 of the batch');
+      expect(err.message).toContain('ran out of memory: AttentionMaskError BACKEND_OUT_OF_MEMORY');
+      expect(err.message).toContain('heap 4086 MiB');
+      expect(err.message).toMatch(/--resume .*--generation-batch-size \(e\.g\. 1;/);
+      // the worker survives: the pool still runs jobs
+      expect(await two.run([job('after', 0)])).toHaveLength(1);
+    } finally {
+      await two.dispose();
+    }
+    // in-process (1 worker): the same classification, for a fit job
+    const here = pool(1);
+    try {
+      const oom = Object.assign(new Error('wasm kernel Conv2D: heap exhausted'), {
+        name: 'AttentionMaskError',
+        code: 'BACKEND_OUT_OF_MEMORY',
+      });
+      const failing = Object.assign(Object.create(policy), {
+        forward: () => {
+          throw oom;
+        },
+        hiddenStates: () => {
+          throw oom;
+        },
+      });
+      await here.setWeights(1, failing);
+      const err = (await here
+        .run([
+          {
+            kind: 'fit',
+            id: 'fit-oom',
+            weightsVersion: 1,
+            items: fitItems().slice(0, 1),
+            options: { steps: 1 },
+            offset: 0,
+          },
+        ])
+        .catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(UsageError);
+      expect(err.message).toContain('fit job fit-oom (item 0 of the batch');
+      expect(err.message).toContain('--max-tokens-per-micro-batch');
+      expect((err as Error & { cause?: unknown }).cause).toBe(oom);
+    } finally {
+      await here.dispose();
+    }
+  });
 });

@@ -2,13 +2,14 @@
 // resume policy, the writer lock, staged checkpoints, damaged checkpoints, user errors vs internal
 // errors, signals and `sft --out`. Tiny models on the cpu backend; each run is a few steps.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -25,7 +26,7 @@ import { RunWriter } from '@atmanrl/runs/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { saveCheckpoint } from '../src/_internal/checkpoint.js';
 import { nonFiniteWeights, warnIfCollapsed } from '../src/_internal/finite.js';
-import { RESUMABLE, resumedConfig } from '../src/_internal/resume.js';
+import { checkMaxStepsOnResume, RESUMABLE, resumedConfig } from '../src/_internal/resume.js';
 import { createStopHandler, installStopSignals } from '../src/_internal/signals.js';
 import { runCli } from '../src/cli-core.js';
 import { COMMANDS } from '../src/commands/index.js';
@@ -292,23 +293,9 @@ describe('5. durable, staged checkpoints', () => {
   it('a crash while saving leaves no partial step folder and latest intact; resume cleans up', async () => {
     const dir = copyRun();
     const run = RunWriter.open(dir);
-    const { loadModel } = await import('@atmanrl/model/node');
-    const model = await loadModel(join(dir, 'checkpoints', 'step-2'));
-    await expect(
-      saveCheckpoint(
-        run,
-        model,
-        null,
-        { version: 1, step: 3, rng: { s: [1, 2, 3, 4] } as never, cursor: {} as never },
-        {
-          beforeCommit: (staged) => {
-            expect(readdirSync(staged)).toContain('model.safetensors');
-            throw new Error('power loss');
-          },
-        },
-      ),
-    ).rejects.toThrow('power loss');
-    model.dispose();
+    // The process dies with a half-filled staged folder: nothing cleans it up but the next open.
+    const staged = run.stageCheckpoint(3);
+    writeFileSync(join(staged, 'model.safetensors'), 'partial');
     run.close();
     expect(existsSync(join(dir, 'checkpoints', 'step-3'))).toBe(false);
     expect(json(join(dir, 'checkpoints', 'latest.json')).step).toBe(2);
@@ -316,6 +303,138 @@ describe('5. durable, staged checkpoints', () => {
     const reopened = RunWriter.open(dir);
     expect(reopened.removedTempFiles).toHaveLength(1);
     reopened.close();
+  });
+
+  it('issue 35.20: a full disk mid-save removes the partial folder and marks the run failed', async () => {
+    const dir = copyRun();
+    const run = RunWriter.open(dir);
+    run.setStatus('running');
+    const { loadModel } = await import('@atmanrl/model/node');
+    const model = await loadModel(join(dir, 'checkpoints', 'step-2'));
+    try {
+      await expect(
+        saveCheckpoint(
+          run,
+          model,
+          null,
+          { version: 1, step: 3, rng: { s: [1, 2, 3, 4] } as never, cursor: {} as never },
+          {
+            beforeCommit: (staged) => {
+              expect(readdirSync(staged)).toContain('model.safetensors');
+              // a real ENOSPC from the kernel: /dev/full accepts no byte
+              writeFileSync('/dev/full', 'the next file of the checkpoint');
+            },
+          },
+        ),
+      ).rejects.toMatchObject({ code: 'ENOSPC' });
+    } finally {
+      model.dispose();
+      run.close();
+    }
+    expect(readdirSync(join(dir, 'checkpoints')).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect(existsSync(join(dir, 'checkpoints', 'step-3'))).toBe(false);
+    expect(json(join(dir, 'checkpoints', 'latest.json')).step).toBe(2);
+    const info = json(join(dir, 'run.json'));
+    expect(info.status).toBe('failed');
+    expect(info.error).toMatch(
+      /checkpoint of step 3 could not be written: ENOSPC.*partial folder was removed\. The last checkpoint is checkpoints\/step-2/,
+    );
+    expect(existsSync(join(dir, 'writer.lock'))).toBe(false);
+  });
+});
+
+describe('issue 35.19: model files that are not regular files', () => {
+  it('a FIFO named model.safetensors is refused at once, not waited on', async () => {
+    const dir = join(tempDir('fifo-model-'), 'model');
+    cpSync(modelDir, dir, { recursive: true });
+    rmSync(join(dir, 'model.safetensors'));
+    execFileSync('mkfifo', [join(dir, 'model.safetensors')]);
+    const r = await cli(['train', ...tinyTrainFlags(dir, tempDir()), '--max-steps', '1']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      `${join(dir, 'model.safetensors')} is a FIFO (named pipe), not a regular file`,
+    );
+    // the same for a text file of the folder
+    rmSync(join(dir, 'model.safetensors'));
+    cpSync(join(modelDir, 'model.safetensors'), join(dir, 'model.safetensors'));
+    rmSync(join(dir, 'config.json'));
+    execFileSync('mkfifo', [join(dir, 'config.json')]);
+    const c = await cli(['train', ...tinyTrainFlags(dir, tempDir()), '--max-steps', '1']);
+    expect(c.code).toBe(1);
+    expect(c.err).toContain(`${join(dir, 'config.json')} is a FIFO (named pipe)`);
+  }, 30_000);
+});
+
+describe('issue 35: resume', () => {
+  it('6. --workers may change on resume, and the results do not depend on it', async () => {
+    const one = copyRun();
+    const two = copyRun();
+    const a = await cli(['train', '--resume', one, '--max-steps', '3', '--workers', '1']);
+    const b = await cli(['train', '--resume', two, '--max-steps', '3', '--workers', '2']);
+    expect(a.err).toBe('');
+    expect(b.err).toBe('');
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(b.out).toMatch(/pool: 2 worker threads/);
+    expect(deterministicMetrics(one)).toHaveLength(3);
+    expect(deterministicMetrics(two)).toEqual(deterministicMetrics(one));
+    const resumes = json(join(two, 'run.json')).resumes;
+    expect(resumes.at(-1).changes.workers).toEqual({ from: null, to: 2 });
+    expect(RESUMABLE).toContain('workers');
+  }, 120_000);
+
+  it('8. a deleted latest.json names the newest intact checkpoint, which resumes', async () => {
+    const dir = copyRun();
+    rmSync(join(dir, 'checkpoints', 'latest.json'));
+    const r = await cli(['train', '--resume', dir, '--max-steps', '3']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      `checkpoints/latest.json is missing, but the newest intact checkpoint is checkpoints/step-2 (step 2): resume from it with --resume ${join(dir, 'checkpoints', 'step-2')}`,
+    );
+    // a damaged newest folder is skipped
+    truncateSync(join(dir, 'checkpoints', 'step-2', 'model.safetensors'), 100);
+    const older = await cli(['train', '--resume', dir]);
+    expect(older.err).toContain('the newest intact checkpoint is checkpoints/step-1 (step 1)');
+    const again = await cli([
+      'train',
+      '--resume',
+      join(dir, 'checkpoints', 'step-1'),
+      '--max-steps',
+      '2',
+    ]);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/resumed at step 1/);
+  }, 120_000);
+
+  it('9. a torn last metrics line is reported and the lost step marked in run.json', async () => {
+    const dir = copyRun();
+    const p = join(dir, 'metrics.jsonl');
+    const [l1, l2] = readFileSync(p, 'utf8').trim().split('\n');
+    writeFileSync(p, `${l1}\n${l2!.slice(0, 25)}`); // step 2's line cut by a crash
+    const r = await cli(['train', '--resume', dir, '--max-steps', '3']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/metrics\.jsonl:2: the last line was cut off by an interrupted write/);
+    expect(r.err).toMatch(
+      /metrics\.jsonl has no line for step 2, although the checkpoint of step 2 includes it/,
+    );
+    expect(json(join(dir, 'run.json')).metricsGaps).toEqual([2]);
+    const steps = readFileSync(p, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step);
+    expect(steps).toEqual([1, 3]);
+  }, 120_000);
+
+  it('10. --max-steps below the step resumed from is refused; run.json unchanged', async () => {
+    const dir = copyRun();
+    const before = readFileSync(join(dir, 'run.json'), 'utf8');
+    const r = await cli(['train', '--resume', dir, '--max-steps', '1']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /--max-steps 1 is below step 2, which the run has already trained .*Give --max-steps 2 or more/,
+    );
+    expect(readFileSync(join(dir, 'run.json'), 'utf8')).toBe(before);
+    expect(existsSync(join(dir, 'writer.lock'))).toBe(false);
+    expect(() => checkMaxStepsOnResume(2, 2, dir)).not.toThrow();
   });
 });
 

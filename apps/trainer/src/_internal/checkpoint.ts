@@ -4,7 +4,7 @@
 // staged temp folder, fsynced, and the folder renamed into place before the pointer moves, so a
 // crash or power loss mid-save leaves the previous checkpoint as `latest`, intact.
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DataCursor } from '@atmanrl/datasets';
 import {
   type LlamaModel,
@@ -29,7 +29,13 @@ export interface TrainerState {
 /** Test hook: called with the staged folder once it is filled, before it is committed. */
 export type BeforeCommitHook = (stagedDir: string) => void | Promise<void>;
 
-/** Saves a complete checkpoint of `step` (staged, fsynced, renamed) and commits the pointer. */
+/**
+ * Saves a complete checkpoint of `step` (staged, fsynced, renamed) and commits the pointer. When
+ * a write fails (a full disk, a read-only folder), the partial staged folder is removed at once
+ * (it would keep the disk full until the run is reopened), the run is marked `failed` naming the
+ * cause (possible now that the space is free), and the error is rethrown; the previous checkpoint
+ * stays `latest`. A crash (the process dies) leaves the staged folder for the next open to remove.
+ */
 export async function saveCheckpoint(
   run: RunWriter,
   model: LlamaModel,
@@ -38,22 +44,56 @@ export async function saveCheckpoint(
   options: { beforeCommit?: BeforeCommitHook } = {},
 ): Promise<string> {
   const staged = run.stageCheckpoint(state.step);
-  await saveModel(model, staged);
-  if (optimizerState !== null) {
-    await writeSafetensors(
-      join(staged, 'optimizer.safetensors'),
-      Object.entries(optimizerState).map(([name, data]) => ({
-        name,
-        dtype: 'F32' as const,
-        shape: [data.length],
-        data,
-      })),
-    );
+  try {
+    await saveModel(model, staged);
+    if (optimizerState !== null) {
+      await writeSafetensors(
+        join(staged, 'optimizer.safetensors'),
+        Object.entries(optimizerState).map(([name, data]) => ({
+          name,
+          dtype: 'F32' as const,
+          shape: [data.length],
+          data,
+        })),
+      );
+    }
+    writeJsonAtomic(join(staged, 'trainer_state.json'), state);
+    await options.beforeCommit?.(staged);
+    const pointer = run.commitCheckpoint(state.step, staged);
+    return join(run.dir, pointer.path);
+  } catch (e) {
+    discardFailedCheckpoint(run, staged, state.step, e);
+    throw e;
   }
-  writeJsonAtomic(join(staged, 'trainer_state.json'), state);
-  await options.beforeCommit?.(staged);
-  const pointer = run.commitCheckpoint(state.step, staged);
-  return join(run.dir, pointer.path);
+}
+
+/** After a failed save: remove the staged folder, then mark the run failed (best effort). */
+function discardFailedCheckpoint(run: RunWriter, staged: string, step: number, e: unknown): void {
+  let removed = false;
+  try {
+    rmSync(staged, { recursive: true, force: true });
+    fsyncDir(dirname(staged));
+    removed = true;
+  } catch {
+    // the next open of the run removes it
+  }
+  const latest = (() => {
+    try {
+      return run.latestCheckpoint()?.path ?? null;
+    } catch {
+      return null;
+    }
+  })();
+  try {
+    if (run.info.status === 'running') {
+      run.setStatus(
+        'failed',
+        `the checkpoint of step ${step} could not be written: ${(e as Error).message}${removed ? '; its partial folder was removed' : ''}. ${latest === null ? 'No earlier checkpoint exists.' : `The last checkpoint is ${latest}; resume from it once the cause is fixed.`}`,
+      );
+    }
+  } catch {
+    // e.g. the disk is still full: the caller reports the original error
+  }
 }
 
 /**
@@ -160,9 +200,14 @@ export async function readLatestCheckpoint(
     throw new UsageError('RESUME_FAILED', `--resume ${run.dir}: ${(e as Error).message}`);
   }
   if (pointer === null) {
+    // latest.json gone (deleted, or the run crashed before its first commit): a step folder that
+    // is complete still resumes exactly when named.
+    const newest = await previousIntactCheckpoint(run, Number.POSITIVE_INFINITY);
     throw new UsageError(
       'RESUME_FAILED',
-      `--resume ${run.dir}: the run has no committed checkpoint (checkpoints/latest.json is missing), so there is nothing to resume from. Start a new run instead.`,
+      newest === null
+        ? `--resume ${run.dir}: the run has no committed checkpoint (checkpoints/latest.json is missing and no intact checkpoints/step-N folder exists), so there is nothing to resume from. Start a new run instead.`
+        : `--resume ${run.dir}: checkpoints/latest.json is missing, but the newest intact checkpoint is ${newest.path} (step ${newest.step}): resume from it with --resume ${join(run.dir, newest.path)} (it continues exactly; that makes it the latest again).`,
     );
   }
   const dir = join(run.dir, pointer.path);

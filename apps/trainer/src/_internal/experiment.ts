@@ -3,9 +3,24 @@
 // std over seeds, SVG plots). Each job is a child process of this CLI, so jobs run in parallel
 // (`jobs`) and a crashed or interrupted experiment resumes: finished jobs are skipped, a training
 // run with a checkpoint is resumed with `--resume`.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+//
+// Reliability (issue 35): a stop signal sent to the runner alone (SIGINT, SIGTERM, SIGHUP) is
+// passed to every running job, which checkpoints; the runner waits for them and exits with their
+// status. Children run in their own process group, so a Ctrl+C at the terminal reaches each job
+// once (through the runner). A job folder is never deleted while a live process holds its writer
+// lock, and a damaged job run.json is named and marks that job damaged; the others go on.
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { constants, cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -17,11 +32,12 @@ import {
   parseJsonl,
   RunInfoSchema,
 } from '@atmanrl/runs';
-import { writeFileAtomic } from '@atmanrl/runs/node';
+import { acquireRunLock, isWriterAlive, readWriterLock, writeFileAtomic } from '@atmanrl/runs/node';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigSchema, type RunConfig, toFlag } from '../config.js';
 import { UsageError } from '../errors.js';
+import { resolveModelDir } from './model-source.js';
 import { barChart, lineChart, type Series } from './svg.js';
 
 const PartialConfig = (ConfigSchema as unknown as z.ZodObject<Record<string, z.ZodType>>).partial();
@@ -39,8 +55,13 @@ export const ExperimentSchema = z.strictObject({
   train: PartialConfig,
   /** Run-config keys of every evaluation (start and after each arm). */
   eval: PartialConfig,
-  /** Arm name -> run-config keys that differ from `train`. */
-  arms: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), PartialConfig),
+  /** Arm name -> run-config keys that differ from `train` (at least one arm). */
+  arms: z
+    .record(z.string().regex(/^[A-Za-z0-9._-]+$/), PartialConfig)
+    .refine((arms) => Object.keys(arms).length > 0, {
+      message:
+        'no arms: an experiment needs at least one arm (e.g. `arms: { baseline: {} }` trains with `train` unchanged)',
+    }),
 });
 /** A parsed experiment definition. */
 export type Experiment = z.infer<typeof ExperimentSchema>;
@@ -103,19 +124,92 @@ interface Job {
   dependsOn: string | null;
 }
 
-/** The latest run folder inside a job's runs dir, or null. */
-function jobRun(
-  runsDir: string,
-): { dir: string; status: string; step: number; machines: Machine[] } | null {
-  if (!existsSync(runsDir)) return null;
-  const dirs = readdirSync(runsDir).filter((d) => existsSync(join(runsDir, d, 'run.json')));
-  if (dirs.length === 0) return null;
-  const dir = join(runsDir, dirs.sort().at(-1)!);
-  const info = RunInfoSchema.parse(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')));
+/** The latest run folder of a job: its status, or why its run.json cannot be read (`damaged`). */
+interface JobRun {
+  dir: string;
+  /** run.json's status, or `damaged` when run.json is torn or not a run record. */
+  status: string;
+  step: number;
+  machines: Machine[];
+  /** `<path>: <what is wrong>` when run.json cannot be read; null when it is intact. */
+  damaged: string | null;
+}
+
+/** The run folders (those holding a run.json) inside a job's runs dir, oldest first. */
+function jobRunDirs(runsDir: string): string[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .filter((d) => existsSync(join(runsDir, d, 'run.json')))
+    .sort()
+    .map((d) => join(runsDir, d));
+}
+
+/** The latest run folder inside a job's runs dir, or null; a damaged run.json is named, not thrown. */
+function jobRun(runsDir: string): JobRun | null {
+  const dir = jobRunDirs(runsDir).at(-1);
+  if (dir === undefined) return null;
+  const file = join(dir, 'run.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const why = `not valid JSON (${(e as Error).message}): the file is torn or was edited`;
+    return { dir, status: 'damaged', step: 0, machines: [], damaged: `${file}: ${why}` };
+  }
+  const parsed = RunInfoSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`)
+      .join('; ');
+    return {
+      dir,
+      status: 'damaged',
+      step: 0,
+      machines: [],
+      damaged: `${file}: not a run record (${issues})`,
+    };
+  }
+  const info = parsed.data;
   const machines = [info.machine, ...(info.resumes ?? []).map((r) => r.machine)].filter(
     (m): m is Machine => m !== undefined,
   );
-  return { dir, status: info.status, step: info.step, machines };
+  return { dir, status: info.status, step: info.step, machines, damaged: null };
+}
+
+/**
+ * The process holding the writer lock of a run folder, described, when it is alive (or on another
+ * host, where it cannot be told); null when the folder has no live writer.
+ */
+function liveWriter(runDir: string): string | null {
+  let lock: ReturnType<typeof readWriterLock>;
+  try {
+    lock = readWriterLock(runDir);
+  } catch {
+    return null;
+  }
+  if (lock === null || lock === 'unreadable') return null;
+  const alive = isWriterAlive(lock);
+  if (alive === false) return null;
+  return `pid ${lock.pid} on host ${lock.host}${lock.command ? ` (atmanrl ${lock.command})` : ''}, since ${lock.startedAt}${alive === null ? ' (another host: its liveness cannot be checked from here)' : ''}`;
+}
+
+/**
+ * Deletes a job's run folder, first taking its writer lock so that a folder a live process is
+ * writing is never deleted: that is refused naming the holder (`RUN_LOCKED`).
+ */
+function removeJobRun(runDir: string, jobId: string): void {
+  try {
+    acquireRunLock(runDir, { command: 'experiment' });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'LOCKED') throw e;
+    throw new UsageError(
+      'RUN_LOCKED',
+      `job ${jobId}: not deleting ${runDir} to start the job again: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  rmSync(runDir, { recursive: true, force: true });
 }
 
 /**
@@ -150,6 +244,8 @@ interface JobStatus {
   id: string;
   finished: boolean;
   machines: Machine[];
+  /** `<run.json path>: <what is wrong>` when the job's run.json is damaged, else null. */
+  damaged: string | null;
 }
 
 /**
@@ -166,7 +262,12 @@ export function jobStatus(exp: Experiment, expFile: string): JobStatus[] {
   ];
   return ids.map((id) => {
     const run = jobRun(join(runs, id));
-    return { id, finished: run?.status === 'finished', machines: run?.machines ?? [] };
+    return {
+      id,
+      finished: run?.status === 'finished',
+      machines: run?.machines ?? [],
+      damaged: run?.damaged ?? null,
+    };
   });
 }
 
@@ -178,31 +279,125 @@ export function latestCheckpointDir(runDir: string): string {
   return join(runDir, p.path);
 }
 
-function runChild(cli: string, argv: string[], logFile: string): Promise<number> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [cli, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: string[] = [];
-    child.stdout.on('data', (d) => chunks.push(String(d)));
-    child.stderr.on('data', (d) => chunks.push(String(d)));
-    child.on('error', rej);
-    child.on('exit', (code) => {
-      writeFileSync(logFile, chunks.join(''));
-      res(code ?? 1);
-    });
-  });
+/** A job's child process and the promise of its exit status (128 + n when killed by signal n). */
+interface RunningChild {
+  child: ChildProcess;
+  exited: Promise<number>;
 }
 
-/** Runs every job not yet done; resumes interrupted training runs. */
+/**
+ * Starts `atmanrl <argv>` as a child writing stdout and stderr straight to `logFile` (so the log
+ * exists even if this process dies). The child gets its own process group: a Ctrl+C at the
+ * terminal reaches the runner only, which passes it on once (see {@link runExperiment}).
+ */
+function startChild(cli: string, argv: string[], logFile: string): RunningChild {
+  const fd = openSync(logFile, 'w');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [cli, ...argv], {
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const exited = new Promise<number>((res) => {
+    child.on('error', (e) => {
+      writeFileSync(logFile, `atmanrl experiment: could not start the job: ${e.message}\n`);
+      res(1);
+    });
+    child.on('exit', (code, signal) => {
+      const n = signal === null ? undefined : constants.signals[signal];
+      res(code ?? (n === undefined ? 1 : 128 + n));
+    });
+  });
+  return { child, exited };
+}
+
+/** The signals that stop an experiment (passed on to its running jobs). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** How {@link runExperiment} ended. */
+export interface ExperimentOutcome {
+  /** The experiment's output folder. */
+  out: string;
+  /**
+   * Set when a stop signal ended the experiment early: the signal, and the exit status the runner
+   * should exit with: the first non-zero status of the jobs it stopped (0 when every job
+   * checkpointed and exited cleanly), or 128 + the signal's number when no job was running.
+   */
+  interrupted: { signal: NodeJS.Signals; status: number } | null;
+}
+
+/** Options of {@link runExperiment}. */
+export interface RunExperimentOptions {
+  /** Install the SIGINT/SIGTERM/SIGHUP handlers that pass a stop on to the jobs (default true). */
+  handleSignals?: boolean;
+}
+
+/**
+ * Before the first job: the inputs every job shares exist (the starting model, a `dataDir`), and
+ * no job folder is being written by a live process (another runner, or a job orphaned by one).
+ */
+function checkSharedInputs(
+  exp: Experiment,
+  expFile: string,
+  modelDir: string,
+  jobs: readonly Job[],
+): void {
+  try {
+    resolveModelDir(modelDir);
+  } catch (e) {
+    throw new UsageError(
+      'MODEL_NOT_FOUND',
+      `${expFile}: model: ${exp.model} (${modelDir}) is not a usable starting model, so no job could run: ${(e as Error).message.replace(/^--model \S+: /, '')}`,
+      { cause: e },
+    );
+  }
+  const base = dirname(resolve(expFile));
+  for (const [section, cfg] of [
+    ['train', exp.train],
+    ['eval', exp.eval],
+    ...Object.entries(exp.arms).map(([arm, c]) => [`arms.${arm}`, c] as const),
+  ] as const) {
+    const dataDir = (cfg as Record<string, unknown>)['dataDir'];
+    if (typeof dataDir === 'string' && !existsSync(resolve(base, dataDir))) {
+      throw new UsageError(
+        'DATA_NOT_FOUND',
+        `${expFile}: ${section}.dataDir: ${dataDir} (${resolve(base, dataDir)}) does not exist, so no job could run. Fix the path (relative to the experiment file's folder) or remove the key.`,
+      );
+    }
+  }
+  const held: string[] = [];
+  for (const job of jobs) {
+    for (const dir of jobRunDirs(job.runsDir)) {
+      const writer = liveWriter(dir);
+      if (writer !== null) held.push(`job ${job.id}: ${dir} is being written by ${writer}`);
+    }
+  }
+  if (held.length > 0) {
+    throw new UsageError(
+      'RUN_LOCKED',
+      `experiment ${exp.name}: ${held.length} job folder${held.length > 1 ? 's are' : ' is'} being written by a live process, so this experiment is already running (or a job of an earlier runner is still training):\n  ${held.join('\n  ')}\nWait for it to finish or stop that process (kill -TERM <pid> checkpoints it), then run the same command again to resume.`,
+    );
+  }
+}
+
+/**
+ * Runs every job not yet done; resumes interrupted training runs. A SIGINT, SIGTERM or SIGHUP
+ * starts no new job, is passed to every running job (a training run checkpoints and exits), and
+ * ends the experiment once they have exited ({@link ExperimentOutcome.interrupted}); a second
+ * signal is passed on too (the jobs force-quit).
+ */
 export async function runExperiment(
   exp: Experiment,
   expFile: string,
   log: (line: string) => void,
-): Promise<string> {
+  options: RunExperimentOptions = {},
+): Promise<ExperimentOutcome> {
   const base = dirname(resolve(expFile));
   const out = join(base, exp.name);
   const modelDir = resolve(base, exp.model);
-  mkdirSync(join(out, 'logs'), { recursive: true });
-  const cli = cliPath();
   const evalArgs = (model: string, runsDir: string, seed: number) => [
     'eval',
     ...flagsOf({ ...exp.train, ...exp.eval }),
@@ -243,7 +438,8 @@ export async function runExperiment(
           const existing = jobRun(runsDir);
           if (existing && existsSync(join(existing.dir, 'checkpoints', 'latest.json')))
             return ['train', '--resume', existing.dir];
-          if (existing) rmSync(existing.dir, { recursive: true, force: true }); // started, never checkpointed
+          // started, never checkpointed: start again, unless a live process is writing it
+          if (existing) removeJobRun(existing.dir, id);
           return [
             'train',
             ...flagsOf({ ...exp.train, ...overrides }),
@@ -272,59 +468,131 @@ export async function runExperiment(
   }
   const isDone = (j: Job) => jobRun(j.runsDir)?.status === 'finished';
   const pending = jobs.filter((j) => !isDone(j));
+  if (pending.length > 0) checkSharedInputs(exp, expFile, modelDir, pending);
+  mkdirSync(join(out, 'logs'), { recursive: true });
+  const cli = cliPath();
   log(
     `experiment ${exp.name}: ${jobs.length} jobs, ${jobs.length - pending.length} already done; output ${relative(process.cwd(), out) || '.'}`,
   );
-  const width = Math.max(1, exp.jobs ?? cpus().length);
-  const running = new Set<string>();
   const failed: string[] = [];
-  let finished = jobs.length - pending.length;
+  // A damaged run.json: named, the job marked damaged (its folder kept for the user to inspect),
+  // the other jobs go on.
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const damaged = jobRun(pending[i]!.runsDir)?.damaged;
+    if (damaged && pending[i]!.kind === 'eval') {
+      // an evaluation is run again from scratch anyway (its folder is replaced)
+      log(`${pending[i]!.id}: ${damaged}; the evaluation runs again`);
+    } else if (damaged) {
+      log(
+        `${pending[i]!.id}: DAMAGED, not run: ${damaged}. Fix the file, or delete its run folder to run the job again.`,
+      );
+      failed.push(pending[i]!.id);
+      pending.splice(i, 1);
+    }
+  }
+  const width = Math.max(1, exp.jobs ?? cpus().length);
+  const running = new Map<string, RunningChild>();
+  let finished = jobs.length - pending.length - failed.length;
+  let stop: NodeJS.Signals | null = null;
+  /** Exit statuses of the jobs that were running when the first stop signal came. */
+  const stoppedStatuses: Promise<number>[] = [];
+  let wake: () => void = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    const first = stop === null;
+    stop ??= signal;
+    if (first) for (const r of running.values()) stoppedStatuses.push(r.exited);
+    log(
+      first
+        ? `atmanrl experiment: ${signal} received: passing it to ${running.size} running job${running.size === 1 ? '' : 's'} (${[...running.keys()].join(', ') || 'none'}) and waiting for ${running.size === 1 ? 'its checkpoint' : 'their checkpoints'}; no new job starts. Send it again to make the jobs quit at once.`
+        : `atmanrl experiment: second stop signal (${signal}): passing it on; the jobs quit without a new checkpoint.`,
+    );
+    for (const r of running.values()) {
+      try {
+        r.child.kill(signal);
+      } catch {
+        // already gone
+      }
+    }
+    wake();
+  };
+  const listeners = STOP_SIGNALS.map((s) => [s, () => onSignal(s)] as const);
+  if (options.handleSignals ?? true) for (const [s, l] of listeners) process.on(s, l);
   const t0 = performance.now();
-  await new Promise<void>((resolveAll) => {
-    const pump = () => {
-      if (pending.length === 0 && running.size === 0) {
-        resolveAll();
-        return;
-      }
-      while (running.size < width) {
-        const idx = pending.findIndex(
-          (j) => j.dependsOn === null || isDone(jobs.find((x) => x.id === j.dependsOn)!),
-        );
-        if (idx < 0) break;
-        const job = pending.splice(idx, 1)[0]!;
-        if (job.dependsOn && failed.includes(job.dependsOn)) {
-          failed.push(job.id);
-          continue;
+  try {
+    await new Promise<void>((resolveAll) => {
+      const pump = () => {
+        if (running.size === 0 && (pending.length === 0 || stop !== null)) {
+          resolveAll();
+          return;
         }
-        running.add(job.id);
-        const started = performance.now();
-        if (job.kind === 'eval') rmSync(job.runsDir, { recursive: true, force: true });
-        void runChild(cli, job.argv(), join(out, 'logs', `${job.id}.log`)).then((code) => {
-          running.delete(job.id);
-          finished++;
-          const secs = ((performance.now() - started) / 1000).toFixed(0);
-          if (code !== 0) failed.push(job.id);
-          log(
-            `[${finished}/${jobs.length}] ${job.id}: ${code === 0 ? 'done' : `FAILED (exit ${code}, see logs/${job.id}.log)`} in ${secs}s; elapsed ${((performance.now() - t0) / 60000).toFixed(1)} min`,
+        while (running.size < width && stop === null) {
+          const idx = pending.findIndex(
+            (j) => j.dependsOn === null || isDone(jobs.find((x) => x.id === j.dependsOn)!),
           );
-          pump();
-        });
-      }
-      if (running.size === 0 && pending.length > 0) {
-        // Everything left depends on a failed job.
-        for (const j of pending.splice(0)) failed.push(j.id);
-        resolveAll();
-      }
-    };
-    pump();
-  });
+          if (idx < 0) break;
+          const job = pending.splice(idx, 1)[0]!;
+          if (job.dependsOn && failed.includes(job.dependsOn)) {
+            failed.push(job.id);
+            continue;
+          }
+          let argv: string[];
+          try {
+            if (job.kind === 'eval') {
+              for (const dir of jobRunDirs(job.runsDir)) removeJobRun(dir, job.id);
+              rmSync(job.runsDir, { recursive: true, force: true });
+            }
+            argv = job.argv();
+          } catch (e) {
+            failed.push(job.id);
+            finished++;
+            log(
+              `[${finished}/${jobs.length}] ${job.id}: FAILED before it started: ${(e as Error).message}`,
+            );
+            continue;
+          }
+          const started = performance.now();
+          const child = startChild(cli, argv, join(out, 'logs', `${job.id}.log`));
+          running.set(job.id, child);
+          void child.exited.then((code) => {
+            running.delete(job.id);
+            finished++;
+            const secs = ((performance.now() - started) / 1000).toFixed(0);
+            if (code !== 0) failed.push(job.id);
+            log(
+              `[${finished}/${jobs.length}] ${job.id}: ${code === 0 ? (stop === null ? 'done' : 'stopped') : `FAILED (exit ${code}, see logs/${job.id}.log)`} in ${secs}s; elapsed ${((performance.now() - t0) / 60000).toFixed(1)} min`,
+            );
+            pump();
+          });
+        }
+        if (running.size === 0 && (pending.length > 0 || stop !== null)) {
+          // Everything left depends on a failed job, or a stop signal came between jobs.
+          if (stop === null) for (const j of pending.splice(0)) failed.push(j.id);
+          resolveAll();
+        }
+      };
+      wake = pump;
+      pump();
+    });
+  } finally {
+    for (const [s, l] of listeners) process.off(s, l);
+  }
+  if (stop !== null) {
+    const statuses = await Promise.all(stoppedStatuses);
+    const status =
+      statuses.find((c) => c !== 0) ??
+      (statuses.length > 0 ? 0 : 128 + (constants.signals[stop] ?? 0));
+    log(
+      `experiment ${exp.name}: stopped by ${stop}; ${statuses.length} running job${statuses.length === 1 ? '' : 's'} exited (${statuses.join(', ') || 'none'}). Run the same command again to resume.`,
+    );
+    return { out, interrupted: { signal: stop, status } };
+  }
   if (failed.length > 0) {
     throw new UsageError(
       'BAD_CONFIG',
       `experiment ${exp.name}: ${failed.length} job(s) failed: ${failed.join(', ')}. Fix the cause (logs in ${join(out, 'logs')}) and run the same command again to resume.`,
     );
   }
-  return out;
+  return { out, interrupted: null };
 }
 
 /** Mean and sample standard deviation. */
@@ -341,7 +609,12 @@ function readEval(runsDir: string): EvalReport | null {
   const run = jobRun(runsDir);
   if (!run) return null;
   const p = join(run.dir, 'eval', 'eval.json');
-  return existsSync(p) ? EvalReportSchema.parse(JSON.parse(readFileSync(p, 'utf8'))) : null;
+  if (!existsSync(p)) return null;
+  try {
+    return EvalReportSchema.parse(JSON.parse(readFileSync(p, 'utf8')));
+  } catch {
+    return null; // a damaged eval.json: the job's cells stay empty
+  }
 }
 
 function readMetrics(runsDir: string): { records: MetricsRecord[]; wallSeconds: number } {
@@ -466,6 +739,7 @@ export function writeExperimentReport(
   const status = jobStatus(exp, expFile);
   const finished = new Set(status.filter((j) => j.finished).map((j) => j.id));
   const unfinished = status.filter((j) => !j.finished).map((j) => j.id);
+  const damaged = status.filter((j) => j.damaged !== null);
   const done = (id: string) => finished.has(id);
   const start = done('start-eval') ? readEval(join(runs, 'start-eval')) : null;
   const arms = Object.keys(exp.arms);
@@ -635,7 +909,7 @@ export function writeExperimentReport(
     '',
     unfinished.length === 0
       ? `All ${status.length} jobs finished.`
-      : `**Interim report: ${status.length - unfinished.length} of ${status.length} jobs finished.** Not finished: ${unfinished.join(', ')}. Means and standard deviations are over the finished seeds; "(n = k)" marks a value over fewer than all ${nSeeds}.`,
+      : `**Interim report: ${status.length - unfinished.length} of ${status.length} jobs finished.** Not finished: ${unfinished.join(', ')}. Means and standard deviations are over the finished seeds; "(n = k)" marks a value over fewer than all ${nSeeds}.${damaged.length > 0 ? ` **Damaged** (run.json unreadable, not counted): ${damaged.map((j) => `${j.id} (\`${relative(base, j.damaged!.split(': ')[0]!)}\`: ${j.damaged!.split(': ').slice(1).join(': ')})`).join('; ')}.` : ''}`,
     '',
     `Resumable: running the same command again skips finished jobs and resumes interrupted training runs. Starting model: \`${relative(base, resolve(base, exp.model))}\`; seeds ${exp.seeds.join(', ')}; ${Object.keys(exp.arms).length} arms.${machinesSentence(status)} Every run on the backend and Node version recorded in its run.json.`,
     '',

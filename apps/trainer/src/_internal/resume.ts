@@ -21,6 +21,11 @@ import { type LoadedCheckpoint, readLatestCheckpoint } from './checkpoint.js';
  *   `evalLimit`: what is printed, kept and evaluated along the way; no effect on the trajectory.
  * - `maxTokensPerMicroBatch`, `recompute`: memory knobs (a run that ran out of memory resumes with
  *   a smaller budget); the same gradients, bit-exact only with the same values, like `backend`.
+ * - `workers`: how many threads run the rollouts and mask fits. The cut into jobs and their seeds
+ *   do not depend on it, so results do not either (tested); fewer workers is the natural fix after
+ *   running out of memory (issue 35).
+ * - `generationBatchSize`: completions per generation pass (a memory knob for long prompts); the
+ *   pass rows do not change the sampled completions (tested), so it may change like the others.
  */
 export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'maxSteps',
@@ -35,6 +40,10 @@ export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'evalLimit',
   'maxTokensPerMicroBatch',
   'recompute',
+  'workers',
+  // The option row `--generation-batch-size` is added to config.ts separately (issue 35 item 5);
+  // the cast goes once RunConfig has the key.
+  'generationBatchSize' as string as keyof RunConfig,
 ];
 
 /** Keys that are never compared (the resume flag itself, and CLI-only switches). */
@@ -113,6 +122,24 @@ export function resumedConfig(
   return { config: next as unknown as RunConfig, changes };
 }
 
+/**
+ * `--max-steps` of a resumed run may not be below the step it resumes from: the run already
+ * trained those steps, and run.json would record `maxSteps` below its `step`. Equal is allowed
+ * (the run is marked finished without training). Throws `RESUME_CONFLICT` saying what to give.
+ */
+export function checkMaxStepsOnResume(
+  maxSteps: number,
+  step: number,
+  where: string,
+  checkpointPath = `checkpoints/step-${step}`,
+): void {
+  if (maxSteps >= step) return;
+  throw new UsageError(
+    'RESUME_CONFLICT',
+    `--resume ${where}: --max-steps ${maxSteps} is below step ${step}, which the run has already trained (its checkpoint ${checkpointPath}). Give --max-steps ${step} or more (${step} marks the run finished without training), or resume from an earlier checkpoint with --resume <run>/checkpoints/step-N (N ≤ ${maxSteps}).`,
+  );
+}
+
 /** `--resume` target: a run folder, or one of its `checkpoints/step-N` folders. */
 function resumeTarget(path: string): { runDir: string; checkpoint: string | null } {
   const abs = resolve(path);
@@ -160,6 +187,7 @@ export async function openResume(
             path: target.checkpoint,
           };
     const checkpoint = await readLatestCheckpoint(run, only);
+    checkMaxStepsOnResume(config.maxSteps, checkpoint.state.step, where, only?.path);
     if (only !== undefined && run.latestCheckpoint()?.path !== only.path) {
       // An explicit older checkpoint becomes latest: later saves may then replace newer folders.
       run.commitCheckpoint(only.step);

@@ -2,6 +2,7 @@
 // starting model, evaluated before and after, with a report (see _internal/experiment.ts).
 
 import {
+  type ExperimentOutcome,
   jobStatus,
   readExperiment,
   runExperiment,
@@ -23,14 +24,17 @@ export const experimentCommand: CommandDef = {
       );
     }
     const exp = readExperiment(ctx.configFile);
+    let interrupted: ExperimentOutcome['interrupted'] = null;
     if (config.reportOnly) {
       const status = jobStatus(exp, ctx.configFile);
       const left = status.filter((j) => !j.finished).map((j) => j.id);
       io.out(
         `experiment ${exp.name}: ${status.length - left.length} of ${status.length} jobs finished; report only, none run${left.length > 0 ? ` (not finished: ${left.join(', ')})` : ''}`,
       );
+      for (const j of status.filter((x) => x.damaged !== null))
+        io.err(`atmanrl experiment: job ${j.id} is damaged: ${j.damaged}`);
     } else {
-      await runExperiment(exp, ctx.configFile, (l) => io.out(l));
+      interrupted = (await runExperiment(exp, ctx.configFile, (l) => io.out(l))).interrupted;
     }
     const report = writeExperimentReport(
       exp,
@@ -38,5 +42,8 @@ export const experimentCommand: CommandDef = {
       `pnpm build && pnpm atmanrl experiment --config ${ctx.configFile}`,
     );
     io.out(`report: ${report}`);
+    // Stopped by a signal: exit with the status of the jobs it stopped (0 when they all
+    // checkpointed). CommandDef.run has no exit code of its own, so a non-zero one exits here.
+    if (interrupted !== null && interrupted.status !== 0) process.exit(interrupted.status);
   },
 };

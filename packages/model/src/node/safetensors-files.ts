@@ -1,7 +1,7 @@
 // safetensors files on disk (Node): streaming reads, one tensor at a time through a file handle at
 // its offset, so a checkpoint is never held twice in memory; sharded checkpoint folders
 // (model.safetensors.index.json); streaming writes. The format itself is in ../safetensors.ts.
-import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelError } from '../errors.js';
 import {
@@ -16,6 +16,7 @@ import {
   type SafetensorsEntry,
   type SafetensorsHeader,
 } from '../safetensors.js';
+import { notRegularFile, OPEN_READ_NONBLOCK, readModelText } from './config.js';
 
 /** An open safetensors file: header parsed, tensors read on demand at their offsets. */
 export class SafetensorsFile {
@@ -34,12 +35,18 @@ export class SafetensorsFile {
   static async open(path: string): Promise<SafetensorsFile> {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      handle = await open(path, OPEN_READ_NONBLOCK);
     } catch (cause) {
-      throw new ModelError('IO', `cannot open safetensors file ${path}`, { cause });
+      throw new ModelError(
+        'IO',
+        `cannot open safetensors file ${path} (${(cause as Error).message})`,
+        { cause },
+      );
     }
     try {
-      const { size } = await handle.stat();
+      const st = await handle.stat();
+      if (!st.isFile()) throw notRegularFile(path, st);
+      const { size } = st;
       const first8 = new Uint8Array(8);
       await handle.read(first8, 0, Math.min(8, size), 0);
       const n = headerLength(first8, size, path);
@@ -161,8 +168,9 @@ export class SafetensorsCheckpoint {
     }
     let index: { weight_map?: Record<string, string> };
     try {
-      index = JSON.parse(await readFile(indexPath, 'utf8'));
+      index = JSON.parse(await readModelText(indexPath));
     } catch (cause) {
+      if (cause instanceof ModelError) throw cause;
       throw new ModelError('BAD_SAFETENSORS', `${indexPath}: not valid JSON`, { cause });
     }
     const map = index.weight_map;

@@ -1,9 +1,9 @@
 // Hugging Face tokenizer folders from disk (Node); the tokenizer itself (built from JSON objects)
 // is in ../tokenizer.ts.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelError } from '../errors.js';
 import { eosTokenIdsOf, HfTokenizer, type HfTokenizerOptions } from '../tokenizer.js';
+import { readModelText } from './config.js';
 
 async function readJson(
   path: string,
@@ -11,10 +11,11 @@ async function readJson(
 ): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readModelText(path);
   } catch (cause) {
+    if (cause instanceof ModelError) throw cause; // not a regular file, even if optional
     if (!required) return undefined;
-    throw new ModelError('IO', `cannot read ${path}`, { cause });
+    throw new ModelError('IO', `cannot read ${path} (${(cause as Error).message})`, { cause });
   }
   try {
     return JSON.parse(text) as Record<string, unknown>;

@@ -223,8 +223,10 @@ describe('checkpoints', () => {
     writeFileSync(join(w.dir, 'metrics.jsonl'), `${line(1)}{"broken\n${line(2)}${line(3)}`);
     appendFileSync(join(w.dir, 'metrics.jsonl'), '{"torn');
     const dropped = w.truncateAfter(2);
+    // the torn last line is reported too (issue 35.9: it used to be dropped silently)
     expect(dropped.map((p) => `${p.file}:${p.line}:${p.code}`)).toEqual([
       'metrics.jsonl:2:INVALID_JSON',
+      'metrics.jsonl:5:TORN_LINE',
     ]);
     expect(readFileSync(join(w.dir, 'metrics.jsonl'), 'utf8')).toBe(
       [1, 2]

@@ -473,8 +473,10 @@ export class RunWriter {
 
   /**
    * For an exact resume from the checkpoint of `step`: drops `metrics.jsonl` / `samples.jsonl`
-   * lines logged after it, a torn last line and any invalid line (returned, with file:line),
-   * rewriting each file atomically.
+   * lines logged after it, a torn last line (code `TORN_LINE`) and any invalid line, rewriting
+   * each file atomically. Returns what it dropped (with file:line), and, as `MISSING_STEPS`, the
+   * steps up to `step` that have no metrics line left (their checkpoint exists but their metrics
+   * were lost, e.g. to a torn line): those are recorded in run.json's `metricsGaps`.
    */
   truncateAfter(step: number): ReadProblem[] {
     const dropped: ReadProblem[] = [];
@@ -484,10 +486,39 @@ export class RunWriter {
     ] as const) {
       const path = join(this.dir, file);
       if (!existsSync(path)) continue;
-      const parsed = parseJsonl(readFileSync(path, 'utf8'), schema, { file, mode: 'tolerant' });
+      const text = readFileSync(path, 'utf8');
+      const parsed = parseJsonl(text, schema, { file, mode: 'tolerant' });
       dropped.push(...parsed.problems);
+      if (parsed.tornTail) {
+        const line = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').length;
+        dropped.push({
+          file,
+          line,
+          code: 'TORN_LINE',
+          message: `${file}:${line}: the last line was cut off by an interrupted write (${text.length - text.lastIndexOf('\n') - 1} bytes, no newline); it is dropped`,
+        });
+      }
       const kept = (parsed.records as { step: number }[]).filter((r) => r.step <= step);
       writeFileAtomic(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      if (file === RUN_FILES.metrics) {
+        const have = new Set(kept.map((r) => r.step));
+        const missing = Array.from({ length: step }, (_, i) => i + 1).filter((s) => !have.has(s));
+        if (missing.length > 0) {
+          const before = Array.isArray(this.current['metricsGaps'])
+            ? (this.current['metricsGaps'] as unknown[]).filter(
+                (s): s is number => typeof s === 'number',
+              )
+            : [];
+          const gaps = [...new Set([...before, ...missing])].sort((a, b) => a - b);
+          this.update({ metricsGaps: gaps });
+          dropped.push({
+            file,
+            line: 0,
+            code: 'MISSING_STEPS',
+            message: `${file} has no line for step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, although the checkpoint of step ${step} includes ${missing.length > 1 ? 'them' : 'it'}: ${missing.length > 1 ? 'their' : 'its'} metrics are lost (the checkpoint does not hold them). The gap is marked in run.json ("metricsGaps": [${gaps.join(', ')}]); training goes on exactly.`,
+          });
+        }
+      }
     }
     return dropped;
   }

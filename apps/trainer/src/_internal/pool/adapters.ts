@@ -30,6 +30,12 @@ export interface PooledRolloutOptions {
   promptsPerJob?: number;
   /** Called as jobs finish: (jobs done, jobs total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Completions per generation pass inside a job (`--generation-batch-size`; default: all of the
+   * job's rows at once). Bounds a pass's memory; the rollouts do not depend on it (on cpu, bit for
+   * bit), so it may change when a run resumes.
+   */
+  generationBatchSize?: number;
 }
 
 /**
@@ -44,6 +50,8 @@ export class PooledRolloutEngine implements RolloutEngine {
     private readonly options: PooledRolloutOptions = {},
   ) {
     checkChunk('PooledRolloutEngine', 'promptsPerJob', options.promptsPerJob ?? 1);
+    if (options.generationBatchSize !== undefined)
+      checkChunk('PooledRolloutEngine', 'generationBatchSize', options.generationBatchSize);
   }
 
   async generate(request: RolloutRequest): Promise<Rollout[]> {
@@ -78,6 +86,9 @@ export class PooledRolloutEngine implements RolloutEngine {
         sampling,
         seed: request.rng.nextUint32(),
         offset: start,
+        ...(this.options.generationBatchSize !== undefined
+          ? { rowsPerPass: this.options.generationBatchSize }
+          : {}),
       });
     }
     const results = await this.pool.run(jobs, this.options.onProgress);

@@ -10,11 +10,14 @@ export type {
   JobResult,
   JobSampling,
   JobValue,
+  PassGenerateOptions,
   SerialisableFitOptions,
 } from './jobs.js';
-export { describeJob, runFitJob, runGenerateJob, runJob } from './jobs.js';
+export { describeJob, generateInPasses, runFitJob, runGenerateJob, runJob } from './jobs.js';
 export { workerTimeMetrics } from './metrics.js';
 export type { PoolTimes, WorkerPoolOptions } from './pool.js';
 export { findWorkerScript, WorkerPool } from './pool.js';
+export type { WorkerPlan, WorkerPlanInput } from './size.js';
+export { planWorkers } from './size.js';
 export type { PackedWeights } from './weights.js';
 export { assignWeights, packWeights } from './weights.js';

@@ -3,13 +3,21 @@
 // scheduling (pool.ts) and the weights transport (weights.ts).
 import { readFileSync } from 'node:fs';
 import { InProcessRolloutEngine, type Rollout } from '@atmanrl/grpo';
-import { type CausalLM, createRng } from '@atmanrl/model';
+import {
+  type CausalLM,
+  createRng,
+  type GenerationResult,
+  type KVCache,
+  type Rng,
+  sampleToken,
+} from '@atmanrl/model';
 import {
   type FitSaliencyOptions,
   fitSaliencyMasks,
   type MaskFitResult,
   type SaliencyItem,
 } from '@atmanrl/saliency';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Sampling settings of a {@link GenerateJob} (the `RolloutRequest` fields that cross the seam). */
 export interface JobSampling {
@@ -43,6 +51,11 @@ export interface GenerateJob {
   seed: number;
   /** Index of the job's first prompt in the caller's batch (for error messages). */
   offset: number;
+  /**
+   * Completions per generation pass (`--generation-batch-size`; default all of the job's rows):
+   * bounds the memory of a pass. The completions do not depend on it (see {@link generateInPasses}).
+   */
+  rowsPerPass?: number;
 }
 
 /** Fit one AtManRL mask per item on the frozen weights of version `weightsVersion`. */
@@ -102,8 +115,37 @@ export function describeJob(job: Job): string {
  * one fresh RNG. Element `p*G + g` is completion g of the job's prompt p.
  */
 export async function runGenerateJob(model: CausalLM, job: GenerateJob): Promise<Rollout[]> {
-  // The in-process engine of @atmanrl/grpo, with the job's own RNG stream.
   const s = job.sampling;
+  const rows = job.promptIds.length * job.numGenerations;
+  if (job.rowsPerPass !== undefined && job.rowsPerPass < rows) {
+    const rowPrompts = job.promptIds.flatMap((p, i) =>
+      Array.from({ length: job.numGenerations }, () => ({ i, ids: [...p] })),
+    );
+    const results = await generateInPasses(
+      model,
+      rowPrompts.map((r) => r.ids),
+      {
+        maxNewTokens: s.maxCompletionLength,
+        temperature: s.temperature,
+        rng: createRng(job.seed),
+        ...(s.topP !== undefined && s.topP < 1 ? { topP: s.topP } : {}),
+        ...(s.topK ? { topK: s.topK } : {}),
+        ...(s.stopStrings ? { stopStrings: s.stopStrings } : {}),
+        ...(s.eosTokenIds ? { eosTokenIds: s.eosTokenIds } : {}),
+      },
+      job.rowsPerPass,
+    );
+    // the same records as InProcessRolloutEngine makes from `generate`'s results
+    return results.map((res, k) => ({
+      promptIndex: rowPrompts[k]!.i,
+      promptIds: rowPrompts[k]!.ids,
+      completionIds: res.tokenIds.slice(),
+      text: res.text,
+      oldLogProbs: res.logProbs.length === res.tokenIds.length ? res.logProbs.slice() : null,
+      truncated: res.truncated,
+    }));
+  }
+  // The in-process engine of @atmanrl/grpo, with the job's own RNG stream.
   return new InProcessRolloutEngine(model).generate({
     promptIds: job.promptIds,
     numGenerations: job.numGenerations,
@@ -115,6 +157,131 @@ export async function runGenerateJob(model: CausalLM, job: GenerateJob): Promise
     ...(s.stopStrings ? { stopStrings: s.stopStrings } : {}),
     ...(s.eosTokenIds ? { eosTokenIds: s.eosTokenIds } : {}),
   });
+}
+
+/** Sampling options of {@link generateInPasses} (those of `CausalLM.generate` it supports). */
+export interface PassGenerateOptions {
+  maxNewTokens: number;
+  temperature: number;
+  rng: Rng;
+  topP?: number;
+  topK?: number;
+  stopStrings?: string[];
+  eosTokenIds?: number[];
+}
+
+/**
+ * `model.generate(promptIds, options)` with at most `rowsPerPass` rows in each forward pass, and
+ * the same results: the rows advance in lockstep, one token per step, each pass with its own KV
+ * cache; every row is left-padded to the longest prompt of all rows (as in one batch), and after
+ * each step's passes the rows sample in row order from the one `rng`, so the draws are the same.
+ * A forward computes each row independently of the others, so on the cpu backend the completions
+ * and log-probs are bit-identical to one batch (tested). What shrinks is the prompt's forward pass
+ * (its activations and attention scores, the largest term for long prompts); the KV caches of all
+ * rows still live together. Passes whose rows have all finished are skipped.
+ */
+export async function generateInPasses(
+  model: CausalLM,
+  promptIds: number[][],
+  options: PassGenerateOptions,
+  rowsPerPass: number,
+): Promise<GenerationResult[]> {
+  if (!Number.isInteger(rowsPerPass) || rowsPerPass < 1) {
+    throw new RangeError(`rowsPerPass = ${rowsPerPass}; expected a positive integer`);
+  }
+  // generate's own argument checks (ids in the vocabulary, temperature, top-p, a tokenizer for
+  // stop strings), without generating anything
+  await model.generate(promptIds, { ...options, maxNewTokens: 0 });
+  const cfg = model.config;
+  const tok = model.tokenizer;
+  const b = promptIds.length;
+  const v = cfg.vocab_size;
+  const greedy = options.temperature === 0;
+  const scale = greedy ? 1 : options.temperature;
+  const eos = new Set(options.eosTokenIds ?? [...cfg.eos_token_id, ...(tok?.eosTokenIds ?? [])]);
+  const pad = cfg.pad_token_id ?? tok?.padTokenId ?? 0;
+  const stops = options.stopStrings?.filter((x) => x.length > 0) ?? [];
+  const p = Math.max(...promptIds.map((x) => x.length));
+  const seqs = promptIds.map((x) => [...new Array<number>(p - x.length).fill(pad), ...x]);
+  const masks = promptIds.map((x) => [
+    ...new Array<number>(p - x.length).fill(0),
+    ...new Array<number>(x.length).fill(1),
+  ]);
+  const results: GenerationResult[] = promptIds.map(() => ({
+    tokenIds: [],
+    text: '',
+    logProbs: [],
+    truncated: false,
+  }));
+  const done = new Array<boolean>(b).fill(false);
+  const passes: { start: number; end: number; cache: KVCache }[] = [];
+  try {
+    for (let start = 0; start < b; start += rowsPerPass) {
+      const end = Math.min(b, start + rowsPerPass);
+      passes.push({ start, end, cache: model.createCache(end - start) });
+    }
+    const opts = {
+      greedy,
+      ...(options.topK !== undefined ? { topK: options.topK } : {}),
+      ...(options.topP !== undefined ? { topP: options.topP } : {}),
+    };
+    for (let step = 0; step < options.maxNewTokens && !done.every(Boolean); step++) {
+      const cur = seqs[0]!.length;
+      const feedFrom = step > 0 ? cur - 1 : 0; // with a cache only the newest token is fed
+      const rowsData = new Array<Float32Array | null>(b).fill(null);
+      for (const pass of passes) {
+        if (done.slice(pass.start, pass.end).every(Boolean)) continue;
+        const n = pass.end - pass.start;
+        const logProbs = tf.tidy(() => {
+          const width = cur - feedFrom;
+          const ids = tf.tensor2d(
+            seqs.slice(pass.start, pass.end).flatMap((x) => x.slice(feedFrom)),
+            [n, width],
+            'int32',
+          );
+          const attentionMask = tf.tensor2d(masks.slice(pass.start, pass.end).flat(), [n, cur]);
+          const hidden = model.hiddenStates(ids, { attentionMask, cache: pass.cache });
+          const last = tf.slice(hidden, [0, width - 1, 0], [n, 1, cfg.hidden_size]) as tf.Tensor3D;
+          const logits = tf.reshape(model.head(last), [n, v]);
+          return tf.logSoftmax(scale === 1 ? logits : tf.div(logits, scale));
+        });
+        let data: Float32Array;
+        try {
+          data = (await logProbs.data()) as Float32Array;
+        } finally {
+          logProbs.dispose();
+        }
+        for (let r = pass.start; r < pass.end; r++) {
+          rowsData[r] = data.subarray((r - pass.start) * v, (r - pass.start + 1) * v);
+        }
+      }
+      for (let r = 0; r < b; r++) {
+        let next = pad;
+        if (!done[r]) {
+          const row = rowsData[r]!;
+          next = sampleToken(row, opts, options.rng);
+          const res = results[r]!;
+          res.tokenIds.push(next);
+          res.logProbs.push(row[next]!);
+          if (eos.has(next)) done[r] = true;
+          else if (stops.length > 0) {
+            const text = tok!.decode(res.tokenIds, { skipSpecialTokens: true });
+            if (stops.some((x) => text.includes(x))) done[r] = true;
+          }
+        }
+        seqs[r]!.push(next);
+        masks[r]!.push(1);
+      }
+    }
+  } finally {
+    for (const pass of passes) pass.cache.dispose();
+  }
+  for (let r = 0; r < b; r++) {
+    const res = results[r]!;
+    res.truncated = !done[r] && res.tokenIds.length >= options.maxNewTokens;
+    if (tok) res.text = tok.decode(res.tokenIds, { skipSpecialTokens: true });
+  }
+  return results;
 }
 
 /** Runs a fit job: `fitSaliencyMasks` on the job's items, one result per item, in order. */

@@ -7,7 +7,8 @@ import { type ResourceLimits, Worker } from 'node:worker_threads';
 import type { BackendName } from '@atmanrl/attention-mask/node';
 import type { CausalLM } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
-import { PoolError } from './errors.js';
+import type { UsageError } from '../../errors.js';
+import { isOutOfMemoryCode, jobOutOfMemory, PoolError } from './errors.js';
 import { describeJob, type Job, type JobResult, runJob } from './jobs.js';
 import type { CrashHook, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { packWeights } from './weights.js';
@@ -248,7 +249,8 @@ export class WorkerPool {
   /**
    * Runs jobs (all with the current weights version) and returns their results in job order.
    * `onProgress(done, total)` is called as jobs finish.
-   * @throws PoolError `NO_WEIGHTS`, `JOB_FAILED`, `WORKER_CRASHED`, `POOL_CLOSED`
+   * @throws PoolError `NO_WEIGHTS`, `JOB_FAILED`, `WORKER_CRASHED`, `POOL_CLOSED`; a UsageError
+   *   (`BAD_CONFIG`, naming the options that fix it) when a job ran out of backend memory
    */
   async run<J extends Job>(
     jobs: readonly J[],
@@ -327,7 +329,14 @@ export class WorkerPool {
         this.noteCpu(0, r);
         out.push(r);
       } catch (e) {
-        throw jobFailed(job, (e as Error).name, (e as Error).message, e);
+        const code = (e as { code?: unknown }).code;
+        throw jobFailed(
+          job,
+          (e as Error).name,
+          (e as Error).message,
+          e,
+          typeof code === 'string' ? code : undefined,
+        );
       }
       tick();
     }
@@ -480,13 +489,15 @@ export class WorkerPool {
   }
 }
 
+/** The error of a job that threw: a user error when it ran out of memory, else `JOB_FAILED`. */
 function jobFailed(
   job: Job,
   name: string,
   message: string,
   cause?: unknown,
   code?: string,
-): PoolError {
+): PoolError | UsageError {
+  if (isOutOfMemoryCode(code)) return jobOutOfMemory(job, name, code!, message, cause);
   return new PoolError(
     code === 'NO_WEIGHTS' ? 'NO_WEIGHTS' : 'JOB_FAILED',
     `${describeJob(job)} failed: ${name}${code ? ` ${code}` : ''}: ${message}`,

@@ -8,8 +8,12 @@ import type { PackedWeights } from './weights.js';
 export interface CrashHook {
   /** The job that triggers the crash. */
   jobId: string;
-  /** `exit`: process.exit(3); `throw`: an uncaught exception; `oom`: exhaust the JS heap. */
-  mode: 'exit' | 'throw' | 'oom';
+  /**
+   * `exit`: process.exit(3); `throw`: an uncaught exception; `oom`: exhaust the JS heap;
+   * `backend-oom`: the job throws the backend's out-of-memory error (`BACKEND_OUT_OF_MEMORY`, as
+   * the wasm guard raises it; the worker survives).
+   */
+  mode: 'exit' | 'throw' | 'oom' | 'backend-oom';
 }
 
 /** `workerData` of a pool worker. */

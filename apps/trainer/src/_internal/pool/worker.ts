@@ -18,8 +18,16 @@ let model: LlamaModel | undefined;
 let version: number | null = null;
 
 /** Test hook: dies while the job is still running (the throw escapes every handler). */
-async function crash(mode: 'exit' | 'throw' | 'oom'): Promise<never> {
+async function crash(mode: 'exit' | 'throw' | 'oom' | 'backend-oom'): Promise<never> {
   if (mode === 'exit') process.exit(3);
+  if (mode === 'backend-oom') {
+    throw Object.assign(
+      new Error(
+        'wasm kernel BatchMatMul: the wasm heap is exhausted (heap 4086 MiB; test crash hook)',
+      ),
+      { name: 'AttentionMaskError', code: 'BACKEND_OUT_OF_MEMORY' },
+    );
+  }
   if (mode === 'throw') {
     setImmediate(() => {
       throw new Error('pool worker: test crash hook');
