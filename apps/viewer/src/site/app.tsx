@@ -18,7 +18,7 @@ function useRoute(): Route {
 }
 
 function routeKey(route: Route): string {
-  return route.page === 'runs' ? 'runs' : `${route.page}:${route.runId}`;
+  return route.page === 'runs' ? `runs:${route.dir ?? ''}` : `${route.page}:${route.runId}`;
 }
 
 /** The viewer application. */
@@ -36,7 +36,11 @@ export function App() {
   }, [key]);
   useEffect(() => {
     document.title =
-      route.page === 'runs' ? 'AtManRL runs' : `${route.runId} · ${route.page} · AtManRL`;
+      route.page === 'runs'
+        ? route.dir
+          ? `${route.dir} · AtManRL`
+          : 'AtManRL runs'
+        : `${route.runId} · ${route.page} · AtManRL`;
   }, [route]);
   return (
     <>
@@ -51,7 +55,7 @@ export function App() {
         <a href="#/" class="brand">
           AtManRL viewer
         </a>
-        {route.page !== 'runs' ? (
+        {route.page !== 'runs' || route.dir ? (
           <a href="#/" class="crumb">
             All runs
           </a>
@@ -60,7 +64,9 @@ export function App() {
           <span class="export-note">static export of {site.exportedRunId}</span>
         ) : null}
       </nav>
-      {route.page === 'runs' ? <RunsList site={site} /> : null}
+      {route.page === 'runs' ? (
+        <RunsList key={route.dir ?? ''} site={site} {...(route.dir ? { dir: route.dir } : {})} />
+      ) : null}
       {route.page === 'overview' ? (
         <RunOverview key={route.runId} site={site} runId={route.runId} with={route.with} />
       ) : null}

@@ -1,12 +1,14 @@
 // Hash routes of the site (hash routing works from file:// and needs no server rewrites).
-//   #/                                  runs list
+//   #/                                  runs list (and the experiment or experiments of the root)
+//   #/exp/<folder>                      an experiment folder under the root: its page and runs
 //   #/run/<id>?with=<id2>,<id3>         run overview (curves; other runs overlaid)
 //   #/run/<id>/rollouts?step=&prompt=&compare=&vs=<id2>&gran=token|word&scale=&view=
 //   #/run/<id>/eval?with=<id2>,<id3>    evaluation (other runs' reports compared)
 
 /** A parsed route. */
 export type Route =
-  | { page: 'runs' }
+  /** `dir`: an experiment folder under the root (its runs only); absent for the root. */
+  | { page: 'runs'; dir?: string }
   | { page: 'overview'; runId: string; with: string[] }
   | {
       page: 'rollouts';
@@ -41,6 +43,14 @@ export function parseRoute(hash: string): Route {
   const path = q < 0 ? h : h.slice(0, q);
   const params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
   const parts = path.split('/').filter((p) => p !== '');
+  if (parts[0] === 'exp' && parts[1] !== undefined) {
+    try {
+      const dir = decodeURIComponent(parts[1]).replace(/^\/+|\/+$/g, '');
+      return dir === '' ? { page: 'runs' } : { page: 'runs', dir };
+    } catch {
+      return { page: 'runs' };
+    }
+  }
   if (parts[0] !== 'run' || parts[1] === undefined) return { page: 'runs' };
   let runId: string;
   try {
@@ -80,7 +90,7 @@ export function parseRoute(hash: string): Route {
 
 /** Formats a route as a hash (`#/…`); the inverse of {@link parseRoute}. */
 export function formatRoute(route: Route): string {
-  if (route.page === 'runs') return '#/';
+  if (route.page === 'runs') return route.dir ? `#/exp/${encodeURIComponent(route.dir)}` : '#/';
   const base = `#/run/${encodeURIComponent(route.runId)}`;
   if (route.page === 'overview' || route.page === 'eval') {
     const path = route.page === 'eval' ? `${base}/eval` : base;

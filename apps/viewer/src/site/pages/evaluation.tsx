@@ -2,8 +2,10 @@
 // name: one table of summary metrics, each against its own baseline with the difference, and
 // every curve (early answering, adding mistakes, deletion/insertion) overlaid across runs with
 // each run's baseline dashed. An eval run is labelled by the run and checkpoint it evaluated.
+
 import type { EvalCurve, EvalReport, LoadedRun, RunSummary } from '@atmanrl/runs';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo } from 'preact/hooks';
+import { RUN_COLORS } from '../components/colors.js';
 import { Plot, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
 import { RunHeader } from '../components/run-header.js';
@@ -16,12 +18,12 @@ import {
 import { alignSeries, countPoints } from '../data/curves.js';
 import { ARM_BY_NAME, groupKey, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
-import { getRunIndex } from '../data/run-index.js';
 import { evalLabel, parseEvaluatedModel } from '../data/run-rows.js';
 import type { SiteSource } from '../source.js';
 import { useRun, useRuns } from '../use-run.js';
+import { useRunIndex } from '../use-run-index.js';
 
-const SINGLE = { color: '#0072B2' };
+const SINGLE = { color: RUN_COLORS[0]! };
 const SINGLE_BASELINE = '#777777';
 
 /** A run's label on this page: `eval of <run> @ <checkpoint>` for eval runs, else its name. */
@@ -225,18 +227,7 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
   const { site, runId } = props;
   const { run, error, following } = useRun(site, runId, { samples: false });
   const overlays = useRuns(site, props.with);
-  const [index, setIndex] = useState<RunSummary[]>([]);
-  useEffect(() => {
-    let cancelled = false;
-    getRunIndex(site)
-      .then((s) => {
-        if (!cancelled) setIndex(s);
-      })
-      .catch(() => {});
-    return () => {
-      cancelled = true;
-    };
-  }, [site]);
+  const index = useRunIndex(site);
   const runs = useMemo(
     () =>
       run

@@ -2,14 +2,13 @@
 // length, truncation, tokens coloured by relevance on a chosen scale, as text or a table),
 // optionally next to the same prompt (same sampleId: fixed probe prompts recur every logged step)
 // at another step or in another run.
-import type { RunSummary, SampleRecord } from '@atmanrl/runs';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { SampleRecord } from '@atmanrl/runs';
+import { useMemo } from 'preact/hooks';
 import { Problems } from '../components/problems.js';
 import { RunHeader } from '../components/run-header.js';
 import { RelevanceLegend, TokenText } from '../components/token-text.js';
 import { type RelevanceDomain, scaleDomain } from '../data/color-scale.js';
 import { formatRoute, type Route, type ScaleMode } from '../data/route.js';
-import { getRunIndex } from '../data/run-index.js';
 import {
   groupRollouts,
   isProbe,
@@ -19,6 +18,7 @@ import {
 } from '../data/samples.js';
 import type { SiteSource } from '../source.js';
 import { useRun, useRuns } from '../use-run.js';
+import { useRunIndex } from '../use-run-index.js';
 
 type RolloutsRoute = Extract<Route, { page: 'rollouts' }>;
 
@@ -128,18 +128,7 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
   const { run, error, following } = useRun(site, route.runId);
   const vsRuns = useRuns(site, route.vs ? [route.vs] : [], { samples: true });
   const vsRun = route.vs ? (vsRuns.get(route.vs) ?? null) : null;
-  const [index, setIndex] = useState<RunSummary[]>([]);
-  useEffect(() => {
-    let cancelled = false;
-    getRunIndex(site)
-      .then((s) => {
-        if (!cancelled) setIndex(s);
-      })
-      .catch(() => {});
-    return () => {
-      cancelled = true;
-    };
-  }, [site]);
+  const index = useRunIndex(site);
   const groups = useMemo(() => groupRollouts(run?.samples ?? []), [run]);
   const vsGroups = useMemo(() => groupRollouts(vsRun?.samples ?? []), [vsRun]);
   const steps = [...groups.keys()];

@@ -1,6 +1,6 @@
 // Run overview: one chart per metric of metrics.jsonl, grouped by section, with EMA smoothing
 // and other runs overlaid.
-import type { LoadedRun, RunSummary } from '@atmanrl/runs';
+import type { LoadedRun } from '@atmanrl/runs';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { withAlpha } from '../components/colors.js';
 import { Plot, type PlotSeries } from '../components/plot.js';
@@ -18,10 +18,10 @@ import {
 } from '../data/curves.js';
 import { ARM_BY_NAME, groupKey, type SeriesStyle, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
-import { getRunIndex } from '../data/run-index.js';
 import { emaSmooth } from '../data/smoothing.js';
 import type { SiteSource } from '../source.js';
 import { useRun, useRuns } from '../use-run.js';
+import { useRunIndex } from '../use-run-index.js';
 
 /** A run on the overview with its overlay style. */
 interface StyledRun {
@@ -143,20 +143,11 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
   const overlays = useRuns(site, props.with);
   const [smoothing, setSmoothing] = useState(0);
   const [armMeans, setArmMeans] = useState(false);
-  const [others, setOthers] = useState<RunSummary[]>([]);
-  useEffect(() => {
-    let cancelled = false;
-    getRunIndex(site)
-      .then((s) => {
-        if (!cancelled) setOthers(s.filter((r) => r.id !== runId && r.info?.command !== 'eval'));
-      })
-      .catch(() => {
-        if (!cancelled) setOthers([]);
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [site, runId]);
+  const index = useRunIndex(site);
+  const others = useMemo(
+    () => index.filter((r) => r.id !== runId && r.info?.command !== 'eval'),
+    [index, runId],
+  );
   const runs = useMemo((): StyledRun[] => {
     const loaded = run
       ? [run, ...props.with.map((id) => overlays.get(id)).filter((r): r is LoadedRun => !!r)]

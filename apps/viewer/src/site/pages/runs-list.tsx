@@ -21,6 +21,7 @@ import {
 } from '../data/runs-table.js';
 import type { SiteSource } from '../source.js';
 import { ExperimentReport } from './experiment.js';
+import { ExperimentList } from './experiment-list.js';
 
 /** Metrics shown as columns by default (last finite value). */
 export const KEY_METRICS = [
@@ -54,8 +55,9 @@ function groupingName(r: RunRow, names: ReadonlyMap<string, string>): string {
 type GroupChoice = 'none' | 'arm' | 'config' | 'pattern';
 
 /** The runs list page. */
-export function RunsList(props: { site: SiteSource }) {
+export function RunsList(props: { site: SiteSource; dir?: string }) {
   const { site } = props;
+  const dir = props.dir ?? '';
   const [summaries, setSummaries] = useState<RunSummary[] | null>(null);
   const [rows, setRows] = useState<RunRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -76,8 +78,9 @@ export function RunsList(props: { site: SiteSource }) {
     site.invalidate();
     setRows(null);
     getRunIndex(site)
-      .then(async (s) => {
+      .then(async (all) => {
         if (cancelled) return;
+        const s = dir === '' ? all : all.filter((r) => r.id.startsWith(`${dir}/`));
         setSummaries(s);
         const loaded = await loadRunRows(site, s);
         if (!cancelled) setRows(loaded);
@@ -88,7 +91,7 @@ export function RunsList(props: { site: SiteSource }) {
     return () => {
       cancelled = true;
     };
-  }, [site, reload]);
+  }, [site, reload, dir]);
   const names = useMemo(
     () => new Map((summaries ?? []).map((s) => [s.id, s.info?.name ?? s.id])),
     [summaries],
@@ -213,9 +216,10 @@ export function RunsList(props: { site: SiteSource }) {
   return (
     <main id="main" class="runs-page">
       <h1 tabIndex={-1} id="page-title">
-        Runs
+        {dir === '' ? 'Runs' : `Runs of ${dir}`}
       </h1>
-      <ExperimentReport site={site} rows={all} names={names} />
+      {dir === '' ? <ExperimentList site={site} /> : null}
+      <ExperimentReport site={site} dir={dir} rows={all} names={names} />
       {error ? <p class="error">Could not list runs: {error}</p> : null}
       {summaries === null && !error ? <p>Loading…</p> : null}
       {summaries?.length === 0 ? (
