@@ -290,7 +290,7 @@ export function ExperimentReport(props: {
                 ))}
               </select>
             </label>
-            <details class="columns-pick">
+            <details class="columns-pick measures-pick">
               <summary>
                 Measures ({visible.length} of {pairs.length})
               </summary>

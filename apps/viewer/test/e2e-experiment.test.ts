@@ -1,0 +1,267 @@
+// End-to-end (chromium): the experiment page answers the experiment's question (issue 34), on the
+// committed experiments/modes-arms, and a folder of experiments (experiments/) lists them and
+// finds their runs 4 folders deep. Every value is checked against the files: results.json for the
+// means and sds, each seed's eval/eval.json for the per-seed ranges, REPORT.md for the reading.
+// Screenshots go to test-output/ (the README's come from here).
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startViewerServer, type ViewerServer } from '../src/server/serve.js';
+import { OUTPUT_DIR, SITE_DIR } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const EXPERIMENTS = resolve(import.meta.dirname, '..', '..', '..', 'experiments');
+const EXPERIMENT = join(EXPERIMENTS, 'modes-arms');
+const ready = existsSync(CHROMIUM) && existsSync(join(EXPERIMENT, 'results.json'));
+const LOAD = { timeout: 20_000 };
+
+const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+/** The one run folder of a job folder. */
+const runOf = (job: string) => {
+  const dir = join(EXPERIMENT, 'runs', job);
+  return join(dir, readdirSync(dir).find((d) => existsSync(join(dir, d, 'run.json')))!);
+};
+/** Seed s's evaluation summary of an arm: the eval of job `<arm>-s<s>`. */
+const seedSummary = (arm: string, seed: number): Record<string, number> =>
+  json(join(runOf(`${arm}-s${seed}-eval`), 'eval', 'eval.json')).summary;
+/** Every run folder (a folder with run.json) under `dir`, not entering run folders. */
+function runFolders(dir: string): string[] {
+  if (existsSync(join(dir, 'run.json'))) return [dir];
+  return readdirSync(dir)
+    .filter((n) => !n.startsWith('.') && statSync(join(dir, n)).isDirectory())
+    .flatMap((n) => runFolders(join(dir, n)));
+}
+const minus = (s: string) => s.replace(/−/g, '-');
+
+describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes-arms)', () => {
+  let server: ViewerServer;
+  let rootServer: ViewerServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startViewerServer({ runsDir: EXPERIMENT, staticDir: SITE_DIR });
+    rootServer = await startViewerServer({ runsDir: EXPERIMENTS, staticDir: SITE_DIR });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await rootServer?.close();
+  });
+
+  async function open(url: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    return { page, errors };
+  }
+  const shot = (page: Page, name: string, fullPage = false) =>
+    page.screenshot({ path: join(OUTPUT_DIR, `exp-${name}.png`), fullPage });
+
+  it('home page: each arm against A in CoT length and terse share, seed ranges, 2-sd marker, the reading', async () => {
+    const results = json(join(EXPERIMENT, 'results.json'));
+    const arms = Object.keys(results.arms);
+    const { page, errors } = await open(server.url);
+    const rows = page.locator('table.arms-table tbody tr');
+    await expect.poll(() => rows.count(), LOAD).toBe(1 + arms.length);
+    expect(await page.getByLabel('Control arm').inputValue()).toBe('A-outcome');
+    // The measures of the experiment come first: CoT length, then the mode shares.
+    const heads = await page
+      .locator('table.arms-table thead th[data-metric]')
+      .evaluateAll((ths) => ths.map((t) => t.getAttribute('data-metric')));
+    expect(heads.slice(0, 4)).toEqual([
+      'cot_tokens/mean',
+      'modes/terse',
+      'modes/verbose',
+      'modes/bypass',
+    ]);
+    // Seed ranges need each seed's evaluation: wait for them (rows load lazily).
+    await expect
+      .poll(() => page.locator('tr[data-arm="B-reliance"] .cell-diff .range').count(), LOAD)
+      .toBeGreaterThan(0);
+    const A = 'A-outcome';
+    for (const arm of arms.filter((a) => a !== A)) {
+      for (const key of ['cot_tokens/mean', 'modes/terse']) {
+        const cell = page.locator(`tr[data-arm="${arm}"] td[data-metric="${key}"]`);
+        const s = results.arms[arm][key];
+        const c = results.arms[A][key];
+        const digits = key === 'cot_tokens/mean' ? 2 : 3;
+        expect(await cell.locator('.cell-main').textContent()).toBe(
+          `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`,
+        );
+        const diff = cell.locator('.cell-diff');
+        const delta = s.mean - c.mean;
+        expect(Number(await diff.getAttribute('data-delta'))).toBeCloseTo(delta, 12);
+        const perSeed = [0, 1, 2].map((k) => seedSummary(arm, k)[key]! - seedSummary(A, k)[key]!);
+        expect(Number(await diff.getAttribute('data-lo'))).toBeCloseTo(Math.min(...perSeed), 12);
+        expect(Number(await diff.getAttribute('data-hi'))).toBeCloseTo(Math.max(...perSeed), 12);
+        const text = minus((await diff.textContent()) ?? '');
+        expect(text).toContain(`Δ ${delta >= 0 ? '+' : '-'}${Math.abs(delta).toFixed(digits)}`);
+        expect(text).toContain(
+          `[${minus(signedRef(Math.min(...perSeed), digits))}, ${minus(signedRef(Math.max(...perSeed), digits))}]`,
+        );
+        const beyond = Math.abs(delta) > 2 * Math.sqrt((s.std ** 2 + c.std ** 2) / 2);
+        expect(await diff.locator('.beyond-mark').count(), `${arm} ${key}`).toBe(beyond ? 1 : 0);
+        // Seen without scrolling sideways.
+        const box = (await cell.boundingBox())!;
+        expect(box.x + box.width).toBeLessThanOrEqual(1280);
+      }
+    }
+    // B's and C's CoT differences from A lie beyond 2 seed sd (REPORT.md's reading says so).
+    expect(
+      await page
+        .locator('tr[data-arm="B-reliance"] td[data-metric="cot_tokens/mean"] .beyond-mark')
+        .count(),
+    ).toBe(1);
+    expect(
+      await page
+        .locator('tr[data-arm="A-outcome"] td[data-metric="cot_tokens/mean"]')
+        .textContent(),
+    ).toContain('control');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      1280,
+    );
+    // The report's reading beside the table, from REPORT.md's "## Reading" section.
+    const report = readFileSync(join(EXPERIMENT, 'REPORT.md'), 'utf8').split('\n');
+    const at = report.findIndex((l) => /^## Reading/.test(l));
+    const firstLine = report
+      .slice(at + 1)
+      .find((l) => l.trim() !== '')!
+      .trim();
+    const notes = page.locator('.experiment-notes .notes-body');
+    await expect.poll(() => notes.textContent(), LOAD).toContain(firstLine.slice(0, 60));
+    const nb = (await page.locator('.experiment-notes').boundingBox())!;
+    expect(nb.x + nb.width).toBeLessThanOrEqual(1280);
+    await shot(page, '1-answer');
+    // The predictions, from REPORT.md's "## Predictions" section.
+    await page.getByRole('button', { name: 'Predictions' }).click();
+    const p = report.findIndex((l) => /^## Predictions/.test(l));
+    const pLine = report
+      .slice(p + 1)
+      .find((l) => l.trim() !== '' && !l.startsWith('#'))!
+      .trim();
+    expect(await notes.textContent()).toContain(pLine.slice(0, 40));
+    // Another control: A's row now differs from B.
+    await page.getByLabel('Control arm').selectOption('B-reliance');
+    const aCell = page.locator(
+      'tr[data-arm="A-outcome"] td[data-metric="cot_tokens/mean"] .cell-diff',
+    );
+    expect(Number(await aCell.getAttribute('data-delta'))).toBeCloseTo(
+      results.arms[A]['cot_tokens/mean'].mean - results.arms['B-reliance']['cot_tokens/mean'].mean,
+      12,
+    );
+    // Pinned arm column: scrolled sideways, the arm names stay at the left edge.
+    await page.getByText(/^Measures/).click();
+    await page.getByLabel('pass@4', { exact: true }).check();
+    expect(await page.locator('thead th[data-metric="pass@4"]').count()).toBe(1);
+    const scroller = page.locator('.arms-scroll');
+    const left0 = (await page.locator('tr[data-arm="B-reliance"] th').boundingBox())!.x;
+    await scroller.evaluate((el) => {
+      el.scrollLeft = 10_000;
+    });
+    expect(await scroller.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+    expect((await page.locator('tr[data-arm="B-reliance"] th').boundingBox())!.x).toBeCloseTo(
+      left0,
+      0,
+    );
+    expect(
+      await page.locator('thead th.arm-col').evaluate((el) => getComputedStyle(el).position),
+    ).toBe('sticky');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a folder of experiments lists them, finds runs 4 folders deep, and opens each experiment', async () => {
+    const { page, errors } = await open(rootServer.url);
+    const expected = readdirSync(EXPERIMENTS)
+      .filter((n) => statSync(join(EXPERIMENTS, n)).isDirectory())
+      .filter(
+        (n) =>
+          existsSync(join(EXPERIMENTS, n, 'results.json')) ||
+          existsSync(join(EXPERIMENTS, n, 'REPORT.md')),
+      )
+      .sort();
+    const items = page.locator('.experiment-list li[data-experiment]');
+    await expect.poll(() => items.count(), LOAD).toBe(expected.length);
+    expect(
+      await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-experiment'))),
+    ).toEqual(expected);
+    const title = readFileSync(join(EXPERIMENT, 'REPORT.md'), 'utf8')
+      .split('\n')[0]!
+      .slice(2)
+      .replace(/`/g, '');
+    expect(await page.locator('li[data-experiment="modes-arms"] a').textContent()).toBe(title);
+    // Every run of every experiment is found (they sit 4 folders deep).
+    const all = runFolders(EXPERIMENTS).length;
+    await expect
+      .poll(() => page.locator('table.runs-table tr[data-run]').count(), { timeout: 60_000 })
+      .toBe(all);
+    expect(await page.getByText('No runs in this folder yet').count()).toBe(0);
+    await shot(page, '2-experiments');
+    await page.locator('li[data-experiment="modes-arms"] a').click();
+    expect(page.url()).toContain('#/exp/modes-arms');
+    const results = json(join(EXPERIMENT, 'results.json'));
+    await expect
+      .poll(() => page.locator('table.arms-table tbody tr').count(), LOAD)
+      .toBe(1 + Object.keys(results.arms).length);
+    // Only this experiment's runs are listed under it.
+    await expect
+      .poll(() => page.locator('table.runs-table tr[data-run]').count(), LOAD)
+      .toBe(runFolders(EXPERIMENT).length);
+    const ids = await page
+      .locator('table.runs-table tr[data-run]')
+      .evaluateAll((trs) => trs.map((t) => t.getAttribute('data-run')));
+    expect(ids.every((id) => id?.startsWith('modes-arms/runs/'))).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the answer label of a rollout card never wraps inside its word (320–700 px)', async () => {
+    // Arm C's completions are verbose (about 50 tokens): they wrap at these widths.
+    const run = runOf('C-paper-literal-s0');
+    const id = run.slice(EXPERIMENT.length + 1);
+    const { page, errors } = await open(
+      `${server.url}#/run/${encodeURIComponent(id)}/rollouts`,
+      420,
+    );
+    const labels = page.locator('.answer-label');
+    await expect.poll(() => labels.count(), LOAD).toBeGreaterThan(0);
+    // Tokens are boxes with no spaces between them (a space token shows as "·"), so a completion
+    // is one long word that the card's word-break cuts anywhere, the label "answer" included
+    // ("ans" / "wer"), wherever a line ends inside it. Widths from 320 to 700 px put some label
+    // at a line end.
+    let wrapped = 0;
+    let wrappedCards = 0;
+    for (let width = 320; width <= 700; width += 10) {
+      await page.setViewportSize({ width, height: 900 });
+      const rects = await labels.evaluateAll((els) => els.map((e) => e.getClientRects().length));
+      wrapped += rects.filter((n) => n !== 1).length;
+      // the completions do wrap (the check is not vacuous)
+      const tall = await page
+        .locator('.tokens')
+        .evaluateAll((els) => els.filter((e) => e.getBoundingClientRect().height > 80).length);
+      wrappedCards += tall;
+    }
+    expect(wrappedCards).toBeGreaterThan(0);
+    expect(wrapped).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+/** The page's signed format (independent copy: sign, then the magnitude). */
+function signedRef(v: number, digits: number): string {
+  const s = Math.abs(v).toFixed(digits);
+  if (Number(s) === 0) return `±${s}`;
+  return `${v < 0 ? '-' : '+'}${s}`;
+}
