@@ -33,6 +33,24 @@ function runFolders(dir: string): string[] {
     .flatMap((n) => runFolders(join(dir, n)));
 }
 const minus = (s: string) => s.replace(/−/g, '-');
+/** Last finite value of a metric in a job's metrics.jsonl. */
+const lastOf = (job: string, metric: string): number =>
+  readFileSync(join(runOf(job), 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).metrics[metric])
+    .filter((v): v is number => typeof v === 'number')
+    .at(-1)!;
+/** Parses the chart CSV (no quoted numbers; labels may be quoted). */
+function parseCsv(text: string): { head: string[]; rows: string[][] } {
+  const lines = text.trim().split('\r\n');
+  const split = (l: string) =>
+    (l.match(/("([^"]|"")*"|[^,]*)(,|$)/g) ?? [])
+      .map((f) => f.replace(/,$/, ''))
+      .map((f) => (f.startsWith('"') ? f.slice(1, -1).replace(/""/g, '"') : f))
+      .slice(0, -1);
+  return { head: split(lines[0]!), rows: lines.slice(1).map(split) };
+}
 
 describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes-arms)', () => {
   let server: ViewerServer;
@@ -177,6 +195,79 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
     expect(
       await page.locator('thead th.arm-col').evaluate((el) => getComputedStyle(el).position),
     ).toBe('sticky');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('charts: seed bands per arm, legend dashes as drawn, hide a series, reset zoom, log y, CSV, jump links', async () => {
+    const results = json(join(EXPERIMENT, 'results.json'));
+    const arms = Object.keys(results.arms);
+    const { page, errors } = await open(server.url);
+    await page.getByRole('link', { name: 'training curves (12 runs)' }).click();
+    await expect.poll(() => page.locator('.runs-legend li').count(), LOAD).toBe(12);
+    const reward = page.locator('figure[data-metric="reward"]');
+    // Legend swatches carry each seed's own dash, as the chart draws it (solid, 6 3, 2 3).
+    const dashes = await reward
+      .locator('.plot-legend li[data-series^="A-outcome-s"] .swatch-line')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-dash')));
+    expect(dashes.sort()).toEqual(['2 3', '6 3', 'solid']);
+    await page.getByLabel('Mean per arm (over its seeds)').check();
+    await expect.poll(() => reward.getAttribute('data-bands')).toBe(String(arms.length));
+    expect(await reward.locator('.plot-caption').textContent()).toContain('min–max over the seeds');
+    // CSV: the band edges and the mean at the last step, against the seeds' metrics.jsonl.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      reward.getByRole('button', { name: 'CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('reward.csv');
+    const csv = parseCsv(readFileSync((await download.path())!, 'utf8'));
+    expect(csv.head[0]).toBe('step');
+    const last = csv.rows.at(-1)!;
+    expect(Number(last[0])).toBe(12);
+    for (const arm of arms) {
+      const seeds = [0, 1, 2].map((k) => lastOf(`${arm}-s${k}`, 'reward'));
+      const col = (l: string) => Number(last[csv.head.indexOf(l)]);
+      expect(col(`${arm} (mean of 3)`)).toBeCloseTo((seeds[0]! + seeds[1]! + seeds[2]!) / 3, 12);
+      expect(col(`${arm} (mean of 3) max`)).toBe(Math.max(...seeds));
+      expect(col(`${arm} (mean of 3) min`)).toBe(Math.min(...seeds));
+    }
+    // A legend click hides the series (and its band), a second shows it again.
+    const aButton = reward.locator('li[data-series="A-outcome (mean of 3)"] button');
+    await aButton.click();
+    expect(await aButton.getAttribute('aria-pressed')).toBe('false');
+    expect(await reward.getAttribute('data-hidden')).toBe('A-outcome (mean of 3)');
+    await aButton.click();
+    expect(await reward.getAttribute('data-hidden')).toBe('');
+    // Zoom by dragging, then reset.
+    const reset = reward.getByRole('button', { name: 'Reset zoom' });
+    expect(await reset.isDisabled()).toBe(true);
+    const over = (await reward.locator('.u-over').boundingBox())!;
+    await page.mouse.move(over.x + over.width * 0.3, over.y + over.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.6, over.y + over.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => reset.isDisabled()).toBe(false);
+    const zoomed = (await reward.getAttribute('data-xrange'))!.split(',').map(Number);
+    expect(zoomed[0]).toBeGreaterThan(1);
+    expect(zoomed[1]).toBeLessThan(12);
+    // the charts share the zoom (one cursor group), and the reset
+    const length = page.locator('figure[data-metric="completions/mean_length"]');
+    expect(await length.getAttribute('data-xrange')).toBe(zoomed.join(','));
+    await reset.click();
+    expect(await reward.getAttribute('data-xrange')).toBe('1,12');
+    expect(await length.getAttribute('data-xrange')).toBe('1,12');
+    // Log y: refused where values are ≤ 0 (reward), offered for a length.
+    expect(await reward.getByLabel('log y').isDisabled()).toBe(true);
+    await length.getByLabel('log y').check();
+    await expect.poll(() => length.getAttribute('data-log')).toBe('true');
+    // Jump links move focus to a chart group.
+    const jump = page.locator('nav.chart-jump button');
+    expect(await jump.count()).toBeGreaterThan(1);
+    const title = (await jump.nth(1).textContent())!;
+    await jump.nth(1).click();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(title);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, '3-arm-bands');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -9,6 +9,7 @@ import { RUN_COLORS } from '../components/colors.js';
 import { Plot, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
 import { RunHeader } from '../components/run-header.js';
+import { LineSwatch } from '../components/swatch.js';
 import {
   baselineName,
   curveBaselineWord,
@@ -25,6 +26,7 @@ import { useRunIndex } from '../use-run-index.js';
 
 const SINGLE = { color: RUN_COLORS[0]! };
 const SINGLE_BASELINE = '#777777';
+const BASELINE_DASH = [1, 5];
 
 /** A run's label on this page: `eval of <run> @ <checkpoint>` for eval runs, else its name. */
 export function runLabel(run: LoadedRun | RunSummary, index: readonly RunSummary[]): string {
@@ -76,10 +78,7 @@ function SummaryTable(props: { compared: Compared[] }) {
             </th>
             {compared.map((c) => (
               <th key={c.run.id} scope="colgroup" colSpan={3} class="run-col">
-                <span
-                  class="swatch"
-                  style={{ borderTopColor: c.color, borderTopStyle: c.dash ? 'dashed' : 'solid' }}
-                />
+                <LineSwatch color={c.color} dash={c.dash} />
                 {c.label}
               </th>
             ))}
@@ -166,7 +165,8 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
           label: single ? `${word} baseline` : `${c.label} · ${word} baseline`,
           color: single ? SINGLE_BASELINE : `${color}99`,
           width: 1.5,
-          dash: [6, 4],
+          // Sparse dots: unlike every seed's dash (groups.ts DASHES), so a baseline never reads as a seed.
+          dash: BASELINE_DASH,
           points: true,
           note:
             curve.area?.baseline === undefined

@@ -3,9 +3,10 @@
 import type { LoadedRun } from '@atmanrl/runs';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { withAlpha } from '../components/colors.js';
-import { Plot, type PlotSeries } from '../components/plot.js';
+import { Plot, type PlotBand, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
 import { RunHeader } from '../components/run-header.js';
+import { LineSwatch } from '../components/swatch.js';
 import { metricUnit } from '../data/axes.js';
 import {
   alignSeries,
@@ -15,6 +16,7 @@ import {
   meanSeries,
   metricNames,
   metricSeries,
+  rangeSeries,
 } from '../data/curves.js';
 import { ARM_BY_NAME, groupKey, type SeriesStyle, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
@@ -30,11 +32,12 @@ interface StyledRun {
   style: SeriesStyle;
 }
 
-/** One curve of a chart: a run, or an arm's mean over its runs. */
+/** One curve of a chart: a run, or an arm's mean over its runs (with its seeds' min–max band). */
 interface Unit {
   label: string;
   style: SeriesStyle;
   series: MetricSeries;
+  band?: { steps: number[]; lo: (number | null)[]; hi: (number | null)[] };
 }
 
 function chartUnits(name: string, runs: StyledRun[], armMeans: boolean): Unit[] {
@@ -56,6 +59,7 @@ function chartUnits(name: string, runs: StyledRun[], armMeans: boolean): Unit[] 
           label: `${key} (mean of ${members.length})`,
           style: { ...members[0]!.style, dash: undefined },
           series: meanSeries(members.map((m) => m.series)),
+          band: rangeSeries(members.map((m) => m.series)),
         },
   );
 }
@@ -68,14 +72,29 @@ function MetricChart(props: {
   armMeans: boolean;
 }) {
   const { name, runs, smoothing, armMeans } = props;
-  const { data, series, points } = useMemo(() => {
+  const { data, series, points, bands } = useMemo(() => {
     const units = chartUnits(name, runs, armMeans);
     const raw = units.map((u) => u.series);
     const cols: { x: number[]; y: (number | null)[] }[] = [];
     const series: PlotSeries[] = [];
+    const bands: PlotBand[] = [];
     raw.forEach((s, i) => {
-      const { label, style } = units[i]!;
+      const { label, style, band } = units[i]!;
       const dash = style.dash ? { dash: style.dash } : {};
+      if (band) {
+        // The seeds' min–max, shaded between two faint edge lines that hide with the mean.
+        const edge = {
+          color: withAlpha(style.color, 0.35),
+          width: 1,
+          legend: false,
+          partOf: label,
+        };
+        cols.push({ x: band.steps, y: band.hi });
+        series.push({ label: `${label} max`, ...edge });
+        cols.push({ x: band.steps, y: band.lo });
+        series.push({ label: `${label} min`, ...edge });
+        bands.push({ upper: series.length - 2, lower: series.length - 1, color: style.color });
+      }
       if (smoothing > 0) {
         cols.push({ x: s.steps, y: s.values });
         series.push({
@@ -97,7 +116,12 @@ function MetricChart(props: {
         });
       }
     });
-    return { data: alignSeries(cols), series, points: raw.map((s) => countPoints(s.values)) };
+    return {
+      data: alignSeries(cols),
+      series,
+      points: raw.map((s) => countPoints(s.values)),
+      bands,
+    };
   }, [name, runs, smoothing, armMeans]);
   return (
     <Plot
@@ -109,6 +133,8 @@ function MetricChart(props: {
       series={series}
       points={points}
       attrs={{ 'data-metric': name }}
+      bands={bands}
+      {...(bands.length > 0 ? { caption: 'shaded: min–max over the seeds' } : {})}
     />
   );
 }
@@ -119,13 +145,7 @@ function RunsLegend(props: { runs: StyledRun[] }) {
     <ul class="runs-legend" aria-label="Runs on this page">
       {props.runs.map(({ run, label, style }) => (
         <li key={run.id}>
-          <span
-            class="swatch"
-            style={{
-              borderTopColor: style.color,
-              borderTopStyle: style.dash ? 'dashed' : 'solid',
-            }}
-          />
+          <LineSwatch color={style.color} dash={style.dash} />
           <a href={formatRoute({ page: 'overview', runId: run.id, with: [] })}>{label}</a>
           {style.group && style.group !== label ? (
             <span class="group-name"> ({style.group})</span>
@@ -227,13 +247,33 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
         </div>
       ) : null}
       {runs.length > 1 ? <RunsLegend runs={runs} /> : null}
+      {sections.length > 1 ? (
+        <nav class="chart-jump" aria-label="Chart groups">
+          Jump to:
+          {sections.map((section) => (
+            <button
+              key={section.title}
+              type="button"
+              onClick={() => {
+                const h = document.getElementById(`sec-${section.title}`);
+                h?.scrollIntoView({ block: 'start' });
+                h?.focus({ preventScroll: true });
+              }}
+            >
+              {section.title}
+            </button>
+          ))}
+        </nav>
+      ) : null}
       {sections.map((section) => (
         <section
           key={section.title}
           class="metric-section"
           aria-labelledby={`sec-${section.title}`}
         >
-          <h2 id={`sec-${section.title}`}>{section.title}</h2>
+          <h2 id={`sec-${section.title}`} tabIndex={-1}>
+            {section.title}
+          </h2>
           <div class="plots">
             {section.names.map((name) => (
               <MetricChart

@@ -4,6 +4,7 @@
 // Rows are summaries (run.json, last metric values, eval summaries), not whole runs.
 import type { RunSummary } from '@atmanrl/runs';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { LineSwatch } from '../components/swatch.js';
 import { ARM_BY_NAME, type GroupBy, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
 import { clearRunIndex, getRunIndex } from '../data/run-index.js';
@@ -181,16 +182,7 @@ export function RunsList(props: { site: SiteSource; dir?: string }) {
           />
         </td>
         <th scope="row" class="run-cell">
-          {style ? (
-            <span
-              class="swatch"
-              aria-hidden="true"
-              style={{
-                borderTopColor: style.color,
-                borderTopStyle: style.dash ? 'dashed' : 'solid',
-              }}
-            />
-          ) : null}
+          {style ? <LineSwatch color={style.color} dash={style.dash} /> : null}
           <a href={href}>{r.label}</a>
           <div class="run-id">{r.id}</div>
         </th>
