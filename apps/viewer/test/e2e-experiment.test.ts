@@ -272,6 +272,97 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
     await page.close();
   });
 
+  it('rollouts: mode and CoT length on each card, prompt picker sorts and filters, opens on a differing group; train <-> eval links', async () => {
+    const run = runOf('B-reliance-s0');
+    const id = run.slice(EXPERIMENT.length + 1);
+    type S = {
+      step: number;
+      promptIndex: number;
+      completionIndex: number;
+      completion: string;
+      correct: boolean;
+      advantage: number;
+      mode?: string;
+      cotTokens?: number;
+    };
+    const samples: S[] = readFileSync(join(run, 'samples.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const lastStep = Math.max(...samples.map((x) => x.step));
+    const byPrompt = new Map<number, S[]>();
+    for (const x of samples.filter((x) => x.step === lastStep))
+      byPrompt.set(x.promptIndex, [...(byPrompt.get(x.promptIndex) ?? []), x]);
+    const prompts = [...byPrompt.keys()].sort((a, b) => a - b);
+    const spread = (p: number) => {
+      const a = byPrompt.get(p)!.map((x) => x.advantage);
+      return Math.max(...a) - Math.min(...a);
+    };
+    const differ = (p: number) => new Set(byPrompt.get(p)!.map((x) => x.completion)).size > 1;
+    const correct = (p: number) => byPrompt.get(p)!.filter((x) => x.correct).length;
+    // The page opens on the differing group with the widest advantage spread.
+    let want = prompts[0]!;
+    let best = -1;
+    for (const p of prompts)
+      if (differ(p) && spread(p) > best) {
+        want = p;
+        best = spread(p);
+      }
+    const { page, errors } = await open(`${server.url}#/run/${encodeURIComponent(id)}/rollouts`);
+    const heading = page.locator('section.group h3').first();
+    await expect.poll(() => heading.textContent(), LOAD).toBe(`Step ${lastStep}, prompt ${want}`);
+    // Each card: its mode and CoT length, as samples.jsonl has them.
+    const cards = page.locator('section.group').first().locator('article.completion');
+    const group = byPrompt.get(want)!.sort((a, b) => a.completionIndex - b.completionIndex);
+    expect(await cards.count()).toBe(group.length);
+    for (let i = 0; i < group.length; i++) {
+      expect(await cards.nth(i).locator('.badge.mode').textContent()).toBe(group[i]!.mode);
+      expect(await cards.nth(i).locator('dd[data-cot]').textContent()).toBe(
+        `${group[i]!.cotTokens} tokens`,
+      );
+    }
+    const groupSelect = page.locator('select[data-pick="group"]');
+    const optionIds = () =>
+      groupSelect
+        .locator('option')
+        .evaluateAll((os) => os.map((o) => Number((o as HTMLOptionElement).value)));
+    // Sort by spread: widest first, ties in prompt order.
+    await page.locator('select[data-pick="sort"]').selectOption('spread');
+    const bySpread = [...prompts].sort((a, b) => spread(b) - spread(a) || a - b);
+    expect(await optionIds()).toEqual(bySpread);
+    // Filter: no completion correct.
+    await page.locator('select[data-pick="sort"]').selectOption('index');
+    await page.locator('select[data-pick="correct"]').selectOption('none');
+    const none = prompts.filter((p) => correct(p) === 0);
+    await expect
+      .poll(() => page.locator('.prompt-pick .hint').textContent())
+      .toBe(`${none.length} of ${prompts.length} groups`);
+    if (none.length > 0) {
+      await expect.poll(() => heading.textContent()).toBe(`Step ${lastStep}, prompt ${none[0]}`);
+      expect(await optionIds()).toEqual(none);
+    }
+    await page.locator('select[data-pick="correct"]').selectOption('any');
+    // Filter: groups where some completion is verbose.
+    await page.locator('select[data-pick="mode"]').selectOption('verbose');
+    const verbose = prompts.filter((p) => byPrompt.get(p)!.some((x) => x.mode === 'verbose'));
+    await expect
+      .poll(() => page.locator('.prompt-pick .hint').textContent())
+      .toBe(`${verbose.length} of ${prompts.length} groups`);
+    await shot(page, '4-rollout-triage');
+    // The training run links to its evaluation run, which links back.
+    await page.getByRole('link', { name: 'Evaluation', exact: true }).click();
+    const evalRun = runOf('B-reliance-s0-eval').slice(EXPERIMENT.length + 1);
+    const link = page.locator(`.related-runs a[data-eval-run="${evalRun}"]`);
+    await expect.poll(() => link.count(), LOAD).toBe(1);
+    expect(await link.textContent()).toBe('step-12');
+    await link.click();
+    const back = page.locator('.evaluated a');
+    await expect.poll(() => back.textContent(), LOAD).toBe('B-reliance-s0');
+    expect(await back.getAttribute('href')).toBe(`#/run/${encodeURIComponent(id)}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a folder of experiments lists them, finds runs 4 folders deep, and opens each experiment', async () => {
     const { page, errors } = await open(rootServer.url);
     const expected = readdirSync(EXPERIMENTS)

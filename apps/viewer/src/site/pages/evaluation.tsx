@@ -8,6 +8,7 @@ import { useMemo } from 'preact/hooks';
 import { RUN_COLORS } from '../components/colors.js';
 import { Plot, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
+import { EvaluatedIn } from '../components/related-runs.js';
 import { RunHeader } from '../components/run-header.js';
 import { LineSwatch } from '../components/swatch.js';
 import {
@@ -19,7 +20,7 @@ import {
 import { alignSeries, countPoints } from '../data/curves.js';
 import { ARM_BY_NAME, groupKey, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
-import { evalLabel, parseEvaluatedModel } from '../data/run-rows.js';
+import { evalLabel, evalRunsOf, parseEvaluatedModel } from '../data/run-rows.js';
 import type { SiteSource } from '../source.js';
 import { useRun, useRuns } from '../use-run.js';
 import { useRunIndex } from '../use-run-index.js';
@@ -261,7 +262,9 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
   const missing: string[] = [];
   if (run && run.evals.length === 0) {
     missing.push(
-      'No evaluation reports (eval/*.json) yet: run `atmanrl eval` on a checkpoint of this run.',
+      evalRunsOf(index, runId).length > 0
+        ? 'No evaluation reports in this run folder: its checkpoints were evaluated in the eval runs linked above.'
+        : 'No evaluation reports (eval/*.json) yet: run `atmanrl eval` on a checkpoint of this run.',
     );
   }
   const evaluated =
@@ -305,6 +308,7 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
           ) : undefined
         }
       />
+      {run?.info?.command !== 'eval' ? <EvaluatedIn site={site} runId={runId} /> : null}
       {error ? <p class="error">{error}</p> : null}
       {!run && !error ? <p>Loading…</p> : null}
       {run ? <Problems run={run} missing={missing} /> : null}

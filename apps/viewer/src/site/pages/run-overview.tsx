@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { withAlpha } from '../components/colors.js';
 import { Plot, type PlotBand, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
+import { EvaluatedIn } from '../components/related-runs.js';
 import { RunHeader } from '../components/run-header.js';
 import { LineSwatch } from '../components/swatch.js';
 import { metricUnit } from '../data/axes.js';
@@ -198,6 +199,7 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
   return (
     <main id="main">
       <RunHeader runId={runId} run={run} page="overview" following={following} />
+      <EvaluatedIn site={site} runId={runId} />
       {error ? <p class="error">{error}</p> : null}
       {!run && !error ? <p>Loading…</p> : null}
       {run ? <Problems run={run} missing={missing} /> : null}
