@@ -363,6 +363,75 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
     await page.close();
   });
 
+  it('saliency: per run and per arm over steps (share > 0, by token kind, by position), against samples.jsonl', async () => {
+    const results = json(join(EXPERIMENT, 'results.json'));
+    const arms = Object.keys(results.arms);
+    /** Independent reference: per step, CoT relevances of a job's samples.jsonl. */
+    const cotAt = (job: string) => {
+      const by = new Map<number, { text: string; r: number }[]>();
+      for (const l of readFileSync(join(runOf(job), 'samples.jsonl'), 'utf8')
+        .trim()
+        .split('\n')) {
+        const x = JSON.parse(l) as {
+          step: number;
+          tokens: { text: string; relevance: number | null; span: string }[];
+        };
+        const list = by.get(x.step) ?? [];
+        for (const t of x.tokens)
+          if (t.span === 'cot' && typeof t.relevance === 'number')
+            list.push({ text: t.text, r: t.relevance });
+        by.set(x.step, list);
+      }
+      return by;
+    };
+    const { page, errors } = await open(server.url);
+    await page.getByRole('link', { name: 'saliency (12 runs)' }).click();
+    const share = page.locator('figure[data-metric="cot relevance > 0 (share of tokens)"]');
+    await expect.poll(() => share.count(), { timeout: 60_000 }).toBe(1);
+    await expect.poll(() => page.locator('.runs-legend li').count(), { timeout: 60_000 }).toBe(12);
+    await page.getByLabel('Mean per arm (over its seeds)').check();
+    await expect.poll(() => share.getAttribute('data-bands')).toBe(String(arms.length));
+    const csvOf = async (fig: ReturnType<Page['locator']>) => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        fig.getByRole('button', { name: 'CSV' }).click(),
+      ]);
+      return parseCsv(readFileSync((await download.path())!, 'utf8'));
+    };
+    const csv = await csvOf(share);
+    const lastRow = csv.rows.at(-1)!;
+    const lastStep = Number(lastRow[0]);
+    for (const arm of arms) {
+      const perSeed = [0, 1, 2].map((k) => {
+        const toks = cotAt(`${arm}-s${k}`).get(lastStep)!;
+        return toks.filter((t) => t.r > 0).length / toks.length;
+      });
+      const col = (l: string) => Number(lastRow[csv.head.indexOf(l)]);
+      expect(col(`${arm} (mean of 3)`)).toBeCloseTo(
+        (perSeed[0]! + perSeed[1]! + perSeed[2]!) / 3,
+        12,
+      );
+      expect(col(`${arm} (mean of 3) max`)).toBeCloseTo(Math.max(...perSeed), 12);
+      expect(col(`${arm} (mean of 3) min`)).toBeCloseTo(Math.min(...perSeed), 12);
+    }
+    // By token kind, per run: digits' mean relevance of B-reliance-s0 at each step.
+    await page.getByLabel('Mean per arm (over its seeds)').uncheck();
+    const digits = await csvOf(page.locator('figure[data-metric="relevance of digits"]'));
+    const b0 = cotAt('B-reliance-s0');
+    const colB = digits.head.indexOf('B-reliance-s0');
+    expect(colB).toBeGreaterThan(0);
+    for (const row of digits.rows) {
+      const d = b0.get(Number(row[0]))!.filter((t) => /^\d+$/.test(t.text.trim()));
+      expect(Number(row[colB])).toBeCloseTo(d.reduce((a, t) => a + t.r, 0) / d.length, 12);
+    }
+    expect(await page.locator('figure[data-metric^="relevance at "]').count()).toBe(5);
+    await page.getByLabel('Mean per arm (over its seeds)').check();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, '5-saliency');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a folder of experiments lists them, finds runs 4 folders deep, and opens each experiment', async () => {
     const { page, errors } = await open(rootServer.url);
     const expected = readdirSync(EXPERIMENTS)

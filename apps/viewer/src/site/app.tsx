@@ -5,6 +5,7 @@ import { Evaluation } from './pages/evaluation.js';
 import { Rollouts } from './pages/rollouts.js';
 import { RunOverview } from './pages/run-overview.js';
 import { RunsList } from './pages/runs-list.js';
+import { SaliencyPage } from './pages/saliency.js';
 import { createSiteSource } from './source.js';
 
 function useRoute(): Route {
@@ -71,6 +72,9 @@ export function App() {
         <RunOverview key={route.runId} site={site} runId={route.runId} with={route.with} />
       ) : null}
       {route.page === 'rollouts' ? <Rollouts key={route.runId} site={site} route={route} /> : null}
+      {route.page === 'saliency' ? (
+        <SaliencyPage key={route.runId} site={site} runId={route.runId} with={route.with} />
+      ) : null}
       {route.page === 'eval' ? (
         <Evaluation key={route.runId} site={site} runId={route.runId} with={route.with} />
       ) : null}

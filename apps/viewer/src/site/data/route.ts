@@ -4,6 +4,7 @@
 //   #/run/<id>?with=<id2>,<id3>         run overview (curves; other runs overlaid)
 //   #/run/<id>/rollouts?step=&prompt=&compare=&vs=<id2>&gran=token|word&scale=&view=
 //   #/run/<id>/eval?with=<id2>,<id3>    evaluation (other runs' reports compared)
+//   #/run/<id>/saliency?with=<id2>      saliency aggregated per step (other runs overlaid)
 
 /** A parsed route. */
 export type Route =
@@ -24,7 +25,9 @@ export type Route =
       /** Tokens as coloured text or as a table. */
       view: 'text' | 'table';
     }
-  | { page: 'eval'; runId: string; with: string[] };
+  | { page: 'eval'; runId: string; with: string[] }
+  /** Saliency aggregated over each logged step's rollouts (other runs overlaid). */
+  | { page: 'saliency'; runId: string; with: string[] };
 
 /** Colour scale modes of the token view (see color-scale.ts). */
 export type ScaleMode = 'fixed' | 'fit' | 'symmetric' | 'sample';
@@ -85,6 +88,7 @@ export function parseRoute(hash: string): Route {
       }
     });
   if (sub === 'eval') return { page: 'eval', runId, with: withIds };
+  if (sub === 'saliency') return { page: 'saliency', runId, with: withIds };
   return { page: 'overview', runId, with: withIds };
 }
 
@@ -92,8 +96,8 @@ export function parseRoute(hash: string): Route {
 export function formatRoute(route: Route): string {
   if (route.page === 'runs') return route.dir ? `#/exp/${encodeURIComponent(route.dir)}` : '#/';
   const base = `#/run/${encodeURIComponent(route.runId)}`;
-  if (route.page === 'overview' || route.page === 'eval') {
-    const path = route.page === 'eval' ? `${base}/eval` : base;
+  if (route.page === 'overview' || route.page === 'eval' || route.page === 'saliency') {
+    const path = route.page === 'overview' ? base : `${base}/${route.page}`;
     return route.with.length === 0
       ? path
       : `${path}?with=${route.with.map(encodeURIComponent).join(',')}`;

@@ -258,6 +258,16 @@ export function ExperimentReport(props: {
           >
             training curves ({allTrain.length} runs)
           </a>
+          {' · '}
+          <a
+            href={formatRoute({
+              page: 'saliency',
+              runId: allTrain[0]!.id,
+              with: allTrain.slice(1).map((r) => r.id),
+            })}
+          >
+            saliency ({allTrain.length} runs)
+          </a>
           {allEval.length > 0 ? (
             <>
               {' · '}

@@ -27,7 +27,7 @@ import { useRun, useRuns } from '../use-run.js';
 import { useRunIndex } from '../use-run-index.js';
 
 /** A run on the overview with its overlay style. */
-interface StyledRun {
+export interface StyledRun {
   run: LoadedRun;
   label: string;
   style: SeriesStyle;
@@ -65,7 +65,8 @@ function chartUnits(name: string, runs: StyledRun[], armMeans: boolean): Unit[] 
   );
 }
 
-function MetricChart(props: {
+/** One chart of a metric over steps: each run's curve, or each arm's mean with its seed band. */
+export function MetricChart(props: {
   name: string;
   runs: StyledRun[];
   smoothing: number;
@@ -141,7 +142,7 @@ function MetricChart(props: {
 }
 
 /** The one legend of the page: each run's colour and line style. */
-function RunsLegend(props: { runs: StyledRun[] }) {
+export function RunsLegend(props: { runs: StyledRun[] }) {
   return (
     <ul class="runs-legend" aria-label="Runs on this page">
       {props.runs.map(({ run, label, style }) => (
