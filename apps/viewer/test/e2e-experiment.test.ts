@@ -432,6 +432,63 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
     await page.close();
   });
 
+  it("eval page: the start evaluation ticked by default, mean per arm with the seeds' band", async () => {
+    const results = json(join(EXPERIMENT, 'results.json'));
+    const arms = Object.keys(results.arms);
+    const { page, errors } = await open(server.url);
+    const link = page.getByRole('link', { name: `evals (${3 * arms.length + 1} runs)` });
+    await expect.poll(() => link.count(), LOAD).toBe(1);
+    await link.click();
+    // The start evaluation leads (the page's own run), then every arm's seeds.
+    await expect
+      .poll(() => page.locator('#page-title').textContent(), LOAD)
+      .toBe('eval of sft-model');
+    const table = page.locator('section[data-report="eval"] table.eval-compare');
+    await expect
+      .poll(() => table.locator('thead th.run-col').count(), LOAD)
+      .toBe(3 * arms.length + 1);
+    await page.getByLabel('Mean per arm (over its seeds)').check();
+    await expect.poll(() => table.locator('thead th.run-col').count()).toBe(arms.length + 1);
+    // Each arm's mean of pass@1 and CoT length equals results.json's (4 decimals as the table prints).
+    const heads = await table.locator('thead th.run-col').allTextContents();
+    for (const arm of arms) {
+      const i = heads.findIndex((h) => h.includes(`${arm} (mean of 3)`));
+      expect(i).toBeGreaterThan(0);
+      for (const key of ['pass@1', 'cot_tokens/mean']) {
+        const cell = table.locator(`tr[data-metric="${key}"] td[data-col="value"]`).nth(i);
+        expect(await cell.textContent()).toBe(results.arms[arm][key].mean.toFixed(4));
+      }
+    }
+    // The early-answering curve: the arm's mean and band against the seeds' eval.json curves.
+    const fig = page.locator('section[data-report="eval"] figure[data-curve="early_answering"]');
+    await expect.poll(() => fig.getAttribute('data-bands')).toBe(String(arms.length));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      fig.getByRole('button', { name: 'CSV' }).click(),
+    ]);
+    const csv = parseCsv(readFileSync((await download.path())!, 'utf8'));
+    const curves = [0, 1, 2].map(
+      (k) =>
+        json(join(runOf(`A-outcome-s${k}-eval`), 'eval', 'eval.json')).curves.find(
+          (c: { name: string }) => c.name === 'early_answering',
+        ) as { x: number[]; y: number[] },
+    );
+    const col = (l: string) => csv.head.indexOf(l);
+    curves[0]!.x.forEach((x, r) => {
+      const row = csv.rows.find((w) => Number(w[0]) === x)!;
+      const ys = curves.map((c) => c.y[r]!);
+      expect(Number(row[col('A-outcome (mean of 3)')])).toBeCloseTo(
+        (ys[0]! + ys[1]! + ys[2]!) / 3,
+        12,
+      );
+      expect(Number(row[col('A-outcome (mean of 3) max')])).toBe(Math.max(...ys));
+      expect(Number(row[col('A-outcome (mean of 3) min')])).toBe(Math.min(...ys));
+    });
+    await shot(page, '6-eval-arm-means');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a folder of experiments lists them, finds runs 4 folders deep, and opens each experiment', async () => {
     const { page, errors } = await open(rootServer.url);
     const expected = readdirSync(EXPERIMENTS)

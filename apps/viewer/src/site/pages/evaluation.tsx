@@ -4,9 +4,9 @@
 // each run's baseline dashed. An eval run is labelled by the run and checkpoint it evaluated.
 
 import type { EvalCurve, EvalReport, LoadedRun, RunSummary } from '@atmanrl/runs';
-import { useMemo } from 'preact/hooks';
-import { RUN_COLORS } from '../components/colors.js';
-import { Plot, type PlotSeries } from '../components/plot.js';
+import { useMemo, useState } from 'preact/hooks';
+import { RUN_COLORS, withAlpha } from '../components/colors.js';
+import { Plot, type PlotBand, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
 import { EvaluatedIn } from '../components/related-runs.js';
 import { RunHeader } from '../components/run-header.js';
@@ -18,6 +18,7 @@ import {
   pairBaselines,
 } from '../data/baselines.js';
 import { alignSeries, countPoints } from '../data/curves.js';
+import { type CurveBand, meanReports } from '../data/eval-means.js';
 import { ARM_BY_NAME, groupKey, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
 import { evalLabel, evalRunsOf, parseEvaluatedModel } from '../data/run-rows.js';
@@ -55,6 +56,31 @@ interface Compared {
   color: string;
   dash: number[] | undefined;
   report: EvalReport;
+  /** The arm (group) of the run, `null` when ungrouped. */
+  group: string | null;
+  /** For an arm's mean: each curve's min–max over the seeds. */
+  bands?: Map<string, CurveBand>;
+}
+
+/** One column per arm: the mean of its seeds' reports (ungrouped runs stay as they are). */
+function byArmMean(compared: readonly Compared[]): Compared[] {
+  const groups = new Map<string, Compared[]>();
+  for (const c of compared) {
+    const key = c.group ?? `\u0000${c.run.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.values()].map((members) => {
+    if (members.length === 1) return members[0]!;
+    const first = members[0]!;
+    const { report, bands } = meanReports(members.map((m) => m.report));
+    return {
+      ...first,
+      label: `${first.group} (mean of ${members.length})`,
+      dash: undefined,
+      report,
+      bands,
+    };
+  });
 }
 
 function SummaryTable(props: { compared: Compared[] }) {
@@ -142,6 +168,7 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
     const cols: { x: number[]; y: (number | null)[] }[] = [];
     const series: PlotSeries[] = [];
     const points: number[] = [];
+    const bands: PlotBand[] = [];
     let first: EvalCurve | null = null;
     const single = compared.length === 1;
     for (const c of compared) {
@@ -160,6 +187,16 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
         note: areaText(curve, word) || undefined,
       });
       points.push(countPoints(curve.y));
+      const band = c.bands?.get(name);
+      if (band) {
+        const mine = single ? name : c.label;
+        const edge = { color: withAlpha(color, 0.35), width: 1, legend: false, partOf: mine };
+        cols.push({ x: band.x, y: band.hi });
+        series.push({ label: `${mine} max`, ...edge });
+        cols.push({ x: band.x, y: band.lo });
+        series.push({ label: `${mine} min`, ...edge });
+        bands.push({ upper: series.length - 2, lower: series.length - 1, color });
+      }
       if (curve.baseline) {
         cols.push({ x: curve.baseline.x, y: curve.baseline.y });
         series.push({
@@ -177,7 +214,7 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
         points.push(countPoints(curve.baseline.y));
       }
     }
-    return { data: alignSeries(cols), series, points, first };
+    return { data: alignSeries(cols), series, points, first, bands };
   }, [name, compared]);
   if (!plot.first) return null;
   const only = compared.length === 1 ? compared[0]! : null;
@@ -185,7 +222,9 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
   const caption =
     only && onlyCurve
       ? areaText(onlyCurve, curveBaselineWord(name, onlyCurve.area?.baseline, only.report.summary))
-      : undefined;
+      : plot.bands.length > 0
+        ? 'shaded: min–max over the seeds'
+        : undefined;
   return (
     <Plot
       title={name}
@@ -197,6 +236,7 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
       points={plot.points}
       syncKey={`eval:${name}`}
       attrs={{ 'data-curve': name }}
+      bands={plot.bands}
     />
   );
 }
@@ -229,6 +269,7 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
   const { run, error, following } = useRun(site, runId, { samples: false });
   const overlays = useRuns(site, props.with);
   const index = useRunIndex(site);
+  const [armMeans, setArmMeans] = useState(false);
   const runs = useMemo(
     () =>
       run
@@ -257,8 +298,18 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
         color: styles[i]!.color,
         dash: styles[i]!.dash,
         report,
+        group: styles[i]!.group,
       })),
   }));
+  const hasArms = sections.some((sec) =>
+    sec.compared.some(
+      (c, i) => c.group !== null && sec.compared.findIndex((x) => x.group === c.group) !== i,
+    ),
+  );
+  const shownSections =
+    armMeans && hasArms
+      ? sections.map((sec) => ({ ...sec, compared: byArmMean(sec.compared) }))
+      : sections;
   const missing: string[] = [];
   if (run && run.evals.length === 0) {
     missing.push(
@@ -329,7 +380,17 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
           </div>
         </details>
       ) : null}
-      {sections.map((s) => (
+      {hasArms ? (
+        <label class="control">
+          <input
+            type="checkbox"
+            checked={armMeans}
+            onChange={(e) => setArmMeans((e.target as HTMLInputElement).checked)}
+          />{' '}
+          Mean per arm (over its seeds)
+        </label>
+      ) : null}
+      {shownSections.map((s) => (
         <ReportSection key={s.name} name={s.name} compared={s.compared} />
       ))}
     </main>

@@ -188,7 +188,11 @@ export function ExperimentReport(props: {
   const allTrain = rows
     .filter((r) => r.kind !== 'eval' && armOfRow(r, names) !== null)
     .sort(byName);
-  const allEval = rows.filter((r) => r.kind === 'eval' && armOfRow(r, names) !== null).sort(byName);
+  // The arms' evals, the start evaluation(s) (of the starting model: no arm) first.
+  const allEval = [
+    ...rows.filter((r) => r.kind === 'eval' && r.evaluated?.runId === null).sort(byName),
+    ...rows.filter((r) => r.kind === 'eval' && armOfRow(r, names) !== null).sort(byName),
+  ];
   const cellFor = (arm: string, key: string, baseline: string | null) => {
     const s = results.arms[arm]?.[key];
     const digits = digitsFor(key);
