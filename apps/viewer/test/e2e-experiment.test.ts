@@ -489,6 +489,22 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
     await page.close();
   });
 
+  it('at 420 px the experiment page does not scroll sideways: arm names and the CoT column fit', async () => {
+    const { page, errors } = await open(server.url, 420);
+    const cell = page.locator('tr[data-arm="B-reliance"] td[data-metric="cot_tokens/mean"]');
+    await expect.poll(() => cell.count(), LOAD).toBe(1);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      420,
+    );
+    const arm = (await page.locator('tr[data-arm="B-reliance"] th').boundingBox())!;
+    const box = (await cell.boundingBox())!;
+    expect(arm.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(420);
+    await shot(page, '7-experiment-420px', true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a folder of experiments lists them, finds runs 4 folders deep, and opens each experiment', async () => {
     const { page, errors } = await open(rootServer.url);
     const expected = readdirSync(EXPERIMENTS)
