@@ -206,6 +206,22 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
     await page.getByRole('link', { name: 'training curves (12 runs)' }).click();
     await expect.poll(() => page.locator('.runs-legend li').count(), LOAD).toBe(12);
     const reward = page.locator('figure[data-metric="reward"]');
+    // Titled after the overlay, not after one run.
+    expect(await page.locator('#page-title').textContent()).toBe('12 runs overlaid');
+    // The arms define the reward differently (run.json configs): the reward chart says so.
+    const configs = arms.flatMap((a) =>
+      [0, 1, 2].map(
+        (k) => json(join(runOf(`${a}-s${k}`), 'run.json')).config as Record<string, unknown>,
+      ),
+    );
+    const differing = [...new Set(configs.flatMap((c) => Object.keys(c)))]
+      .filter((k) => /^(saliency(Reward|Weight|Direction|Gate)|reward\w*|scaleRewards)$/.test(k))
+      .filter((k) => new Set(configs.map((c) => JSON.stringify(c[k] ?? null))).size > 1)
+      .sort();
+    expect(differing.length).toBeGreaterThan(0);
+    await expect
+      .poll(() => reward.locator('.plot-caption').textContent())
+      .toContain(`the runs define the reward differently (${differing.join(', ')})`);
     // Legend swatches carry each seed's own dash, as the chart draws it (solid, 6 3, 2 3).
     const dashes = await reward
       .locator('.plot-legend li[data-series^="A-outcome-s"] .swatch-line')
@@ -268,6 +284,14 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(title);
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, '3-arm-bands');
+    // The page's own run can be unticked: the first overlaid run takes its place.
+    const own = page.locator('fieldset.overlay label').first();
+    expect((await own.textContent())?.trim()).toBe('A-outcome-s0');
+    await own.locator('input').click(); // one click: the page then belongs to another run
+    await expect.poll(() => page.locator('#page-title').textContent()).toBe('11 runs overlaid');
+    expect(page.url()).toContain(
+      `#/run/${encodeURIComponent(runOf('A-outcome-s1').slice(EXPERIMENT.length + 1))}?with=`,
+    );
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -72,6 +72,8 @@ export function MetricChart(props: {
   smoothing: number;
   syncKey: string;
   armMeans: boolean;
+  /** A note under the title (e.g. that the runs define this metric differently). */
+  note?: string;
 }) {
   const { name, runs, smoothing, armMeans } = props;
   const { data, series, points, bands } = useMemo(() => {
@@ -136,9 +138,27 @@ export function MetricChart(props: {
       points={points}
       attrs={{ 'data-metric': name }}
       bands={bands}
-      {...(bands.length > 0 ? { caption: 'shaded: min–max over the seeds' } : {})}
+      {...(bands.length > 0 || props.note
+        ? {
+            caption: [bands.length > 0 ? 'shaded: min–max over the seeds' : '', props.note ?? '']
+              .filter((x) => x !== '')
+              .join(' · '),
+          }
+        : {})}
     />
   );
+}
+
+/** Config keys that define the training reward (besides the outcome). */
+const REWARD_KEYS = /^(saliency(Reward|Weight|Direction|Gate)|reward\w*|scaleRewards)$/;
+
+/** The reward-defining config keys whose values differ across `runs` (sorted). */
+export function rewardDifferences(runs: readonly StyledRun[]): string[] {
+  const keys = new Set(runs.flatMap((r) => Object.keys(r.run.info?.config ?? {})));
+  return [...keys]
+    .filter((k) => REWARD_KEYS.test(k))
+    .filter((k) => new Set(runs.map((r) => JSON.stringify(r.run.info?.config[k] ?? null))).size > 1)
+    .sort();
 }
 
 /** The one legend of the page: each run's colour and line style. */
@@ -185,6 +205,11 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
     () => groupMetricNames(metricNames(runs.flatMap((r) => r.run.metrics))),
     [runs],
   );
+  const rewardDiff = useMemo(() => rewardDifferences(runs), [runs]);
+  const rewardNote =
+    rewardDiff.length > 0
+      ? `the runs define the reward differently (${rewardDiff.join(', ')}): compare rewards/outcome/mean`
+      : undefined;
   // An eval run has no curves of its own: open its evaluation instead.
   useEffect(() => {
     if (run?.info?.command === 'eval' && run.metrics.length === 0 && props.with.length === 0)
@@ -199,7 +224,22 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
   };
   return (
     <main id="main">
-      <RunHeader runId={runId} run={run} page="overview" following={following} />
+      <RunHeader
+        runId={runId}
+        run={run}
+        page="overview"
+        following={following}
+        {...(runs.length > 1
+          ? {
+              title: `${runs.length} runs overlaid`,
+              subtitle: (
+                <span>
+                  The tabs and status are those of {runs[0]!.label}; untick it below to drop it.
+                </span>
+              ),
+            }
+          : {})}
+      />
       <EvaluatedIn site={site} runId={runId} />
       {error ? <p class="error">{error}</p> : null}
       {!run && !error ? <p>Loading…</p> : null}
@@ -235,6 +275,23 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
           {others.length > 0 ? (
             <fieldset class="control overlay">
               <legend>Overlay runs</legend>
+              {props.with.length > 0 ? (
+                <label>
+                  <input
+                    type="checkbox"
+                    checked
+                    onChange={() => {
+                      // Drop the page's own run: the first overlaid run becomes the page's.
+                      window.location.hash = formatRoute({
+                        page: 'overview',
+                        runId: props.with[0]!,
+                        with: props.with.slice(1),
+                      });
+                    }}
+                  />{' '}
+                  {run?.info?.name ?? runId}
+                </label>
+              ) : null}
               {others.map((o) => (
                 <label key={o.id}>
                   <input
@@ -286,6 +343,7 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
                 smoothing={smoothing}
                 armMeans={armMeans}
                 syncKey={`overview:${runId}`}
+                {...(rewardNote && /^(reward|reward_std)$/.test(name) ? { note: rewardNote } : {})}
               />
             ))}
           </div>
