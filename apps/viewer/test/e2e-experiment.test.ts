@@ -555,6 +555,12 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
       .poll(() => page.locator('table.runs-table tr[data-run]').count(), { timeout: 60_000 })
       .toBe(all);
     expect(await page.getByText('No runs in this folder yet').count()).toBe(0);
+    // Arms of different experiments are grouped apart: modes-arms' A-outcome holds its 3 seeds
+    // and their 3 evals only.
+    const group = page.locator('tbody[data-group="modes-arms/A-outcome"] tr[data-run]');
+    await expect.poll(() => group.count(), { timeout: 60_000 }).toBe(6);
+    const groupIds = await group.evaluateAll((trs) => trs.map((t) => t.getAttribute('data-run')));
+    expect(groupIds.every((id) => id?.startsWith('modes-arms/runs/A-outcome-s'))).toBe(true);
     await shot(page, '2-experiments');
     await page.locator('li[data-experiment="modes-arms"] a').click();
     expect(page.url()).toContain('#/exp/modes-arms');
@@ -570,6 +576,8 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
       .locator('table.runs-table tr[data-run]')
       .evaluateAll((trs) => trs.map((t) => t.getAttribute('data-run')));
     expect(ids.every((id) => id?.startsWith('modes-arms/runs/'))).toBe(true);
+    // Inside one experiment the arms go by their own names.
+    expect(await page.locator('tbody[data-group="A-outcome"] tr[data-run]').count()).toBe(6);
     expect(errors).toEqual([]);
     await page.close();
   });

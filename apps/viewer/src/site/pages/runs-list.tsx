@@ -47,10 +47,23 @@ function cell(c: Column, r: RunRow): string {
   return v;
 }
 
-function groupingName(r: RunRow, names: ReadonlyMap<string, string>): string {
-  if (r.kind === 'eval')
-    return r.evaluated?.runId ? (names.get(r.evaluated.runId) ?? r.label) : r.label;
-  return r.info?.name ?? r.id;
+/** The experiment folder of a run id in a folder of experiments (`<exp>/runs/<job>/<run>`). */
+export function experimentOf(id: string): string | null {
+  const i = id.indexOf('/runs/');
+  return i > 0 ? id.slice(0, i) : null;
+}
+
+function groupingName(r: RunRow, names: ReadonlyMap<string, string>, dir: string): string {
+  const name =
+    r.kind === 'eval'
+      ? r.evaluated?.runId
+        ? (names.get(r.evaluated.runId) ?? r.label)
+        : r.label
+      : (r.info?.name ?? r.id);
+  // In a folder of experiments, arms of different experiments share names (A-outcome): keep
+  // them apart by their experiment's folder.
+  const exp = dir === '' ? experimentOf(r.id) : null;
+  return exp === null ? name : `${exp}/${name}`;
 }
 
 type GroupChoice = 'none' | 'arm' | 'config' | 'pattern';
@@ -120,21 +133,21 @@ export function RunsList(props: { site: SiteSource; dir?: string }) {
     ? sortRows(shownRows, sortColumn, sort?.dir ?? 'asc')
     : [...shownRows].sort(
         (a, b) =>
-          groupingName(a, names).localeCompare(groupingName(b, names)) ||
+          groupingName(a, names, dir).localeCompare(groupingName(b, names, dir)) ||
           Number(a.kind === 'eval') - Number(b.kind === 'eval'),
       );
   const groups = groupRows(
     sorted,
     groupBy,
     visible,
-    (r) => groupingName(r, names),
+    (r) => groupingName(r, names, dir),
     sortColumn === null,
   );
   const flat = groups.flatMap((g) => g.rows.map((r) => ({ r, key: g.key })));
   const styles = new Map(
     seriesStyles(
       flat.map((x) => x.key),
-      flat.map((x) => groupingName(x.r, names)),
+      flat.map((x) => groupingName(x.r, names, dir)),
     ).map((s, i) => [flat[i]!.r.id, s] as const),
   );
   const grouped = groupBy.kind !== 'none' && groups.some((g) => g.key !== null);
