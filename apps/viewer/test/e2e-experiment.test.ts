@@ -182,6 +182,41 @@ describe.skipIf(!ready)('viewer experiment page e2e (chromium, experiments/modes
     await page.getByText(/^Measures/).click();
     await page.getByLabel('pass@4', { exact: true }).check();
     expect(await page.locator('thead th[data-metric="pass@4"]').count()).toBe(1);
+    // Greedy accuracy has per-item values (each report's items): its marker uses the paired
+    // per-item SE, computed here from the eval.json items of each seed pair (control B now).
+    await page.getByLabel('greedy accuracy', { exact: true }).check();
+    const ctrl = 'B-reliance';
+    const itemsOf = (arm: string, k: number) =>
+      new Map<string, number>(
+        (
+          json(join(runOf(`${arm}-s${k}-eval`), 'eval', 'eval.json')).items as {
+            id?: string;
+            correct?: boolean;
+          }[]
+        )
+          .filter((it) => typeof it.id === 'string' && typeof it.correct === 'boolean')
+          .map((it) => [it.id!, Number(it.correct)]),
+      );
+    for (const arm of arms.filter((a) => a !== ctrl)) {
+      const perSeed = [0, 1, 2].map((k) => {
+        const a = itemsOf(arm, k);
+        const c = itemsOf(ctrl, k);
+        const d = [...a].filter(([id]) => c.has(id)).map(([id, v]) => v - c.get(id)!);
+        const m = d.reduce((x, y) => x + y, 0) / d.length;
+        return { v: d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1), n: d.length };
+      });
+      const se = Math.sqrt(perSeed.reduce((x, p) => x + p.v / p.n, 0)) / 3;
+      const diff = page.locator(
+        `tr[data-arm="${arm}"] td[data-metric="accuracy_greedy"] .cell-diff`,
+      );
+      await expect.poll(() => diff.getAttribute('data-se'), LOAD).not.toBeNull();
+      expect(Number(await diff.getAttribute('data-se'))).toBeCloseTo(se, 12);
+      const delta =
+        results.arms[arm].accuracy_greedy.mean - results.arms[ctrl].accuracy_greedy.mean;
+      expect(await diff.locator('.beyond-mark').count(), arm).toBe(
+        Math.abs(delta) > 2 * se ? 1 : 0,
+      );
+    }
     const scroller = page.locator('.arms-scroll');
     const left0 = (await page.locator('tr[data-arm="B-reliance"] th').boundingBox())!.x;
     await scroller.evaluate((el) => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { armDiff, defaultControl, focusMetrics, orderMetrics, signed } from './arms.js';
+import {
+  armDiff,
+  defaultControl,
+  focusMetrics,
+  orderMetrics,
+  PER_ITEM,
+  pairedItemDiff,
+  signed,
+} from './arms.js';
 
 describe('arms table arithmetic', () => {
   it('puts the measures of the experiment first, in the focus order', () => {
@@ -87,5 +95,24 @@ describe('arms table arithmetic', () => {
     expect(signed(-1.256, 2)).toBe('−1.26');
     expect(signed(0.0123, 3)).toBe('+0.012');
     expect(signed(-0.0001, 3)).toBe('±0.000');
+  });
+
+  it('paired per-item SE over seeds (hand-computed)', () => {
+    const m = (xs: number[]) => new Map(xs.map((v, i) => [`q${i}`, v]));
+    // seed 0: d = [1, 0, 0, 0] (m 0.25, v 0.25, n 4); seed 1: d = [0, -1, 0, 1] (m 0, v 2/3, n 4);
+    // an item only one side has (q9) is left out.
+    const arm0 = m([1, 1, 0, 1]);
+    (arm0 as Map<string, number>).set('q9', 1);
+    const r = pairedItemDiff([
+      { arm: arm0, control: m([0, 1, 0, 1]) },
+      { arm: m([1, 0, 1, 1]), control: m([1, 1, 1, 0]) },
+    ])!;
+    expect(r.delta).toBeCloseTo(0.125, 12);
+    expect(r.se).toBeCloseTo(Math.sqrt(0.25 / 4 + 2 / 3 / 4) / 2, 12);
+    expect(r.items).toBe(8);
+    expect(r.seeds).toBe(2);
+    expect(pairedItemDiff([{ arm: m([1]), control: m([0]) }])).toBeNull();
+    expect(PER_ITEM.accuracy_greedy!({ correct: true })).toBe(1);
+    expect(PER_ITEM.accuracy_greedy!({})).toBeNull();
   });
 });

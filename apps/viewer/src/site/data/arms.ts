@@ -107,3 +107,47 @@ export function signed(v: number, digits: number): string {
 export function digitsFor(key: string): number {
   return /tokens|length|steps|time/.test(key) ? 2 : 3;
 }
+
+/**
+ * Summary metrics that are the mean of a per-item value of the report's `items` (one record per
+ * test item), and how to read that value: for these the arms' difference gets a paired per-item
+ * standard error. (pass@1 averages several samples per item, which `items` does not hold.)
+ */
+export const PER_ITEM: Readonly<Record<string, (item: Record<string, unknown>) => number | null>> =
+  {
+    accuracy_greedy: (item) => (typeof item.correct === 'boolean' ? Number(item.correct) : null),
+  };
+
+/** Per-item values of one evaluation, by item id. */
+export type ItemValues = ReadonlyMap<string, number>;
+
+/**
+ * The paired per-item standard error of an arm's difference from the control, over seeds: in
+ * each seed pair s the differences d_i = arm_i − control_i over the items both evaluated, with
+ * mean m_s and sample variance v_s over n_s items; the estimate is the mean of the m_s and its
+ * standard error √(Σ v_s / n_s) / S. `null` without a pair of at least 2 shared items.
+ */
+export function pairedItemDiff(
+  pairs: readonly { arm: ItemValues; control: ItemValues }[],
+): { delta: number; se: number; items: number; seeds: number } | null {
+  const perSeed: { m: number; v: number; n: number }[] = [];
+  for (const { arm, control } of pairs) {
+    const d: number[] = [];
+    for (const [id, a] of arm) {
+      const c = control.get(id);
+      if (c !== undefined && Number.isFinite(a) && Number.isFinite(c)) d.push(a - c);
+    }
+    if (d.length < 2) continue;
+    const m = d.reduce((x, y) => x + y, 0) / d.length;
+    const v = d.reduce((x, y) => x + (y - m) ** 2, 0) / (d.length - 1);
+    perSeed.push({ m, v, n: d.length });
+  }
+  if (perSeed.length === 0) return null;
+  const S = perSeed.length;
+  return {
+    delta: perSeed.reduce((x, p) => x + p.m, 0) / S,
+    se: Math.sqrt(perSeed.reduce((x, p) => x + p.v / p.n, 0)) / S,
+    items: perSeed.reduce((x, p) => x + p.n, 0),
+    seeds: S,
+  };
+}

@@ -10,7 +10,10 @@ import {
   defaultControl,
   digitsFor,
   focusMetrics,
+  type ItemValues,
   orderMetrics,
+  PER_ITEM,
+  pairedItemDiff,
   type SeedStat,
   signed,
 } from '../data/arms.js';
@@ -58,24 +61,58 @@ export function armOfRow(row: RunRow, names: ReadonlyMap<string, string>): strin
 }
 
 /**
- * Each arm's evaluation summaries by seed: the seed of the training run an eval run evaluated
- * (its run.json), so seed s of one arm pairs with seed s of another.
+ * Each arm's evaluation run by seed: the seed of the training run an eval run evaluated (its
+ * run.json), so seed s of one arm pairs with seed s of another.
  */
-export function seedSummaries(
+export function seedRows(
   rows: readonly RunRow[],
   names: ReadonlyMap<string, string>,
-): Map<string, Map<number, Record<string, number | null>>> {
+): Map<string, Map<number, RunRow>> {
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const out = new Map<string, Map<number, Record<string, number | null>>>();
+  const out = new Map<string, Map<number, RunRow>>();
   for (const r of rows) {
     if (r.kind !== 'eval' || !r.evaluated?.runId || r.evals.length === 0) continue;
     const arm = armOfRow(r, names);
     const seed = byId.get(r.evaluated.runId)?.info?.seed;
     if (arm === null || seed === undefined) continue;
-    const m = out.get(arm) ?? new Map<number, Record<string, number | null>>();
+    const m = out.get(arm) ?? new Map<number, RunRow>();
     out.set(arm, m);
-    m.set(seed, r.evals[0]!.summary);
+    m.set(seed, r);
   }
+  return out;
+}
+
+/** Per-item values (see PER_ITEM) of each eval run's report, by run id, then metric. */
+type ItemsByRun = ReadonlyMap<string, ReadonlyMap<string, ItemValues>>;
+
+/** Reads the `items` of each eval run's report for the per-item metrics in `keys`. */
+async function loadItems(
+  site: SiteSource,
+  evalRows: readonly RunRow[],
+  keys: readonly string[],
+): Promise<ItemsByRun> {
+  const out = new Map<string, Map<string, ItemValues>>();
+  await Promise.all(
+    evalRows.map(async (r) => {
+      const text = await site.source.readText(`${r.id}/eval/${r.evals[0]!.file}`);
+      if (text === null) return;
+      const items = (JSON.parse(text) as { items?: unknown }).items;
+      if (!Array.isArray(items)) return;
+      const perKey = new Map<string, ItemValues>();
+      for (const key of keys) {
+        const read = PER_ITEM[key]!;
+        const values = new Map<string, number>();
+        for (const it of items) {
+          if (it === null || typeof it !== 'object') continue;
+          const id = (it as { id?: unknown }).id;
+          const v = read(it as Record<string, unknown>);
+          if (typeof id === 'string' && v !== null) values.set(id, v);
+        }
+        if (values.size > 0) perKey.set(key, values);
+      }
+      out.set(r.id, perKey);
+    }),
+  );
   return out;
 }
 
@@ -139,7 +176,26 @@ export function ExperimentReport(props: {
       cancelled = true;
     };
   }, [site, dir]);
-  const seeds = useMemo(() => seedSummaries(rows, names), [rows, names]);
+  const seeds = useMemo(() => seedRows(rows, names), [rows, names]);
+  const [items, setItems] = useState<ItemsByRun>(new Map());
+  // Per-item values only for the per-item metrics shown (each report's items: ~1 MB a run).
+  const itemKeys = (shown ?? results?.focus ?? [])
+    .filter((k) => k in PER_ITEM)
+    .sort()
+    .join('\n');
+  useEffect(() => {
+    if (itemKeys === '') return;
+    let cancelled = false;
+    const evalRows = [...seeds.values()].flatMap((m) => [...m.values()]);
+    loadItems(site, evalRows, itemKeys.split('\n'))
+      .then((loaded) => {
+        if (!cancelled) setItems(loaded);
+      })
+      .catch(() => {});
+    return () => {
+      cancelled = true;
+    };
+  }, [site, seeds, itemKeys]);
   if (!results || !heading) return null;
   const arms = Object.keys(results.arms);
   const ctrl = control !== null && arms.includes(control) ? control : defaultControl(arms);
@@ -178,8 +234,8 @@ export function ExperimentReport(props: {
   };
   const seedValues = (arm: string, key: string): Map<number, number> => {
     const out = new Map<number, number>();
-    for (const [seed, summary] of seeds.get(arm) ?? []) {
-      const v = summary[key];
+    for (const [seed, row] of seeds.get(arm) ?? []) {
+      const v = row.evals[0]!.summary[key];
       if (v !== null && v !== undefined && Number.isFinite(v)) out.set(seed, v);
     }
     return out;
@@ -198,10 +254,26 @@ export function ExperimentReport(props: {
     const digits = digitsFor(key);
     const b = baseline ? results.arms[arm]?.[baseline] : undefined;
     const main = s ? `${f(s.mean, digits)} ± ${f(s.std, digits)}` : '–';
-    const diff =
+    const seedDiff =
       ctrl !== null && arm !== ctrl
         ? armDiff(s, results.arms[ctrl]?.[key], seedValues(arm, key), seedValues(ctrl, key))
         : null;
+    // Where the per-item values exist, the marker uses the paired per-item SE instead.
+    const paired =
+      seedDiff && ctrl !== null && key in PER_ITEM
+        ? pairedItemDiff(
+            [...(seeds.get(arm) ?? [])].flatMap(([seed, row]) => {
+              const a = items.get(row.id)?.get(key);
+              const cRow = seeds.get(ctrl)?.get(seed);
+              const c = cRow ? items.get(cRow.id)?.get(key) : undefined;
+              return a && c ? [{ arm: a, control: c }] : [];
+            }),
+          )
+        : null;
+    const diff =
+      seedDiff && paired
+        ? { ...seedDiff, beyond: Math.abs(seedDiff.delta) > 2 * paired.se }
+        : seedDiff;
     return (
       <td key={key} class="num" data-metric={key}>
         <div class="cell-main">{main}</div>
@@ -213,7 +285,8 @@ export function ExperimentReport(props: {
             data-lo={diff.range?.lo}
             data-hi={diff.range?.hi}
             data-beyond={diff.beyond ? '' : undefined}
-            title={`difference from ${ctrl}: ${signed(diff.delta, digits)}${diff.range ? `; per-seed differences ${signed(diff.range.lo, digits)} to ${signed(diff.range.hi, digits)} (${diff.range.seeds} seeds)` : ''}${diff.sd !== null ? `; 2 seed sd = ${(2 * diff.sd).toFixed(digits)}` : ''}`}
+            data-se={paired ? paired.se : undefined}
+            title={`difference from ${ctrl}: ${signed(diff.delta, digits)}${diff.range ? `; per-seed differences ${signed(diff.range.lo, digits)} to ${signed(diff.range.hi, digits)} (${diff.range.seeds} seeds)` : ''}${paired ? `; 2 paired per-item SE = ${(2 * paired.se).toFixed(digits)} (${paired.items} item pairs over ${paired.seeds} seeds)` : diff.sd !== null ? `; 2 seed sd = ${(2 * diff.sd).toFixed(digits)}` : ''}`}
           >
             Δ {signed(diff.delta, digits)}
             {diff.beyond ? (
@@ -223,6 +296,7 @@ export function ExperimentReport(props: {
                 <span class="sr-only">beyond 2 seed sd</span>
               </span>
             ) : null}
+            {paired ? <div class="range">paired SE {paired.se.toFixed(digits)}</div> : null}
             {diff.range ? (
               <div class="range">
                 [{signed(diff.range.lo, digits)}, {signed(diff.range.hi, digits)}]
