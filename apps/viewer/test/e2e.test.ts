@@ -315,6 +315,17 @@ describe.skipIf(!hasChromium)('viewer e2e (chromium)', () => {
     await expect.poll(() => page.locator('article.completion').count()).toBe(G);
     await page.goto(`${url}#/run/${FIXTURE_RUNS.a}/eval`);
     await expect.poll(() => page.locator('figure[data-curve]').count()).toBe(4);
+    // The aggregate saliency of the exported run's rollouts (one point per logged step).
+    await page.goto(`${url}#/run/${FIXTURE_RUNS.a}/saliency`);
+    const share = page.locator('figure[data-metric="cot relevance > 0 (share of tokens)"]');
+    await expect.poll(() => share.count()).toBe(1);
+    const logged = new Set(
+      readFileSync(join(runsDir, FIXTURE_RUNS.a, 'samples.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).step),
+    ).size;
+    expect(await share.getAttribute('data-points')).toBe(String(logged));
     await page.goto(`${url}#/`);
     await expect.poll(() => page.locator('table.runs-table tr[data-run]').count()).toBe(1);
     expect(errors).toEqual([]);

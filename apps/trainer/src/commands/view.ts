@@ -16,7 +16,8 @@ export const viewCommand: CommandDef = {
       if (config.export !== null) {
         let runId = positionals[1];
         if (runId === undefined) {
-          const runs = await listRuns(fsRunSource(runsDir));
+          // As deep as the viewer searches: a folder of experiments holds runs 4 levels down.
+          const runs = await listRuns(fsRunSource(runsDir), '', 8);
           runId = runs[0]?.id;
           if (runId === undefined) {
             throw new UsageError(

@@ -1,6 +1,15 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { followJsonl, httpRunSource, loadRun, MetricsRecordSchema } from '@atmanrl/runs';
 import { fsRunSource, RunWriter } from '@atmanrl/runs/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -246,4 +255,64 @@ describe('startViewerServer file descriptors (issue 18 item 3)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('startViewerServer under a symlink race (issue 35 item 1)', () => {
+  const swapper = resolve(import.meta.dirname, '../../test/fixtures/swap-dirs.py');
+  const canRace = process.platform === 'linux' && existsSync('/usr/bin/python3');
+
+  // A folder of the runs folder is exchanged, over and over, with a symlink to a secret folder
+  // (renameat2 RENAME_EXCHANGE) while the file inside it is requested. Before the fix the check
+  // (realpath inside the root) passed on the real folder and the open then went through the
+  // link: about a quarter of the answers were the secret file.
+  it.skipIf(!canRace)(
+    'never serves a file reached through a parent swapped for a link',
+    async () => {
+      const dir = tempDir('viewer-race-');
+      const runsDir = join(dir, 'runs');
+      mkdirSync(join(runsDir, 'race'), { recursive: true });
+      writeFileSync(join(runsDir, 'race', 'passwd'), 'innocent\n');
+      mkdirSync(join(dir, 'secret'));
+      writeFileSync(join(dir, 'secret', 'passwd'), 'TOP SECRET\n');
+      writeFileSync(join(dir, 'secret', 'shadow'), 'TOP SECRET\n');
+      symlinkSync(join(dir, 'secret'), join(runsDir, 'link'));
+      const s = await startViewerServer({ runsDir, staticDir: SITE_DIR });
+      const child = spawn('/usr/bin/python3', [
+        swapper,
+        join(runsDir, 'race'),
+        join(runsDir, 'link'),
+        '8',
+      ]);
+      const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+      try {
+        await new Promise<void>((ok, fail) => {
+          child.stdout.once('data', () => ok());
+          child.once('exit', (code) => fail(new Error(`swapper exited ${code} before starting`)));
+        });
+        const counts = { leaked: 0, served: 0, refused: 0 };
+        for (let round = 0; round < 150 && child.exitCode === null; round++) {
+          const answers = await Promise.all(
+            Array.from({ length: 16 }, (_, k) =>
+              rawRequest(s.url, k % 4 === 3 ? '/runs/race/?list' : '/runs/race/passwd'),
+            ),
+          );
+          for (const a of answers) {
+            // A listing of the secret folder names `shadow`; the real one has only `passwd`.
+            if (a.body.includes('TOP SECRET') || a.body.includes('shadow')) counts.leaked++;
+            else if (a.body.includes('innocent') || a.body.includes('passwd')) counts.served++;
+            else if (a.status === 403 || a.status === 404) counts.refused++;
+          }
+        }
+        // The race really ran: both states of the folder were seen.
+        expect(counts.served).toBeGreaterThan(0);
+        expect(counts.refused).toBeGreaterThan(0);
+        expect(counts.leaked).toBe(0);
+      } finally {
+        child.kill();
+        await exited;
+        await s.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -2,7 +2,7 @@
 // folder under `/runs/` (files with Range support, `?list` directory listings). GET/HEAD only,
 // loopback by default, every path confined to its root (symlinks included).
 import { constants } from 'node:fs';
-import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -102,30 +102,82 @@ async function resolveSafe(root: string, segments: string[]): Promise<Resolved> 
     return { kind: 'missing' };
   }
   if (!isInside(await realpath(root), real)) return { kind: 'refused' };
-  const st = await stat(real);
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(real);
+  } catch {
+    return { kind: 'missing' }; // removed (or a parent swapped away) since the realpath
+  }
   if (st.isDirectory()) return { kind: 'dir', abs: real };
   if (st.isFile()) return { kind: 'file', abs: real, size: st.size };
   return { kind: 'missing' };
 }
 
 /**
- * Sends a file from one descriptor: opened once, its size taken from that descriptor (no race
- * between a size check and the open), streamed with `pipeline`, so a client that goes away, or
- * a read error, destroys the stream and closes the descriptor (no fd leak per aborted download).
+ * Opens what `abs` names and proves that the descriptor is inside `realRoot`.
+ *
+ * `resolveSafe` checks a path, and `O_NOFOLLOW` guards only the last component of the open: a
+ * parent folder exchanged for a symlink between the check and the open (issue 35 item 1) would
+ * make the open land outside the root. So after opening, the kernel is asked what was opened
+ * (`/proc/self/fd/N`, a link to the opened file's real path on Linux); outside the root, or
+ * unknowable, it is closed and `null` returned. Where `/proc` is missing, the descriptor's
+ * device and inode must equal those of the real path resolved after the open (a narrower
+ * check: a swap back and forth between those two calls still passes).
+ */
+async function openInside(realRoot: string, abs: string): Promise<FileHandle | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null; // removed or replaced since it was resolved
+  }
+  try {
+    if (await isOpenedInside(realRoot, abs, handle)) return handle;
+  } catch {
+    // fall through: refuse
+  }
+  await handle.close();
+  return null;
+}
+
+let procFd: boolean | undefined;
+
+async function isOpenedInside(realRoot: string, abs: string, handle: FileHandle): Promise<boolean> {
+  if (procFd !== false) {
+    try {
+      const opened = await readlink(`/proc/self/fd/${handle.fd}`);
+      procFd = true;
+      // A file removed since reads "<its path> (deleted)": still judged by where it was.
+      return isAbsolute(opened) && isInside(realRoot, opened);
+    } catch (e) {
+      if (procFd === true) return false;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+      procFd = false; // no /proc: the fallback below
+    }
+  }
+  const real = await realpath(abs);
+  if (!isInside(realRoot, real)) return false;
+  const [a, b] = await Promise.all([handle.stat(), stat(real)]);
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * Sends a file from one descriptor: opened once (and checked to lie inside the root, see
+ * {@link openInside}), its size taken from that descriptor (no race between a size check and the
+ * open), streamed with `pipeline`, so a client that goes away, or a read error, destroys the
+ * stream and closes the descriptor (no fd leak per aborted download).
  */
 async function sendFile(
   req: IncomingMessage,
   res: ServerResponse,
+  realRoot: string,
   file: { abs: string },
   headers: Record<string, string>,
 ): Promise<void> {
   const head = req.method === 'HEAD';
-  let handle: FileHandle;
-  try {
-    // O_NOFOLLOW: `abs` is a real path; a symlink swapped in since it was resolved is refused.
-    handle = await open(file.abs, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    send(res, 404, 'not found\n', {}, head); // removed since it was resolved
+  const handle = await openInside(realRoot, file.abs);
+  if (handle === null) {
+    send(res, 404, 'not found\n', {}, head); // removed, replaced or moved since it was resolved
     return;
   }
   let streaming = false;
@@ -171,14 +223,31 @@ async function sendFile(
   }
 }
 
-/** Lists a runs sub-folder as `{ entries: [{ name, type }] }` (hidden files left out). */
-async function listDir(abs: string): Promise<{ entries: { name: string; type: string }[] }> {
-  const dirents = await readdir(abs, { withFileTypes: true });
-  const entries = dirents
-    .filter((d) => !d.name.startsWith('.') && (d.isFile() || d.isDirectory()))
-    .map((d) => ({ name: d.name, type: d.isDirectory() ? 'directory' : 'file' }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-  return { entries };
+/**
+ * Lists a runs sub-folder as `{ entries: [{ name, type }] }` (hidden files left out), or `null`
+ * when the folder is gone or is not inside `realRoot` once opened. The folder is opened, checked
+ * as files are ({@link openInside}), and read through its descriptor (`/proc/self/fd/N`) where
+ * Linux offers that, so a parent swapped for a link after the check lists nothing outside.
+ */
+async function listDir(
+  realRoot: string,
+  abs: string,
+): Promise<{ entries: { name: string; type: string }[] } | null> {
+  const handle = await openInside(realRoot, abs);
+  if (handle === null) return null;
+  try {
+    if (!(await handle.stat()).isDirectory()) return null;
+    const dirents = await readdir(procFd === true ? `/proc/self/fd/${handle.fd}` : abs, {
+      withFileTypes: true,
+    });
+    const entries = dirents
+      .filter((d) => !d.name.startsWith('.') && (d.isFile() || d.isDirectory()))
+      .map((d) => ({ name: d.name, type: d.isDirectory() ? 'directory' : 'file' }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return { entries };
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -209,6 +278,9 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
     );
   }
   const staticDir = resolve(options.staticDir ?? defaultStaticDir());
+  const realRunsDir = await realpath(runsDir);
+  // The site folder may be built after the server starts (`vite build --watch`): resolved lazily.
+  const realStaticDir = (): Promise<string> => realpath(staticDir).catch(() => staticDir);
   const logger = options.logger ?? silentLogger;
 
   let boundPort = port;
@@ -248,17 +320,19 @@ export async function startViewerServer(options: ViewerServerOptions): Promise<V
       if (target.kind === 'missing') return send(res, 404, 'not found\n', {}, head);
       if (target.kind === 'dir') {
         if (!wantsList) return send(res, 404, 'a folder: add ?list to list it\n', {}, head);
-        const body = JSON.stringify(await listDir(target.abs));
+        const listing = await listDir(realRunsDir, target.abs);
+        if (listing === null) return send(res, 404, 'not found\n', {}, head);
+        const body = JSON.stringify(listing);
         return send(res, 200, body, { 'Content-Type': 'application/json; charset=utf-8' }, head);
       }
-      return await sendFile(req, res, target, { 'Cache-Control': 'no-store' });
+      return await sendFile(req, res, realRunsDir, target, { 'Cache-Control': 'no-store' });
     }
     const segments = decoded.segments.length === 0 ? ['index.html'] : decoded.segments;
     const target = await resolveSafe(staticDir, segments);
     if (target.kind === 'refused') return send(res, 403, 'outside the site folder\n', {}, head);
     if (target.kind !== 'file') return send(res, 404, 'not found\n', {}, head);
     const isHtml = target.abs.endsWith('.html');
-    await sendFile(req, res, target, {
+    await sendFile(req, res, await realStaticDir(), target, {
       'Cache-Control': 'no-cache',
       ...(isHtml ? { 'Content-Security-Policy': CSP } : {}),
     });

@@ -5,6 +5,7 @@ import { Evaluation } from './pages/evaluation.js';
 import { Rollouts } from './pages/rollouts.js';
 import { RunOverview } from './pages/run-overview.js';
 import { RunsList } from './pages/runs-list.js';
+import { SaliencyPage } from './pages/saliency.js';
 import { createSiteSource } from './source.js';
 
 function useRoute(): Route {
@@ -18,7 +19,7 @@ function useRoute(): Route {
 }
 
 function routeKey(route: Route): string {
-  return route.page === 'runs' ? 'runs' : `${route.page}:${route.runId}`;
+  return route.page === 'runs' ? `runs:${route.dir ?? ''}` : `${route.page}:${route.runId}`;
 }
 
 /** The viewer application. */
@@ -36,7 +37,11 @@ export function App() {
   }, [key]);
   useEffect(() => {
     document.title =
-      route.page === 'runs' ? 'AtManRL runs' : `${route.runId} · ${route.page} · AtManRL`;
+      route.page === 'runs'
+        ? route.dir
+          ? `${route.dir} · AtManRL`
+          : 'AtManRL runs'
+        : `${route.runId} · ${route.page} · AtManRL`;
   }, [route]);
   return (
     <>
@@ -51,7 +56,7 @@ export function App() {
         <a href="#/" class="brand">
           AtManRL viewer
         </a>
-        {route.page !== 'runs' ? (
+        {route.page !== 'runs' || route.dir ? (
           <a href="#/" class="crumb">
             All runs
           </a>
@@ -60,11 +65,16 @@ export function App() {
           <span class="export-note">static export of {site.exportedRunId}</span>
         ) : null}
       </nav>
-      {route.page === 'runs' ? <RunsList site={site} /> : null}
+      {route.page === 'runs' ? (
+        <RunsList key={route.dir ?? ''} site={site} {...(route.dir ? { dir: route.dir } : {})} />
+      ) : null}
       {route.page === 'overview' ? (
         <RunOverview key={route.runId} site={site} runId={route.runId} with={route.with} />
       ) : null}
       {route.page === 'rollouts' ? <Rollouts key={route.runId} site={site} route={route} /> : null}
+      {route.page === 'saliency' ? (
+        <SaliencyPage key={route.runId} site={site} runId={route.runId} with={route.with} />
+      ) : null}
       {route.page === 'eval' ? (
         <Evaluation key={route.runId} site={site} runId={route.runId} with={route.with} />
       ) : null}

@@ -4,7 +4,7 @@ import type { ComponentChildren } from 'preact';
 import { formatRoute, rolloutsRoute } from '../data/route.js';
 
 /** Run pages reachable from the tabs. */
-export type RunPage = 'overview' | 'rollouts' | 'eval';
+export type RunPage = 'overview' | 'rollouts' | 'saliency' | 'eval';
 
 /** Heading + status + tab links of one run. */
 export function RunHeader(props: {
@@ -27,6 +27,11 @@ export function RunHeader(props: {
       href: formatRoute({ page: 'overview', runId, with: [] }),
     },
     { page: 'rollouts', label: 'Rollouts', href: formatRoute(rolloutsRoute(runId)) },
+    {
+      page: 'saliency',
+      label: 'Saliency',
+      href: formatRoute({ page: 'saliency', runId, with: [] }),
+    },
     { page: 'eval', label: 'Evaluation', href: formatRoute({ page: 'eval', runId, with: [] }) },
   ];
   // An eval run is its evaluation: it has no curves or rollouts of its own.

@@ -57,6 +57,33 @@ export function meanSeries(series: readonly MetricSeries[]): MetricSeries {
   };
 }
 
+/**
+ * The band of several runs' series (an arm's seeds): at every step any of them logs, the smallest
+ * and the largest finite value there (`null` when none is finite).
+ */
+export function rangeSeries(series: readonly MetricSeries[]): {
+  steps: number[];
+  lo: (number | null)[];
+  hi: (number | null)[];
+} {
+  const at = new Map<number, number[]>();
+  for (const s of series) {
+    s.steps.forEach((step, i) => {
+      const list = at.get(step) ?? [];
+      const v = s.values[i];
+      if (v !== null && v !== undefined && Number.isFinite(v)) list.push(v);
+      at.set(step, list);
+    });
+  }
+  const steps = [...at.keys()].sort((a, b) => a - b);
+  const lists = steps.map((st) => at.get(st)!);
+  return {
+    steps,
+    lo: lists.map((l) => (l.length === 0 ? null : Math.min(...l))),
+    hi: lists.map((l) => (l.length === 0 ? null : Math.max(...l))),
+  };
+}
+
 /** Number of finite points of a series (what a chart draws). */
 export function countPoints(values: readonly (number | null)[]): number {
   return values.filter((v) => v !== null && Number.isFinite(v)).length;

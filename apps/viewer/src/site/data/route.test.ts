@@ -4,6 +4,9 @@ import { formatRoute, parseRoute, type Route, rolloutsRoute } from './route.js';
 describe('hash routes', () => {
   const routes: Route[] = [
     { page: 'runs' },
+    { page: 'runs', dir: 'modes-arms' },
+    { page: 'saliency', runId: 'job/r1', with: ['job/r2'] },
+    { page: 'runs', dir: 'a b/c' },
     { page: 'overview', runId: 'a b/c', with: [] },
     { page: 'overview', runId: 'r1', with: ['r2', 'r,3'] },
     {

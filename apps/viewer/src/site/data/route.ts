@@ -1,12 +1,15 @@
 // Hash routes of the site (hash routing works from file:// and needs no server rewrites).
-//   #/                                  runs list
+//   #/                                  runs list (and the experiment or experiments of the root)
+//   #/exp/<folder>                      an experiment folder under the root: its page and runs
 //   #/run/<id>?with=<id2>,<id3>         run overview (curves; other runs overlaid)
 //   #/run/<id>/rollouts?step=&prompt=&compare=&vs=<id2>&gran=token|word&scale=&view=
 //   #/run/<id>/eval?with=<id2>,<id3>    evaluation (other runs' reports compared)
+//   #/run/<id>/saliency?with=<id2>      saliency aggregated per step (other runs overlaid)
 
 /** A parsed route. */
 export type Route =
-  | { page: 'runs' }
+  /** `dir`: an experiment folder under the root (its runs only); absent for the root. */
+  | { page: 'runs'; dir?: string }
   | { page: 'overview'; runId: string; with: string[] }
   | {
       page: 'rollouts';
@@ -22,7 +25,9 @@ export type Route =
       /** Tokens as coloured text or as a table. */
       view: 'text' | 'table';
     }
-  | { page: 'eval'; runId: string; with: string[] };
+  | { page: 'eval'; runId: string; with: string[] }
+  /** Saliency aggregated over each logged step's rollouts (other runs overlaid). */
+  | { page: 'saliency'; runId: string; with: string[] };
 
 /** Colour scale modes of the token view (see color-scale.ts). */
 export type ScaleMode = 'fixed' | 'fit' | 'symmetric' | 'sample';
@@ -41,6 +46,14 @@ export function parseRoute(hash: string): Route {
   const path = q < 0 ? h : h.slice(0, q);
   const params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
   const parts = path.split('/').filter((p) => p !== '');
+  if (parts[0] === 'exp' && parts[1] !== undefined) {
+    try {
+      const dir = decodeURIComponent(parts[1]).replace(/^\/+|\/+$/g, '');
+      return dir === '' ? { page: 'runs' } : { page: 'runs', dir };
+    } catch {
+      return { page: 'runs' };
+    }
+  }
   if (parts[0] !== 'run' || parts[1] === undefined) return { page: 'runs' };
   let runId: string;
   try {
@@ -75,15 +88,16 @@ export function parseRoute(hash: string): Route {
       }
     });
   if (sub === 'eval') return { page: 'eval', runId, with: withIds };
+  if (sub === 'saliency') return { page: 'saliency', runId, with: withIds };
   return { page: 'overview', runId, with: withIds };
 }
 
 /** Formats a route as a hash (`#/…`); the inverse of {@link parseRoute}. */
 export function formatRoute(route: Route): string {
-  if (route.page === 'runs') return '#/';
+  if (route.page === 'runs') return route.dir ? `#/exp/${encodeURIComponent(route.dir)}` : '#/';
   const base = `#/run/${encodeURIComponent(route.runId)}`;
-  if (route.page === 'overview' || route.page === 'eval') {
-    const path = route.page === 'eval' ? `${base}/eval` : base;
+  if (route.page === 'overview' || route.page === 'eval' || route.page === 'saliency') {
+    const path = route.page === 'overview' ? base : `${base}/${route.page}`;
     return route.with.length === 0
       ? path
       : `${path}?with=${route.with.map(encodeURIComponent).join(',')}`;

@@ -57,4 +57,40 @@ describe('listRunsParallel', () => {
     expect(mine.map((r) => r.id)).toEqual(['runs/A-s0/r2', 'runs/B-s0/r3', 'r1', 'broken']);
     expect(mine).toEqual(theirs);
   });
+
+  it('finds runs at any depth (a folder of experiments: 4 levels), newest first', async () => {
+    const src = memorySource({
+      'exp1/results.json': '{}',
+      'exp1/runs/A-s0/r1/run.json': info('r1', '2026-01-01'),
+      'exp2/runs/B-s0/r2/run.json': info('r2', '2026-01-02'),
+      'exp2/sft-model/model.safetensors': '',
+      'a/b/c/d/e/f/r3/run.json': info('r3', '2026-01-03'),
+    });
+    const ids = (await listRunsParallel(src, 8)).map((r) => r.id);
+    expect(ids).toEqual(['a/b/c/d/e/f/r3', 'exp2/runs/B-s0/r2', 'exp1/runs/A-s0/r1']);
+    // depth bounds the search: r3 is 7 folders deep
+    expect((await listRunsParallel(src, 6)).map((r) => r.id)).not.toContain('a/b/c/d/e/f/r3');
+  });
+
+  it("lists at most maxFolders folders, and never a model folder's insides", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) files[`f${String(i).padStart(2, '0')}/x/y.txt`] = '';
+    files['m/model.safetensors'] = '';
+    files['m/inner/run.json'] = info('hidden', '2026-01-01');
+    const listed: string[] = [];
+    const src = memorySource(files);
+    const counting: RunSource = {
+      ...src,
+      list: (d) => {
+        listed.push(d);
+        return src.list(d);
+      },
+    };
+    expect(await listRunsParallel(counting, 8, 20)).toEqual([]);
+    // the root, then 20 folders' listings (a folder counts once, whether or not it holds runs)
+    expect(listed.length).toBeLessThanOrEqual(21);
+    listed.length = 0;
+    expect(await listRunsParallel(counting, 8)).toEqual([]);
+    expect(listed).not.toContain('m/inner');
+  });
 });

@@ -190,3 +190,20 @@ export async function loadRunRows(
   const names = new Map(summaries.map((s) => [s.id, s.info?.name ?? s.id]));
   return Promise.all(summaries.map((s) => loadRunRow(site, s, ids, names)));
 }
+
+/**
+ * The eval runs that evaluated a checkpoint of `runId` (from each eval run's `config.model`),
+ * with the checkpoint's step; by step, then id.
+ */
+export function evalRunsOf(
+  index: readonly RunSummary[],
+  runId: string,
+): { id: string; checkpoint: string | null; step: number | null }[] {
+  const ids = index.map((s) => s.id);
+  return index
+    .filter((s) => s.info?.command === 'eval' && typeof s.info.config.model === 'string')
+    .map((s) => ({ id: s.id, e: parseEvaluatedModel(s.info!.config.model as string, ids) }))
+    .filter((x) => x.e.runId === runId)
+    .map((x) => ({ id: x.id, checkpoint: x.e.checkpoint, step: x.e.step }))
+    .sort((a, b) => (a.step ?? -1) - (b.step ?? -1) || a.id.localeCompare(b.id));
+}

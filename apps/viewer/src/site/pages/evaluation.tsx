@@ -2,11 +2,15 @@
 // name: one table of summary metrics, each against its own baseline with the difference, and
 // every curve (early answering, adding mistakes, deletion/insertion) overlaid across runs with
 // each run's baseline dashed. An eval run is labelled by the run and checkpoint it evaluated.
+
 import type { EvalCurve, EvalReport, LoadedRun, RunSummary } from '@atmanrl/runs';
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Plot, type PlotSeries } from '../components/plot.js';
+import { useMemo, useState } from 'preact/hooks';
+import { RUN_COLORS, withAlpha } from '../components/colors.js';
+import { Plot, type PlotBand, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
+import { EvaluatedIn } from '../components/related-runs.js';
 import { RunHeader } from '../components/run-header.js';
+import { LineSwatch } from '../components/swatch.js';
 import {
   baselineName,
   curveBaselineWord,
@@ -14,15 +18,17 @@ import {
   pairBaselines,
 } from '../data/baselines.js';
 import { alignSeries, countPoints } from '../data/curves.js';
+import { type CurveBand, meanReports } from '../data/eval-means.js';
 import { ARM_BY_NAME, groupKey, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
-import { getRunIndex } from '../data/run-index.js';
-import { evalLabel, parseEvaluatedModel } from '../data/run-rows.js';
+import { evalLabel, evalRunsOf, parseEvaluatedModel } from '../data/run-rows.js';
 import type { SiteSource } from '../source.js';
 import { useRun, useRuns } from '../use-run.js';
+import { useRunIndex } from '../use-run-index.js';
 
-const SINGLE = { color: '#0072B2' };
+const SINGLE = { color: RUN_COLORS[0]! };
 const SINGLE_BASELINE = '#777777';
+const BASELINE_DASH = [1, 5];
 
 /** A run's label on this page: `eval of <run> @ <checkpoint>` for eval runs, else its name. */
 export function runLabel(run: LoadedRun | RunSummary, index: readonly RunSummary[]): string {
@@ -50,6 +56,31 @@ interface Compared {
   color: string;
   dash: number[] | undefined;
   report: EvalReport;
+  /** The arm (group) of the run, `null` when ungrouped. */
+  group: string | null;
+  /** For an arm's mean: each curve's min–max over the seeds. */
+  bands?: Map<string, CurveBand>;
+}
+
+/** One column per arm: the mean of its seeds' reports (ungrouped runs stay as they are). */
+function byArmMean(compared: readonly Compared[]): Compared[] {
+  const groups = new Map<string, Compared[]>();
+  for (const c of compared) {
+    const key = c.group ?? `\u0000${c.run.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.values()].map((members) => {
+    if (members.length === 1) return members[0]!;
+    const first = members[0]!;
+    const { report, bands } = meanReports(members.map((m) => m.report));
+    return {
+      ...first,
+      label: `${first.group} (mean of ${members.length})`,
+      dash: undefined,
+      report,
+      bands,
+    };
+  });
 }
 
 function SummaryTable(props: { compared: Compared[] }) {
@@ -74,10 +105,7 @@ function SummaryTable(props: { compared: Compared[] }) {
             </th>
             {compared.map((c) => (
               <th key={c.run.id} scope="colgroup" colSpan={3} class="run-col">
-                <span
-                  class="swatch"
-                  style={{ borderTopColor: c.color, borderTopStyle: c.dash ? 'dashed' : 'solid' }}
-                />
+                <LineSwatch color={c.color} dash={c.dash} />
                 {c.label}
               </th>
             ))}
@@ -140,6 +168,7 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
     const cols: { x: number[]; y: (number | null)[] }[] = [];
     const series: PlotSeries[] = [];
     const points: number[] = [];
+    const bands: PlotBand[] = [];
     let first: EvalCurve | null = null;
     const single = compared.length === 1;
     for (const c of compared) {
@@ -158,13 +187,24 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
         note: areaText(curve, word) || undefined,
       });
       points.push(countPoints(curve.y));
+      const band = c.bands?.get(name);
+      if (band) {
+        const mine = single ? name : c.label;
+        const edge = { color: withAlpha(color, 0.35), width: 1, legend: false, partOf: mine };
+        cols.push({ x: band.x, y: band.hi });
+        series.push({ label: `${mine} max`, ...edge });
+        cols.push({ x: band.x, y: band.lo });
+        series.push({ label: `${mine} min`, ...edge });
+        bands.push({ upper: series.length - 2, lower: series.length - 1, color });
+      }
       if (curve.baseline) {
         cols.push({ x: curve.baseline.x, y: curve.baseline.y });
         series.push({
           label: single ? `${word} baseline` : `${c.label} · ${word} baseline`,
           color: single ? SINGLE_BASELINE : `${color}99`,
           width: 1.5,
-          dash: [6, 4],
+          // Sparse dots: unlike every seed's dash (groups.ts DASHES), so a baseline never reads as a seed.
+          dash: BASELINE_DASH,
           points: true,
           note:
             curve.area?.baseline === undefined
@@ -174,7 +214,7 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
         points.push(countPoints(curve.baseline.y));
       }
     }
-    return { data: alignSeries(cols), series, points, first };
+    return { data: alignSeries(cols), series, points, first, bands };
   }, [name, compared]);
   if (!plot.first) return null;
   const only = compared.length === 1 ? compared[0]! : null;
@@ -182,7 +222,9 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
   const caption =
     only && onlyCurve
       ? areaText(onlyCurve, curveBaselineWord(name, onlyCurve.area?.baseline, only.report.summary))
-      : undefined;
+      : plot.bands.length > 0
+        ? 'shaded: min–max over the seeds'
+        : undefined;
   return (
     <Plot
       title={name}
@@ -194,6 +236,7 @@ function CurveChart(props: { name: string; compared: Compared[] }) {
       points={plot.points}
       syncKey={`eval:${name}`}
       attrs={{ 'data-curve': name }}
+      bands={plot.bands}
     />
   );
 }
@@ -225,18 +268,8 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
   const { site, runId } = props;
   const { run, error, following } = useRun(site, runId, { samples: false });
   const overlays = useRuns(site, props.with);
-  const [index, setIndex] = useState<RunSummary[]>([]);
-  useEffect(() => {
-    let cancelled = false;
-    getRunIndex(site)
-      .then((s) => {
-        if (!cancelled) setIndex(s);
-      })
-      .catch(() => {});
-    return () => {
-      cancelled = true;
-    };
-  }, [site]);
+  const index = useRunIndex(site);
+  const [armMeans, setArmMeans] = useState(false);
   const runs = useMemo(
     () =>
       run
@@ -265,12 +298,24 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
         color: styles[i]!.color,
         dash: styles[i]!.dash,
         report,
+        group: styles[i]!.group,
       })),
   }));
+  const hasArms = sections.some((sec) =>
+    sec.compared.some(
+      (c, i) => c.group !== null && sec.compared.findIndex((x) => x.group === c.group) !== i,
+    ),
+  );
+  const shownSections =
+    armMeans && hasArms
+      ? sections.map((sec) => ({ ...sec, compared: byArmMean(sec.compared) }))
+      : sections;
   const missing: string[] = [];
   if (run && run.evals.length === 0) {
     missing.push(
-      'No evaluation reports (eval/*.json) yet: run `atmanrl eval` on a checkpoint of this run.',
+      evalRunsOf(index, runId).length > 0
+        ? 'No evaluation reports in this run folder: its checkpoints were evaluated in the eval runs linked above.'
+        : 'No evaluation reports (eval/*.json) yet: run `atmanrl eval` on a checkpoint of this run.',
     );
   }
   const evaluated =
@@ -314,6 +359,7 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
           ) : undefined
         }
       />
+      {run?.info?.command !== 'eval' ? <EvaluatedIn site={site} runId={runId} /> : null}
       {error ? <p class="error">{error}</p> : null}
       {!run && !error ? <p>Loading…</p> : null}
       {run ? <Problems run={run} missing={missing} /> : null}
@@ -334,7 +380,17 @@ export function Evaluation(props: { site: SiteSource; runId: string; with: strin
           </div>
         </details>
       ) : null}
-      {sections.map((s) => (
+      {hasArms ? (
+        <label class="control">
+          <input
+            type="checkbox"
+            checked={armMeans}
+            onChange={(e) => setArmMeans((e.target as HTMLInputElement).checked)}
+          />{' '}
+          Mean per arm (over its seeds)
+        </label>
+      ) : null}
+      {shownSections.map((s) => (
         <ReportSection key={s.name} name={s.name} compared={s.compared} />
       ))}
     </main>

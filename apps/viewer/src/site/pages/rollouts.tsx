@@ -2,14 +2,14 @@
 // length, truncation, tokens coloured by relevance on a chosen scale, as text or a table),
 // optionally next to the same prompt (same sampleId: fixed probe prompts recur every logged step)
 // at another step or in another run.
-import type { RunSummary, SampleRecord } from '@atmanrl/runs';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { SampleRecord } from '@atmanrl/runs';
+import { useMemo, useState } from 'preact/hooks';
 import { Problems } from '../components/problems.js';
+import { EvaluatedIn } from '../components/related-runs.js';
 import { RunHeader } from '../components/run-header.js';
 import { RelevanceLegend, TokenText } from '../components/token-text.js';
 import { type RelevanceDomain, scaleDomain } from '../data/color-scale.js';
 import { formatRoute, type Route, type ScaleMode } from '../data/route.js';
-import { getRunIndex } from '../data/run-index.js';
 import {
   groupRollouts,
   isProbe,
@@ -17,8 +17,18 @@ import {
   type RolloutGroup,
   sampleSteps,
 } from '../data/samples.js';
+import {
+  type CorrectFilter,
+  cotLength,
+  defaultGroup,
+  type GroupSort,
+  groupStats,
+  modeOf,
+  triageGroups,
+} from '../data/triage.js';
 import type { SiteSource } from '../source.js';
 import { useRun, useRuns } from '../use-run.js';
+import { useRunIndex } from '../use-run-index.js';
 
 type RolloutsRoute = Extract<Route, { page: 'rollouts' }>;
 
@@ -36,6 +46,8 @@ interface TokenOptions {
 
 function CompletionCard(props: { sample: SampleRecord; opts: TokenOptions }) {
   const { sample: s, opts } = props;
+  const mode = modeOf(s);
+  const cot = cotLength(s);
   const domain =
     opts.scale === 'sample'
       ? scaleDomain(
@@ -55,6 +67,11 @@ function CompletionCard(props: { sample: SampleRecord; opts: TokenOptions }) {
           {s.correct ? '✓ correct' : '✗ wrong'}
         </span>
         {s.truncated ? <span class="badge warn">truncated</span> : null}
+        {mode ? (
+          <span class="badge mode" data-mode={mode} title="reasoning mode of this CoT">
+            {mode}
+          </span>
+        ) : null}
       </header>
       <dl class="stats">
         <dt>reward</dt>
@@ -69,6 +86,12 @@ function CompletionCard(props: { sample: SampleRecord; opts: TokenOptions }) {
         ))}
         <dt>length</dt>
         <dd>{s.completionTokens} tokens</dd>
+        {cot !== null ? (
+          <>
+            <dt>CoT</dt>
+            <dd data-cot={cot}>{cot} tokens</dd>
+          </>
+        ) : null}
         <dt>answer</dt>
         <dd>
           {s.parsedAnswer ?? <em>none</em>} <span class="gold">(gold {s.gold})</span>
@@ -128,25 +151,22 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
   const { run, error, following } = useRun(site, route.runId);
   const vsRuns = useRuns(site, route.vs ? [route.vs] : [], { samples: true });
   const vsRun = route.vs ? (vsRuns.get(route.vs) ?? null) : null;
-  const [index, setIndex] = useState<RunSummary[]>([]);
-  useEffect(() => {
-    let cancelled = false;
-    getRunIndex(site)
-      .then((s) => {
-        if (!cancelled) setIndex(s);
-      })
-      .catch(() => {});
-    return () => {
-      cancelled = true;
-    };
-  }, [site]);
+  const index = useRunIndex(site);
   const groups = useMemo(() => groupRollouts(run?.samples ?? []), [run]);
   const vsGroups = useMemo(() => groupRollouts(vsRun?.samples ?? []), [vsRun]);
   const steps = [...groups.keys()];
   const step =
     route.step !== null && groups.has(route.step) ? route.step : (steps[steps.length - 1] ?? null);
   const atStep = step === null ? [] : (groups.get(step) ?? []);
-  const group = atStep.find((g) => g.promptIndex === route.prompt) ?? atStep[0] ?? null;
+  const [sort, setSort] = useState<GroupSort>('index');
+  const [correctFilter, setCorrectFilter] = useState<CorrectFilter>('any');
+  const [modeFilter, setModeFilter] = useState<string | null>(null);
+  const picked = triageGroups(atStep, { sort, correct: correctFilter, mode: modeFilter });
+  const modesAtStep = [...new Set(atStep.flatMap((g) => groupStats(g).modes))].sort();
+  // Without a chosen prompt: a group whose completions differ (not 8 identical ones).
+  const group =
+    atStep.find((g) => g.promptIndex === route.prompt) ??
+    defaultGroup(picked.length > 0 ? picked : atStep);
   const compare =
     group && route.compare !== null ? matchingGroup(groups, route.compare, group) : null;
   // The same prompt in another run: same sampleId at this step, else at its nearest step.
@@ -186,6 +206,7 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
   return (
     <main id="main">
       <RunHeader runId={route.runId} run={run} page="rollouts" following={following} />
+      <EvaluatedIn site={site} runId={route.runId} />
       {error ? <p class="error">{error}</p> : null}
       {!run && !error ? <p>Loading…</p> : null}
       {run ? <Problems run={run} missing={missing} /> : null}
@@ -205,20 +226,89 @@ export function Rollouts(props: { site: SiteSource; route: RolloutsRoute }) {
                 ))}
               </select>
             </label>
-            <label class="control">
-              Prompt{' '}
-              <select
-                value={String(group.promptIndex)}
-                onChange={(e) => go({ prompt: Number((e.target as HTMLSelectElement).value) })}
-              >
-                {atStep.map((g) => (
-                  <option key={g.promptIndex} value={String(g.promptIndex)}>
-                    {g.promptIndex}: {g.sampleId}
-                    {isProbe(g) ? ' (probe)' : ''}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <fieldset class="control prompt-pick">
+              <legend>Prompt</legend>
+              <label>
+                Sort{' '}
+                <select
+                  data-pick="sort"
+                  value={sort}
+                  onChange={(e) => setSort((e.target as HTMLSelectElement).value as GroupSort)}
+                >
+                  <option value="index">prompt order</option>
+                  <option value="spread">advantage spread (widest first)</option>
+                  <option value="correct-asc">number correct (fewest first)</option>
+                  <option value="correct-desc">number correct (most first)</option>
+                </select>
+              </label>{' '}
+              <label>
+                Correct{' '}
+                <select
+                  data-pick="correct"
+                  value={correctFilter}
+                  onChange={(e) => {
+                    const v = (e.target as HTMLSelectElement).value as CorrectFilter;
+                    setCorrectFilter(v);
+                    const first = triageGroups(atStep, { sort, correct: v, mode: modeFilter })[0];
+                    if (first) go({ prompt: first.promptIndex });
+                  }}
+                >
+                  <option value="any">any</option>
+                  <option value="mixed">some, not all</option>
+                  <option value="all">all</option>
+                  <option value="none">none</option>
+                </select>
+              </label>{' '}
+              {modesAtStep.length > 0 ? (
+                <label>
+                  Mode present{' '}
+                  <select
+                    data-pick="mode"
+                    value={modeFilter ?? ''}
+                    onChange={(e) => {
+                      const v = (e.target as HTMLSelectElement).value || null;
+                      setModeFilter(v);
+                      const first = triageGroups(atStep, {
+                        sort,
+                        correct: correctFilter,
+                        mode: v,
+                      })[0];
+                      if (first) go({ prompt: first.promptIndex });
+                    }}
+                  >
+                    <option value="">any</option>
+                    {modesAtStep.map((m) => (
+                      <option key={m} value={m}>
+                        {m}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              ) : null}{' '}
+              <label>
+                Group{' '}
+                <select
+                  data-pick="group"
+                  value={String(group.promptIndex)}
+                  onChange={(e) => go({ prompt: Number((e.target as HTMLSelectElement).value) })}
+                >
+                  {(picked.includes(group) ? picked : [group, ...picked]).map((g) => {
+                    const st = groupStats(g);
+                    return (
+                      <option key={g.promptIndex} value={String(g.promptIndex)}>
+                        {g.promptIndex}: {st.correct}/{st.n} correct · spread {st.spread.toFixed(2)}
+                        {st.modes.length > 0 ? ` · ${st.modes.join(', ')}` : ''}
+                        {st.differ ? '' : ' · identical'}
+                        {isProbe(g) ? ' · probe' : ''} · {g.sampleId}
+                      </option>
+                    );
+                  })}
+                </select>
+              </label>{' '}
+              <span class="hint" aria-live="polite">
+                {picked.length} of {atStep.length} groups
+              </span>
+            </fieldset>
             <label class="control">
               Compare with step{' '}
               <select

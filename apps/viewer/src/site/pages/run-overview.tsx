@@ -1,11 +1,13 @@
 // Run overview: one chart per metric of metrics.jsonl, grouped by section, with EMA smoothing
 // and other runs overlaid.
-import type { LoadedRun, RunSummary } from '@atmanrl/runs';
+import type { LoadedRun } from '@atmanrl/runs';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { withAlpha } from '../components/colors.js';
-import { Plot, type PlotSeries } from '../components/plot.js';
+import { Plot, type PlotBand, type PlotSeries } from '../components/plot.js';
 import { Problems } from '../components/problems.js';
+import { EvaluatedIn } from '../components/related-runs.js';
 import { RunHeader } from '../components/run-header.js';
+import { LineSwatch } from '../components/swatch.js';
 import { metricUnit } from '../data/axes.js';
 import {
   alignSeries,
@@ -15,26 +17,28 @@ import {
   meanSeries,
   metricNames,
   metricSeries,
+  rangeSeries,
 } from '../data/curves.js';
 import { ARM_BY_NAME, groupKey, type SeriesStyle, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
-import { getRunIndex } from '../data/run-index.js';
 import { emaSmooth } from '../data/smoothing.js';
 import type { SiteSource } from '../source.js';
 import { useRun, useRuns } from '../use-run.js';
+import { useRunIndex } from '../use-run-index.js';
 
 /** A run on the overview with its overlay style. */
-interface StyledRun {
+export interface StyledRun {
   run: LoadedRun;
   label: string;
   style: SeriesStyle;
 }
 
-/** One curve of a chart: a run, or an arm's mean over its runs. */
+/** One curve of a chart: a run, or an arm's mean over its runs (with its seeds' min–max band). */
 interface Unit {
   label: string;
   style: SeriesStyle;
   series: MetricSeries;
+  band?: { steps: number[]; lo: (number | null)[]; hi: (number | null)[] };
 }
 
 function chartUnits(name: string, runs: StyledRun[], armMeans: boolean): Unit[] {
@@ -56,26 +60,45 @@ function chartUnits(name: string, runs: StyledRun[], armMeans: boolean): Unit[] 
           label: `${key} (mean of ${members.length})`,
           style: { ...members[0]!.style, dash: undefined },
           series: meanSeries(members.map((m) => m.series)),
+          band: rangeSeries(members.map((m) => m.series)),
         },
   );
 }
 
-function MetricChart(props: {
+/** One chart of a metric over steps: each run's curve, or each arm's mean with its seed band. */
+export function MetricChart(props: {
   name: string;
   runs: StyledRun[];
   smoothing: number;
   syncKey: string;
   armMeans: boolean;
+  /** A note under the title (e.g. that the runs define this metric differently). */
+  note?: string;
 }) {
   const { name, runs, smoothing, armMeans } = props;
-  const { data, series, points } = useMemo(() => {
+  const { data, series, points, bands } = useMemo(() => {
     const units = chartUnits(name, runs, armMeans);
     const raw = units.map((u) => u.series);
     const cols: { x: number[]; y: (number | null)[] }[] = [];
     const series: PlotSeries[] = [];
+    const bands: PlotBand[] = [];
     raw.forEach((s, i) => {
-      const { label, style } = units[i]!;
+      const { label, style, band } = units[i]!;
       const dash = style.dash ? { dash: style.dash } : {};
+      if (band) {
+        // The seeds' min–max, shaded between two faint edge lines that hide with the mean.
+        const edge = {
+          color: withAlpha(style.color, 0.35),
+          width: 1,
+          legend: false,
+          partOf: label,
+        };
+        cols.push({ x: band.steps, y: band.hi });
+        series.push({ label: `${label} max`, ...edge });
+        cols.push({ x: band.steps, y: band.lo });
+        series.push({ label: `${label} min`, ...edge });
+        bands.push({ upper: series.length - 2, lower: series.length - 1, color: style.color });
+      }
       if (smoothing > 0) {
         cols.push({ x: s.steps, y: s.values });
         series.push({
@@ -97,7 +120,12 @@ function MetricChart(props: {
         });
       }
     });
-    return { data: alignSeries(cols), series, points: raw.map((s) => countPoints(s.values)) };
+    return {
+      data: alignSeries(cols),
+      series,
+      points: raw.map((s) => countPoints(s.values)),
+      bands,
+    };
   }, [name, runs, smoothing, armMeans]);
   return (
     <Plot
@@ -109,23 +137,37 @@ function MetricChart(props: {
       series={series}
       points={points}
       attrs={{ 'data-metric': name }}
+      bands={bands}
+      {...(bands.length > 0 || props.note
+        ? {
+            caption: [bands.length > 0 ? 'shaded: min–max over the seeds' : '', props.note ?? '']
+              .filter((x) => x !== '')
+              .join(' · '),
+          }
+        : {})}
     />
   );
 }
 
+/** Config keys that define the training reward (besides the outcome). */
+const REWARD_KEYS = /^(saliency(Reward|Weight|Direction|Gate)|reward\w*|scaleRewards)$/;
+
+/** The reward-defining config keys whose values differ across `runs` (sorted). */
+export function rewardDifferences(runs: readonly StyledRun[]): string[] {
+  const keys = new Set(runs.flatMap((r) => Object.keys(r.run.info?.config ?? {})));
+  return [...keys]
+    .filter((k) => REWARD_KEYS.test(k))
+    .filter((k) => new Set(runs.map((r) => JSON.stringify(r.run.info?.config[k] ?? null))).size > 1)
+    .sort();
+}
+
 /** The one legend of the page: each run's colour and line style. */
-function RunsLegend(props: { runs: StyledRun[] }) {
+export function RunsLegend(props: { runs: StyledRun[] }) {
   return (
     <ul class="runs-legend" aria-label="Runs on this page">
       {props.runs.map(({ run, label, style }) => (
         <li key={run.id}>
-          <span
-            class="swatch"
-            style={{
-              borderTopColor: style.color,
-              borderTopStyle: style.dash ? 'dashed' : 'solid',
-            }}
-          />
+          <LineSwatch color={style.color} dash={style.dash} />
           <a href={formatRoute({ page: 'overview', runId: run.id, with: [] })}>{label}</a>
           {style.group && style.group !== label ? (
             <span class="group-name"> ({style.group})</span>
@@ -143,20 +185,11 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
   const overlays = useRuns(site, props.with);
   const [smoothing, setSmoothing] = useState(0);
   const [armMeans, setArmMeans] = useState(false);
-  const [others, setOthers] = useState<RunSummary[]>([]);
-  useEffect(() => {
-    let cancelled = false;
-    getRunIndex(site)
-      .then((s) => {
-        if (!cancelled) setOthers(s.filter((r) => r.id !== runId && r.info?.command !== 'eval'));
-      })
-      .catch(() => {
-        if (!cancelled) setOthers([]);
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [site, runId]);
+  const index = useRunIndex(site);
+  const others = useMemo(
+    () => index.filter((r) => r.id !== runId && r.info?.command !== 'eval'),
+    [index, runId],
+  );
   const runs = useMemo((): StyledRun[] => {
     const loaded = run
       ? [run, ...props.with.map((id) => overlays.get(id)).filter((r): r is LoadedRun => !!r)]
@@ -172,6 +205,11 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
     () => groupMetricNames(metricNames(runs.flatMap((r) => r.run.metrics))),
     [runs],
   );
+  const rewardDiff = useMemo(() => rewardDifferences(runs), [runs]);
+  const rewardNote =
+    rewardDiff.length > 0
+      ? `the runs define the reward differently (${rewardDiff.join(', ')}): compare rewards/outcome/mean`
+      : undefined;
   // An eval run has no curves of its own: open its evaluation instead.
   useEffect(() => {
     if (run?.info?.command === 'eval' && run.metrics.length === 0 && props.with.length === 0)
@@ -186,7 +224,23 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
   };
   return (
     <main id="main">
-      <RunHeader runId={runId} run={run} page="overview" following={following} />
+      <RunHeader
+        runId={runId}
+        run={run}
+        page="overview"
+        following={following}
+        {...(runs.length > 1
+          ? {
+              title: `${runs.length} runs overlaid`,
+              subtitle: (
+                <span>
+                  The tabs and status are those of {runs[0]!.label}; untick it below to drop it.
+                </span>
+              ),
+            }
+          : {})}
+      />
+      <EvaluatedIn site={site} runId={runId} />
       {error ? <p class="error">{error}</p> : null}
       {!run && !error ? <p>Loading…</p> : null}
       {run ? <Problems run={run} missing={missing} /> : null}
@@ -221,6 +275,23 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
           {others.length > 0 ? (
             <fieldset class="control overlay">
               <legend>Overlay runs</legend>
+              {props.with.length > 0 ? (
+                <label>
+                  <input
+                    type="checkbox"
+                    checked
+                    onChange={() => {
+                      // Drop the page's own run: the first overlaid run becomes the page's.
+                      window.location.hash = formatRoute({
+                        page: 'overview',
+                        runId: props.with[0]!,
+                        with: props.with.slice(1),
+                      });
+                    }}
+                  />{' '}
+                  {run?.info?.name ?? runId}
+                </label>
+              ) : null}
               {others.map((o) => (
                 <label key={o.id}>
                   <input
@@ -236,13 +307,33 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
         </div>
       ) : null}
       {runs.length > 1 ? <RunsLegend runs={runs} /> : null}
+      {sections.length > 1 ? (
+        <nav class="chart-jump" aria-label="Chart groups">
+          Jump to:
+          {sections.map((section) => (
+            <button
+              key={section.title}
+              type="button"
+              onClick={() => {
+                const h = document.getElementById(`sec-${section.title}`);
+                h?.scrollIntoView({ block: 'start' });
+                h?.focus({ preventScroll: true });
+              }}
+            >
+              {section.title}
+            </button>
+          ))}
+        </nav>
+      ) : null}
       {sections.map((section) => (
         <section
           key={section.title}
           class="metric-section"
           aria-labelledby={`sec-${section.title}`}
         >
-          <h2 id={`sec-${section.title}`}>{section.title}</h2>
+          <h2 id={`sec-${section.title}`} tabIndex={-1}>
+            {section.title}
+          </h2>
           <div class="plots">
             {section.names.map((name) => (
               <MetricChart
@@ -252,6 +343,7 @@ export function RunOverview(props: { site: SiteSource; runId: string; with: stri
                 smoothing={smoothing}
                 armMeans={armMeans}
                 syncKey={`overview:${runId}`}
+                {...(rewardNote && /^(reward|reward_std)$/.test(name) ? { note: rewardNote } : {})}
               />
             ))}
           </div>

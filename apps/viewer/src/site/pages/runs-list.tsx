@@ -4,6 +4,7 @@
 // Rows are summaries (run.json, last metric values, eval summaries), not whole runs.
 import type { RunSummary } from '@atmanrl/runs';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { LineSwatch } from '../components/swatch.js';
 import { ARM_BY_NAME, type GroupBy, seriesStyles } from '../data/groups.js';
 import { formatRoute } from '../data/route.js';
 import { clearRunIndex, getRunIndex } from '../data/run-index.js';
@@ -21,6 +22,7 @@ import {
 } from '../data/runs-table.js';
 import type { SiteSource } from '../source.js';
 import { ExperimentReport } from './experiment.js';
+import { ExperimentList } from './experiment-list.js';
 
 /** Metrics shown as columns by default (last finite value). */
 export const KEY_METRICS = [
@@ -45,17 +47,31 @@ function cell(c: Column, r: RunRow): string {
   return v;
 }
 
-function groupingName(r: RunRow, names: ReadonlyMap<string, string>): string {
-  if (r.kind === 'eval')
-    return r.evaluated?.runId ? (names.get(r.evaluated.runId) ?? r.label) : r.label;
-  return r.info?.name ?? r.id;
+/** The experiment folder of a run id in a folder of experiments (`<exp>/runs/<job>/<run>`). */
+export function experimentOf(id: string): string | null {
+  const i = id.indexOf('/runs/');
+  return i > 0 ? id.slice(0, i) : null;
+}
+
+function groupingName(r: RunRow, names: ReadonlyMap<string, string>, dir: string): string {
+  const name =
+    r.kind === 'eval'
+      ? r.evaluated?.runId
+        ? (names.get(r.evaluated.runId) ?? r.label)
+        : r.label
+      : (r.info?.name ?? r.id);
+  // In a folder of experiments, arms of different experiments share names (A-outcome): keep
+  // them apart by their experiment's folder.
+  const exp = dir === '' ? experimentOf(r.id) : null;
+  return exp === null ? name : `${exp}/${name}`;
 }
 
 type GroupChoice = 'none' | 'arm' | 'config' | 'pattern';
 
 /** The runs list page. */
-export function RunsList(props: { site: SiteSource }) {
+export function RunsList(props: { site: SiteSource; dir?: string }) {
   const { site } = props;
+  const dir = props.dir ?? '';
   const [summaries, setSummaries] = useState<RunSummary[] | null>(null);
   const [rows, setRows] = useState<RunRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -76,8 +92,9 @@ export function RunsList(props: { site: SiteSource }) {
     site.invalidate();
     setRows(null);
     getRunIndex(site)
-      .then(async (s) => {
+      .then(async (all) => {
         if (cancelled) return;
+        const s = dir === '' ? all : all.filter((r) => r.id.startsWith(`${dir}/`));
         setSummaries(s);
         const loaded = await loadRunRows(site, s);
         if (!cancelled) setRows(loaded);
@@ -88,7 +105,7 @@ export function RunsList(props: { site: SiteSource }) {
     return () => {
       cancelled = true;
     };
-  }, [site, reload]);
+  }, [site, reload, dir]);
   const names = useMemo(
     () => new Map((summaries ?? []).map((s) => [s.id, s.info?.name ?? s.id])),
     [summaries],
@@ -116,21 +133,21 @@ export function RunsList(props: { site: SiteSource }) {
     ? sortRows(shownRows, sortColumn, sort?.dir ?? 'asc')
     : [...shownRows].sort(
         (a, b) =>
-          groupingName(a, names).localeCompare(groupingName(b, names)) ||
+          groupingName(a, names, dir).localeCompare(groupingName(b, names, dir)) ||
           Number(a.kind === 'eval') - Number(b.kind === 'eval'),
       );
   const groups = groupRows(
     sorted,
     groupBy,
     visible,
-    (r) => groupingName(r, names),
+    (r) => groupingName(r, names, dir),
     sortColumn === null,
   );
   const flat = groups.flatMap((g) => g.rows.map((r) => ({ r, key: g.key })));
   const styles = new Map(
     seriesStyles(
       flat.map((x) => x.key),
-      flat.map((x) => groupingName(x.r, names)),
+      flat.map((x) => groupingName(x.r, names, dir)),
     ).map((s, i) => [flat[i]!.r.id, s] as const),
   );
   const grouped = groupBy.kind !== 'none' && groups.some((g) => g.key !== null);
@@ -178,16 +195,7 @@ export function RunsList(props: { site: SiteSource }) {
           />
         </td>
         <th scope="row" class="run-cell">
-          {style ? (
-            <span
-              class="swatch"
-              aria-hidden="true"
-              style={{
-                borderTopColor: style.color,
-                borderTopStyle: style.dash ? 'dashed' : 'solid',
-              }}
-            />
-          ) : null}
+          {style ? <LineSwatch color={style.color} dash={style.dash} /> : null}
           <a href={href}>{r.label}</a>
           <div class="run-id">{r.id}</div>
         </th>
@@ -213,9 +221,10 @@ export function RunsList(props: { site: SiteSource }) {
   return (
     <main id="main" class="runs-page">
       <h1 tabIndex={-1} id="page-title">
-        Runs
+        {dir === '' ? 'Runs' : `Runs of ${dir}`}
       </h1>
-      <ExperimentReport site={site} rows={all} names={names} />
+      {dir === '' ? <ExperimentList site={site} /> : null}
+      <ExperimentReport site={site} dir={dir} rows={all} names={names} />
       {error ? <p class="error">Could not list runs: {error}</p> : null}
       {summaries === null && !error ? <p>Loading…</p> : null}
       {summaries?.length === 0 ? (
