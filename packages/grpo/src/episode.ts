@@ -42,7 +42,7 @@ export interface Episode<S = unknown> {
  *   { promptIndex: 0, promptIds: [1, 2], completionIds: [7], text: '', oldLogProbs: [-2], truncated: true },
  * ];
  * const episodes = episodesFromRollouts(rollouts, ['the sample of prompt 0'], 2);
- * console.log(episodes[1]!.generation, episodes[1]!.sample); // 1 'the sample of prompt 0'
+ * console.log(episodes[1]!.completionIndex, episodes[1]!.sample); // 1 'the sample of prompt 0'
  * ```
  */
 export function episodesFromRollouts<S>(
