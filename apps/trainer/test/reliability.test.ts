@@ -26,6 +26,7 @@ import { RunWriter } from '@atmanrl/runs/node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { saveCheckpoint } from '../src/_internal/checkpoint.js';
 import { nonFiniteWeights, warnIfCollapsed } from '../src/_internal/finite.js';
+import { loadPolicy } from '../src/_internal/model-source.js';
 import { checkMaxStepsOnResume, RESUMABLE, resumedConfig } from '../src/_internal/resume.js';
 import { createStopHandler, installStopSignals } from '../src/_internal/signals.js';
 import { runCli } from '../src/cli-core.js';
@@ -363,6 +364,20 @@ describe('issue 35.19: model files that are not regular files', () => {
     expect(c.code).toBe(1);
     expect(c.err).toContain(`${join(dir, 'config.json')} is a FIFO (named pipe)`);
   }, 30_000);
+
+  it('a FIFO named tokenizer_config.json is refused by the chat-template check, not read', async () => {
+    const dir = join(tempDir('fifo-tokenizer-config-'), 'model');
+    cpSync(modelDir, dir, { recursive: true });
+    rmSync(join(dir, 'tokenizer_config.json'), { force: true });
+    execFileSync('mkfifo', [join(dir, 'tokenizer_config.json')]);
+    // a synchronous read of the FIFO would block this thread forever (no writer ever opens it)
+    const err = await loadPolicy(dir, { needsChatTemplate: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).code).toBe('BAD_MODEL');
+    expect((err as Error).message).toBe(
+      `${join(dir, 'tokenizer_config.json')} is a FIFO (named pipe), not a regular file: reading it could block forever. A model folder holds regular files; replace it with the real file.`,
+    );
+  });
 });
 
 describe('issue 35: resume', () => {
