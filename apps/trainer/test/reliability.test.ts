@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   createRandomModel,
@@ -378,6 +378,64 @@ describe('issue 35.19: model files that are not regular files', () => {
       `${join(dir, 'tokenizer_config.json')} is a FIFO (named pipe), not a regular file: reading it could block forever. A model folder holds regular files; replace it with the real file.`,
     );
   });
+});
+
+describe('issue 35: worker count and generation passes in a training run', () => {
+  it('17. --workers above the jobs of a step warns and starts one worker per job', async () => {
+    const r = await cli([
+      'train',
+      ...tinyTrainFlags(modelDir, tempDir()),
+      '--max-steps',
+      '1',
+      '--workers',
+      '64',
+    ]);
+    expect(r.code).toBe(0);
+    // tinyTrainFlags: 2 prompts per step, so 2 generate jobs
+    expect(r.err).toContain(
+      'atmanrl: warning: --workers 64 is more than the 2 jobs of a step (one per prompt), so 2 workers are started',
+    );
+    if (availableParallelism() < 64)
+      expect(r.err).toContain(
+        `atmanrl: warning: --workers 64 is more than this machine's ${availableParallelism()} cores`,
+      );
+    expect(r.out).toMatch(/^pool: 2 worker threads/m);
+  }, 120_000);
+
+  it('5. --generation-batch-size 1 gives the same run, and may change on resume', async () => {
+    const runs = tempDir();
+    const fresh = await cli([
+      'train',
+      ...tinyTrainFlags(modelDir, runs),
+      '--max-steps',
+      '2',
+      '--generation-batch-size',
+      '1',
+    ]);
+    expect(fresh.code).toBe(0);
+    const dir = join(runs, readdirSync(runs)[0]!);
+    expect(json(join(dir, 'run.json')).config.generationBatchSize).toBe(1);
+    expect(deterministicMetrics(dir)).toEqual(deterministicMetrics(baseRun));
+    // on resume: a step in passes of 1 completion equals the step in one pass
+    const plain = copyRun();
+    const passes = copyRun();
+    const a = await cli(['train', '--resume', plain, '--max-steps', '3']);
+    const b = await cli([
+      'train',
+      '--resume',
+      passes,
+      '--max-steps',
+      '3',
+      '--generation-batch-size',
+      '1',
+    ]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(b.err).toBe('');
+    expect(deterministicMetrics(passes)).toHaveLength(3);
+    expect(deterministicMetrics(passes)).toEqual(deterministicMetrics(plain));
+    const resumes = json(join(passes, 'run.json')).resumes;
+    expect(resumes.at(-1).changes.generationBatchSize).toEqual({ from: null, to: 1 });
+  }, 180_000);
 });
 
 describe('issue 35: resume', () => {

@@ -190,13 +190,15 @@ export async function openRun(
     // Rollouts and mask fits run as jobs on a worker pool; the cut into jobs and their seeds do
     // not depend on the worker count, so results do not either (1 worker = in this thread).
     // More threads than a step has jobs would idle, each holding a model copy: capped (planWorkers).
+    // What it says is printed for an explicit --workers; the default (every core) is capped
+    // silently, and the `pool:` line says how many threads started.
     const plan = planWorkers({
       requested: config.workers,
       fallback: defaultWorkers(backend.name),
       jobsPerBatch: config.promptsPerStep,
       cores: availableParallelism(),
     });
-    for (const m of plan.messages) io.err(`atmanrl: warning: ${m}`);
+    if (config.workers !== null) for (const m of plan.messages) io.err(`atmanrl: warning: ${m}`);
     const pool = new WorkerPool({
       workers: plan.workers,
       modelDir: loaded.dir,
