@@ -57,7 +57,7 @@ export interface CreateRunOptions {
    * The Hugging Face Hub model the run starts from (id, commit hash, file hashes), written to
    * run.json's `modelSource`; omit for a local model folder.
    */
-  modelSource?: RunInfo['modelSource'];
+  modelSource?: { id: string; revision: string; files: Record<string, string> };
   /** Explicit id (folder name); default `<UTC timestamp>-<name>-<random>`. */
   id?: string;
   /** Clock, for tests. */
