@@ -19,11 +19,12 @@ import { join, resolve } from 'node:path';
 import {
   createRandomModel,
   createTinyTokenizer,
+  LlamaModel,
   saveModel,
   TINY_VOCAB_SIZE,
 } from '@atmanrl/model/node';
 import { RunWriter } from '@atmanrl/runs/node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { saveCheckpoint } from '../src/_internal/checkpoint.js';
 import { nonFiniteWeights, warnIfCollapsed } from '../src/_internal/finite.js';
 import { loadPolicy } from '../src/_internal/model-source.js';
@@ -416,21 +417,47 @@ describe('issue 35: worker count and generation passes in a training run', () =>
     const dir = join(runs, readdirSync(runs)[0]!);
     expect(json(join(dir, 'run.json')).config.generationBatchSize).toBe(1);
     expect(deterministicMetrics(dir)).toEqual(deterministicMetrics(baseRun));
-    // on resume: a step in passes of 1 completion equals the step in one pass
+    // on resume: a step in passes of 1 completion equals the step in one pass. In this thread
+    // (--workers 1) the decoding passes are seen: rows per forward pass with a KV cache.
+    const rowsPerPass = async (argv: string[]) => {
+      const rows: number[] = [];
+      const original = LlamaModel.prototype.hiddenStates;
+      const spy = vi.spyOn(LlamaModel.prototype, 'hiddenStates').mockImplementation(function (
+        this: LlamaModel,
+        ids,
+        options,
+      ) {
+        if (options?.cache !== undefined && ids !== null) rows.push(ids.shape[0]);
+        return original.call(this, ids, options);
+      });
+      try {
+        return { ...(await cli(argv)), rows };
+      } finally {
+        spy.mockRestore();
+      }
+    };
     const plain = copyRun();
     const passes = copyRun();
-    const a = await cli(['train', '--resume', plain, '--max-steps', '3']);
-    const b = await cli([
+    const a = await rowsPerPass(['train', '--resume', plain, '--max-steps', '3', '--workers', '1']);
+    const b = await rowsPerPass([
       'train',
       '--resume',
       passes,
       '--max-steps',
       '3',
+      '--workers',
+      '1',
       '--generation-batch-size',
       '1',
     ]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(b.err).toBe('');
+    // the rollouts' decoding passes of G = 2 rows become passes of 1 row; the other generations
+    // of a step (the probes) keep theirs
+    const count = (rows: number[], n: number) => rows.filter((r) => r === n).length;
+    expect(count(a.rows, 1)).toBe(0);
+    expect(count(b.rows, 1)).toBeGreaterThan(0);
+    expect(count(b.rows, 2)).toBeLessThan(count(a.rows, 2));
     expect(deterministicMetrics(passes)).toHaveLength(3);
     expect(deterministicMetrics(passes)).toEqual(deterministicMetrics(plain));
     const resumes = json(join(passes, 'run.json')).resumes;
