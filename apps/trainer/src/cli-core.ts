@@ -52,7 +52,12 @@ export interface CommandDef {
    * passed in `ctx.configFile` instead of being merged into the run config.
    */
   ownsConfigFile?: boolean;
-  run(config: RunConfig, io: CliIO, ctx: CommandContext): Promise<void>;
+  /**
+   * Runs the command. Its exit code, when it has one of its own (e.g. `experiment` stopped by a
+   * signal exits with its jobs' status); none means 0. Errors map to 1 (user) or 2 (internal).
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command without an exit code of its own is an async function returning nothing (Promise<void>)
+  run(config: RunConfig, io: CliIO, ctx: CommandContext): Promise<number | void>;
 }
 
 /** What a command gets besides the resolved config. */
@@ -150,12 +155,12 @@ export async function runCli(
       io.out(JSON.stringify(config, null, 2));
       return 0;
     }
-    await command.run(config, io, {
+    const code = await command.run(config, io, {
       positionals: parsed.positionals,
       explicit,
       configFile: ownFile,
     });
-    return 0;
+    return code ?? 0;
   } catch (e) {
     const user = toUserError(e);
     if (user !== null) {

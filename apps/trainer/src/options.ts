@@ -197,7 +197,7 @@ export const OPTIONS = [
     key: 'model',
     type: str,
     default: 'embedded',
-    doc: "'embedded' (the bundled default) or a local Hugging Face Llama folder",
+    doc: "'embedded', a local Hugging Face Llama folder, or a Hub id org/name[@revision] (Hugging Face cache, else downloaded)",
     source: 'project',
     group: 'model',
   },

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli-core.js';
+import { type CommandDef, runCli } from '../src/cli-core.js';
 import { COMMANDS } from '../src/commands/index.js';
 import {
   captureIO,
@@ -23,6 +23,17 @@ beforeAll(async () => {
 function runDirs(runsDir: string): string[] {
   return readdirSync(runsDir).map((d) => join(runsDir, d));
 }
+
+describe('command exit codes', () => {
+  it("runCli exits with the code a command returns (e.g. an experiment's jobs' status), else 0", async () => {
+    const returning = (code: number | undefined) => ({
+      ...COMMANDS,
+      view: async (): Promise<CommandDef> => ({ description: 'test', run: async () => code }),
+    });
+    expect(await runCli(['view'], captureIO().io, returning(130))).toBe(130);
+    expect(await runCli(['view'], captureIO().io, returning(undefined))).toBe(0);
+  });
+});
 
 describe('atmanrl train', () => {
   it('writes a complete run folder with metrics, samples with relevance, and a checkpoint', async () => {

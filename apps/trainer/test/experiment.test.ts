@@ -153,8 +153,15 @@ function readdirFirst(dir: string): string {
 
 describe('accuracyGains', () => {
   it('measures the change of pass@1 in standard errors (hand-computed)', () => {
-    const report = (p: number, se: number) =>
-      ({ summary: { 'pass@1': p, 'pass@1_se': se } }) as unknown as EvalReport;
+    const report = (p: number, se: number): EvalReport => ({
+      version: 1,
+      name: 'eval',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      model: 'start',
+      dataset: { name: 'arith', split: 'test', seed: 0 },
+      summary: { 'pass@1': p, 'pass@1_se': se },
+      curves: [],
+    });
     const g = accuracyGains({ 'pass@1': 0.8, 'pass@1_se': 0.03 }, [report(0.9, 0.04), null]);
     expect(g[0]!.diff).toBeCloseTo(0.1, 12);
     expect(g[0]!.z).toBeCloseTo(0.1 / 0.05, 12); // sqrt(0.03² + 0.04²) = 0.05

@@ -529,6 +529,25 @@ describe('atmanrl train --model test/tiny (built CLI)', () => {
     expect(existsSync(partial)).toBe(false);
   }, 300_000);
 
+  it("records the model's Hub id, commit and file hashes in run.json (modelSource)", async () => {
+    const s = await hub();
+    const runs = tempDir();
+    const r = await run(trainArgs(runs), hfEnv(s.url)).done;
+    expect(r.code, r.stderr).toBe(0);
+    const [id] = readdirSync(runs);
+    const info = RunInfoSchema.parse(JSON.parse(readFileSync(join(runs, id!, 'run.json'), 'utf8')));
+    expect(info.modelSource).toEqual({
+      id: REPO,
+      revision: s.commit,
+      files: Object.fromEntries(
+        modelFiles
+          .filter((f) => MODEL_FILE_NAMES.includes(f.path))
+          .map((f) => [f.path, sha256(f.content)]),
+      ),
+    });
+    expect(info.config['model']).toBe(REPO);
+  }, 300_000);
+
   it('a gated model is exit 1 with the licence named, not an internal error', async () => {
     const s = await hub({ gated: true });
     const r = await run([cli, 'eval', '--model', REPO, '--backend', 'cpu'], hfEnv(s.url)).done;

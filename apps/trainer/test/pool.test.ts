@@ -308,14 +308,16 @@ describe('WorkerPool', () => {
     const two = pool(2);
     try {
       await two.setWeights(1, policy);
-      const job = {
+      // A caller outside TypeScript's view (or one holding a wider object) can still send one.
+      const options = { steps: 1, onStep: () => undefined };
+      const job: FitJob = {
         kind: 'fit',
         id: 'has-a-function',
         weightsVersion: 1,
         items: fitItems().slice(0, 1),
-        options: { steps: 1, onStep: () => undefined },
+        options,
         offset: 0,
-      } as unknown as FitJob;
+      };
       await expect(two.run([job])).rejects.toMatchObject({
         code: 'BAD_ARGUMENT',
         jobId: 'has-a-function',

@@ -14,18 +14,20 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   createRandomModel,
   createTinyTokenizer,
+  LlamaModel,
   saveModel,
   TINY_VOCAB_SIZE,
 } from '@atmanrl/model/node';
 import { RunWriter } from '@atmanrl/runs/node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { saveCheckpoint } from '../src/_internal/checkpoint.js';
 import { nonFiniteWeights, warnIfCollapsed } from '../src/_internal/finite.js';
+import { loadPolicy } from '../src/_internal/model-source.js';
 import { checkMaxStepsOnResume, RESUMABLE, resumedConfig } from '../src/_internal/resume.js';
 import { createStopHandler, installStopSignals } from '../src/_internal/signals.js';
 import { runCli } from '../src/cli-core.js';
@@ -363,6 +365,104 @@ describe('issue 35.19: model files that are not regular files', () => {
     expect(c.code).toBe(1);
     expect(c.err).toContain(`${join(dir, 'config.json')} is a FIFO (named pipe)`);
   }, 30_000);
+
+  it('a FIFO named tokenizer_config.json is refused by the chat-template check, not read', async () => {
+    const dir = join(tempDir('fifo-tokenizer-config-'), 'model');
+    cpSync(modelDir, dir, { recursive: true });
+    rmSync(join(dir, 'tokenizer_config.json'), { force: true });
+    execFileSync('mkfifo', [join(dir, 'tokenizer_config.json')]);
+    // a synchronous read of the FIFO would block this thread forever (no writer ever opens it)
+    const err = await loadPolicy(dir, { needsChatTemplate: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).code).toBe('BAD_MODEL');
+    expect((err as Error).message).toBe(
+      `${join(dir, 'tokenizer_config.json')} is a FIFO (named pipe), not a regular file: reading it could block forever. A model folder holds regular files; replace it with the real file.`,
+    );
+  });
+});
+
+describe('issue 35: worker count and generation passes in a training run', () => {
+  it('17. --workers above the jobs of a step warns and starts one worker per job', async () => {
+    const r = await cli([
+      'train',
+      ...tinyTrainFlags(modelDir, tempDir()),
+      '--max-steps',
+      '1',
+      '--workers',
+      '64',
+    ]);
+    expect(r.code).toBe(0);
+    // tinyTrainFlags: 2 prompts per step, so 2 generate jobs
+    expect(r.err).toContain(
+      'atmanrl: warning: --workers 64 is more than the 2 jobs of a step (one per prompt), so 2 workers are started',
+    );
+    if (availableParallelism() < 64)
+      expect(r.err).toContain(
+        `atmanrl: warning: --workers 64 is more than this machine's ${availableParallelism()} cores`,
+      );
+    expect(r.out).toMatch(/^pool: 2 worker threads/m);
+  }, 120_000);
+
+  it('5. --generation-batch-size 1 gives the same run, and may change on resume', async () => {
+    const runs = tempDir();
+    const fresh = await cli([
+      'train',
+      ...tinyTrainFlags(modelDir, runs),
+      '--max-steps',
+      '2',
+      '--generation-batch-size',
+      '1',
+    ]);
+    expect(fresh.code).toBe(0);
+    const dir = join(runs, readdirSync(runs)[0]!);
+    expect(json(join(dir, 'run.json')).config.generationBatchSize).toBe(1);
+    expect(deterministicMetrics(dir)).toEqual(deterministicMetrics(baseRun));
+    // on resume: a step in passes of 1 completion equals the step in one pass. In this thread
+    // (--workers 1) the decoding passes are seen: rows per forward pass with a KV cache.
+    const rowsPerPass = async (argv: string[]) => {
+      const rows: number[] = [];
+      const original = LlamaModel.prototype.hiddenStates;
+      const spy = vi.spyOn(LlamaModel.prototype, 'hiddenStates').mockImplementation(function (
+        this: LlamaModel,
+        ids,
+        options,
+      ) {
+        if (options?.cache !== undefined && ids !== null) rows.push(ids.shape[0]);
+        return original.call(this, ids, options);
+      });
+      try {
+        return { ...(await cli(argv)), rows };
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const plain = copyRun();
+    const passes = copyRun();
+    const a = await rowsPerPass(['train', '--resume', plain, '--max-steps', '3', '--workers', '1']);
+    const b = await rowsPerPass([
+      'train',
+      '--resume',
+      passes,
+      '--max-steps',
+      '3',
+      '--workers',
+      '1',
+      '--generation-batch-size',
+      '1',
+    ]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(b.err).toBe('');
+    // the rollouts' decoding passes of G = 2 rows become passes of 1 row; the other generations
+    // of a step (the probes) keep theirs
+    const count = (rows: number[], n: number) => rows.filter((r) => r === n).length;
+    expect(count(a.rows, 1)).toBe(0);
+    expect(count(b.rows, 1)).toBeGreaterThan(0);
+    expect(count(b.rows, 2)).toBeLessThan(count(a.rows, 2));
+    expect(deterministicMetrics(passes)).toHaveLength(3);
+    expect(deterministicMetrics(passes)).toEqual(deterministicMetrics(plain));
+    const resumes = json(join(passes, 'run.json')).resumes;
+    expect(resumes.at(-1).changes.generationBatchSize).toEqual({ from: null, to: 1 });
+  }, 180_000);
 });
 
 describe('issue 35: resume', () => {

@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { constants, cpus } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type EvalReport,
@@ -35,18 +35,21 @@ import {
 import { acquireRunLock, isWriterAlive, readWriterLock, writeFileAtomic } from '@atmanrl/runs/node';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigSchema, type RunConfig, toFlag } from '../config.js';
+import { PartialConfigSchema, type RunConfig, toFlag } from '../config.js';
 import { UsageError } from '../errors.js';
-import { resolveModelDir } from './model-source.js';
+import { experimentModelArg, resolveModel, resolveModelDir } from './model-source.js';
 import { barChart, lineChart, type Series } from './svg.js';
 
-const PartialConfig = (ConfigSchema as unknown as z.ZodObject<Record<string, z.ZodType>>).partial();
+const PartialConfig = PartialConfigSchema;
 
 /** The experiment definition file (YAML or JSON). */
 export const ExperimentSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
   description: z.string().optional(),
-  /** Starting model folder (relative to the experiment file), e.g. an `atmanrl sft` output. */
+  /**
+   * Starting model: a folder (relative to the experiment file), e.g. an `atmanrl sft` output, or
+   * a Hugging Face Hub id `org/name[@revision]` (the Hugging Face cache, else downloaded).
+   */
   model: z.string(),
   seeds: z.array(z.number().int().nonnegative()).min(1),
   /** Parallel child processes (default: CPU cores). */
@@ -339,17 +342,27 @@ export interface RunExperimentOptions {
  * Before the first job: the inputs every job shares exist (the starting model, a `dataDir`), and
  * no job folder is being written by a live process (another runner, or a job orphaned by one).
  */
-function checkSharedInputs(
+async function checkSharedInputs(
   exp: Experiment,
   expFile: string,
   modelDir: string,
   jobs: readonly Job[],
-): void {
+): Promise<void> {
   try {
-    resolveModelDir(modelDir);
+    if (isAbsolute(modelDir)) resolveModelDir(modelDir);
+    else {
+      // A Hub id: into the Hugging Face cache once now (at each revision the jobs load), not by
+      // every parallel job at the same time.
+      const revisions = new Set(
+        [exp.eval, ...Object.values(exp.arms)].map(
+          (c) => ({ ...exp.train, ...c }).revision ?? null,
+        ),
+      );
+      for (const revision of revisions) await resolveModel(modelDir, { revision });
+    }
   } catch (e) {
     throw new UsageError(
-      'MODEL_NOT_FOUND',
+      e instanceof UsageError ? e.code : 'MODEL_NOT_FOUND',
       `${expFile}: model: ${exp.model} (${modelDir}) is not a usable starting model, so no job could run: ${(e as Error).message.replace(/^--model \S+: /, '')}`,
       { cause: e },
     );
@@ -397,7 +410,7 @@ export async function runExperiment(
 ): Promise<ExperimentOutcome> {
   const base = dirname(resolve(expFile));
   const out = join(base, exp.name);
-  const modelDir = resolve(base, exp.model);
+  const modelDir = experimentModelArg(base, exp.model);
   const evalArgs = (model: string, runsDir: string, seed: number) => [
     'eval',
     ...flagsOf({ ...exp.train, ...exp.eval }),
@@ -468,7 +481,7 @@ export async function runExperiment(
   }
   const isDone = (j: Job) => jobRun(j.runsDir)?.status === 'finished';
   const pending = jobs.filter((j) => !isDone(j));
-  if (pending.length > 0) checkSharedInputs(exp, expFile, modelDir, pending);
+  if (pending.length > 0) await checkSharedInputs(exp, expFile, modelDir, pending);
   mkdirSync(join(out, 'logs'), { recursive: true });
   const cli = cliPath();
   log(

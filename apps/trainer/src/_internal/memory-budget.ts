@@ -207,9 +207,7 @@ export function checkMemoryBudget(
       `${flag}: a ${passRows(n / k) < n / k ? 'pass' : 'micro-batch'} of ${passRows(n / k)} completions × ${seqLen} tokens is estimated at ${need} GiB (an upper estimate within 3× of the real peak), more than 3 × the wasm heap's ${(heap / GIB).toFixed(1)} GiB (vocabulary ${model.vocab_size}, width ${model.hidden_size}). ${next ? `Use --gradient-accumulation-steps ${next}` : `Even one completion per micro-batch does not fit: lower ${lengthOption(promptLen, config.maxCompletionLength)}`}, or run on webgpu.`,
     );
   }
-  const generationBatchSize =
-    (config as RunConfig & { generationBatchSize?: number | null }).generationBatchSize ?? null;
-  warnings.push(...checkGenerationBudget(config, model, promptLen, generationBatchSize));
+  warnings.push(...checkGenerationBudget(config, model, promptLen, config.generationBatchSize));
   if (config.saliencyReward) {
     const fitRows =
       budget === null

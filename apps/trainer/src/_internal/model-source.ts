@@ -2,7 +2,7 @@
 // Face Llama folder, or a Hub id (`meta-llama/Llama-3.2-1B-Instruct[@revision]`) resolved as
 // `from_pretrained` does (the Hugging Face cache, else a download into it: @atmanrl/model's
 // resolvePretrained). Missing folders/files become one-paragraph user errors.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -227,10 +227,25 @@ export function experimentModelArg(base: string, model: string): string {
   return existsSync(local) || parseHubModelId(model) === null ? local : model;
 }
 
-/** True when the folder's tokenizer_config.json has a chat template. */
+/**
+ * True when the folder's tokenizer_config.json has a chat template. A tokenizer_config.json that
+ * is not a regular file (a FIFO would block the read forever) is a `BAD_MODEL` user error.
+ */
 export function hasChatTemplate(dir: string): boolean {
   const p = join(dir, 'tokenizer_config.json');
   if (!existsSync(p)) return false;
+  const st = statSync(p);
+  if (!st.isFile()) {
+    const kind = st.isFIFO()
+      ? 'a FIFO (named pipe)'
+      : st.isDirectory()
+        ? 'a folder'
+        : 'a special file';
+    throw new UsageError(
+      'BAD_MODEL',
+      `${p} is ${kind}, not a regular file: reading it could block forever. A model folder holds regular files; replace it with the real file.`,
+    );
+  }
   let cfg: { chat_template?: unknown } | null;
   try {
     cfg = JSON.parse(readFileSync(p, 'utf8')) as { chat_template?: unknown } | null;

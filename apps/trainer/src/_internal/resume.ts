@@ -41,9 +41,7 @@ export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'maxTokensPerMicroBatch',
   'recompute',
   'workers',
-  // The option row `--generation-batch-size` is added to config.ts separately (issue 35 item 5);
-  // the cast goes once RunConfig has the key.
-  'generationBatchSize' as string as keyof RunConfig,
+  'generationBatchSize',
 ];
 
 /** Keys that are never compared (the resume flag itself, and CLI-only switches). */
@@ -94,8 +92,8 @@ export function resumedConfig(
       `--resume ${where}: run.json's config does not match this version of atmanrl (${issues}). Resume it with the version that wrote it, or start a new run.`,
     );
   }
-  const base = parsed.data as RunConfig;
-  const next: Record<string, unknown> = { ...base };
+  const base = parsed.data;
+  const next: RunConfig = { ...base };
   const changes: ResumeRecord['changes'] = {};
   const refused: string[] = [];
   for (const key of [...explicit].sort()) {
@@ -104,7 +102,7 @@ export function resumedConfig(
     const to = (given as Record<string, unknown>)[key];
     if (JSON.stringify(from) === JSON.stringify(to)) continue;
     if ((RESUMABLE as readonly string[]).includes(key)) {
-      next[key] = to;
+      (next as Record<string, unknown>)[key] = to;
       changes[key] = { from, to };
     } else {
       refused.push(
@@ -118,8 +116,8 @@ export function resumedConfig(
       `--resume ${where}: ${refused.join(', ')} cannot change on resume: it would alter the run's trajectory (or it has no meaning for a resumed run). On resume only ${RESUMABLE.map((k) => `--${toFlag(k)}`).join(', ')} may change. Drop the option, or start a new run with it.`,
     );
   }
-  next['resume'] = given.resume;
-  return { config: next as unknown as RunConfig, changes };
+  next.resume = given.resume;
+  return { config: next, changes };
 }
 
 /**
@@ -201,7 +199,7 @@ export async function openResume(
       machine: thisMachine(),
     };
     run.update({
-      config: config as unknown as Record<string, unknown>,
+      config,
       resumes: [...history, record],
     });
     const notes = run.removedTempFiles.map(

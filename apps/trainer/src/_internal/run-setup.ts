@@ -5,6 +5,7 @@ import { RunWriter } from '@atmanrl/runs/node';
 import type { FitSaliencyOptions } from '@atmanrl/saliency';
 import type { CliIO } from '../cli-core.js';
 import type { RunConfig } from '../config.js';
+import type { ModelSource } from './model-source.js';
 import { packageVersions } from './versions.js';
 
 /** Initialises the configured backend and prints it. */
@@ -17,12 +18,16 @@ export async function setUpBackend(
   return backend;
 }
 
-/** Creates the run folder of a command, recording config, seed, backend and versions. */
+/**
+ * Creates the run folder of a command, recording config, seed, backend, versions and, when
+ * `--model` was a Hugging Face Hub id, its source (id, commit hash, file hashes).
+ */
 export function createRun(
   config: RunConfig,
   command: string,
   backend: BackendInfo,
   totalSteps?: number,
+  modelSource?: ModelSource | null,
 ): RunWriter {
   return RunWriter.create({
     runsDir: config.runsDir,
@@ -37,6 +42,7 @@ export function createRun(
     },
     versions: packageVersions(),
     ...(totalSteps === undefined ? {} : { totalSteps }),
+    ...(modelSource == null ? {} : { modelSource }),
   });
 }
 

@@ -11,13 +11,13 @@ import { openRun } from './train-run.js';
 import { evalStep, logStep, saveStep, trainStep } from './train-step.js';
 
 export {
-  completionLines,
   defaultWorkers,
   grpoOptions,
   orderedBatch,
   stepsForEpochs,
   truncatePrompt,
-} from './train-step.js';
+} from './train-options.js';
+export { completionLines } from './train-step.js';
 
 /** How a training run ended. */
 export interface TrainOutcome {

@@ -2,6 +2,7 @@
 // the backend, the task, the policy and its frozen reference, the optimizer and the run's state
 // (step, RNG, data cursor), the worker pool, the reward specs and the probes. `close()` releases
 // all of it. What one step does is train-step.ts.
+import { availableParallelism } from 'node:os';
 import { createCursor, type DataCursor } from '@atmanrl/datasets';
 import {
   type AdamW,
@@ -11,20 +12,21 @@ import {
   type RolloutEngine,
 } from '@atmanrl/grpo';
 import { createRng, type LlamaModel, type Rng, type Tokenizer } from '@atmanrl/model';
+import type { ReadProblem } from '@atmanrl/runs';
 import type { RunWriter } from '@atmanrl/runs/node';
 import type { CliIO } from '../cli-core.js';
 import type { RunConfig } from '../config.js';
 import type { readLatestCheckpoint } from './checkpoint.js';
 import { checkMemoryBudget } from './memory-budget.js';
-import { loadPolicy, resolveModelDir } from './model-source.js';
-import { PooledRolloutEngine, pooledFit, WorkerPool } from './pool/index.js';
+import { loadPolicy } from './model-source.js';
+import { PooledRolloutEngine, planWorkers, pooledFit, WorkerPool } from './pool/index.js';
 import { createProbes } from './probes.js';
 import { StepProgress } from './progress.js';
 import { openResume } from './resume.js';
 import { rewardSpecs } from './rewards.js';
 import { createRun, setUpBackend } from './run-setup.js';
 import { loadTask, type Task, type TaskItem } from './task.js';
-import { defaultWorkers, grpoOptions, stepsForEpochs, truncatePrompt } from './train-step.js';
+import { defaultWorkers, grpoOptions, stepsForEpochs, truncatePrompt } from './train-options.js';
 
 /** The mutable state of a run: what a checkpoint saves, plus the step in progress. */
 export interface RunState {
@@ -72,6 +74,17 @@ export interface OpenedRun {
 
 type Checkpoint = Awaited<ReturnType<typeof readLatestCheckpoint>>;
 
+/**
+ * The stderr line of a problem `truncateAfter` found on resume: a torn last line and steps whose
+ * metrics were lost (`TORN_LINE`, `MISSING_STEPS`) say what happened themselves; any other
+ * problem is a damaged line that was dropped.
+ */
+function resumeWarning(p: ReadProblem): string {
+  return p.code === 'TORN_LINE' || p.code === 'MISSING_STEPS'
+    ? `atmanrl: warning: ${p.message}`
+    : `atmanrl: warning: dropped a damaged line: ${p.message}`;
+}
+
 /** Opens (or resumes) the run a config describes; on failure nothing stays held. */
 export async function openRun(
   given: RunConfig,
@@ -94,7 +107,11 @@ export async function openRun(
     const needsChatTemplate = task.usesChatTemplate;
     // The policy is the checkpoint when resuming, else --model. The frozen KL reference is always
     // the starting model, so --model is loaded a second time only when resuming with beta > 0.
-    const policy = (await loadPolicy(from?.dir ?? config.model, { needsChatTemplate })).model;
+    // A resumed run's frozen reference is the commit the run started from, not where a branch
+    // (e.g. `main`) points now.
+    const revision = writer?.info.modelSource?.revision ?? config.revision;
+    const loaded = await loadPolicy(from?.dir ?? config.model, { needsChatTemplate, revision, io });
+    const policy = loaded.model;
     held.push(policy);
     // --recompute: the update's and the in-thread fits' forward passes (gradients unchanged)
     policy.recompute = config.recompute;
@@ -103,7 +120,8 @@ export async function openRun(
       reference =
         from === null
           ? policy.clone({ trainable: false })
-          : (await loadPolicy(config.model, { needsChatTemplate, trainable: false })).model;
+          : (await loadPolicy(config.model, { needsChatTemplate, trainable: false, revision, io }))
+              .model;
       held.push(reference);
     }
     const tokenizer = policy.tokenizer!; // loadPolicy guarantees one
@@ -130,10 +148,9 @@ export async function openRun(
     for (const w of checkMemoryBudget(config, policy.config, backend.name, longestPrompt))
       io.err(`atmanrl: warning: ${w}`);
     if (from === null) {
-      writer = createRun(config, options.command, backend, config.maxSteps);
+      writer = createRun(config, options.command, backend, config.maxSteps, loaded.source);
     } else {
-      for (const p of writer!.truncateAfter(from.state.step))
-        io.err(`atmanrl: warning: dropped a damaged line: ${p.message}`);
+      for (const p of writer!.truncateAfter(from.state.step)) io.err(resumeWarning(p));
       writer!.update({
         status: 'running',
         totalSteps: config.maxSteps,
@@ -172,9 +189,19 @@ export async function openRun(
     const progress = new StepProgress(progressIO, state.step + 1, config.maxSteps);
     // Rollouts and mask fits run as jobs on a worker pool; the cut into jobs and their seeds do
     // not depend on the worker count, so results do not either (1 worker = in this thread).
+    // More threads than a step has jobs would idle, each holding a model copy: capped (planWorkers).
+    // What it says is printed for an explicit --workers; the default (every core) is capped
+    // silently, and the `pool:` line says how many threads started.
+    const plan = planWorkers({
+      requested: config.workers,
+      fallback: defaultWorkers(backend.name),
+      jobsPerBatch: config.promptsPerStep,
+      cores: availableParallelism(),
+    });
+    if (config.workers !== null) for (const m of plan.messages) io.err(`atmanrl: warning: ${m}`);
     const pool = new WorkerPool({
-      workers: config.workers ?? defaultWorkers(backend.name),
-      modelDir: resolveModelDir(from?.dir ?? config.model),
+      workers: plan.workers,
+      modelDir: loaded.dir,
       backend: backend.name,
       recompute: config.recompute,
     });
@@ -212,7 +239,12 @@ export async function openRun(
       optimizer,
       grpo,
       pool,
-      engine: new PooledRolloutEngine(pool),
+      engine: new PooledRolloutEngine(
+        pool,
+        config.generationBatchSize === null
+          ? {}
+          : { generationBatchSize: config.generationBatchSize },
+      ),
       specs,
       probes,
       progress,

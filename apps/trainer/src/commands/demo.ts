@@ -6,7 +6,7 @@ import { evalSamplesPath, writeEvalSamples, writeJsonAtomic } from '@atmanrl/run
 import { compareSummaries, formatComparison, heldOutEval } from '../_internal/before-after.js';
 import { latestCheckpointDir } from '../_internal/experiment.js';
 import { grpoDefaultNotes, grpoProblems } from '../_internal/grpo-check.js';
-import { resolveModelDir } from '../_internal/model-source.js';
+import { resolveModel } from '../_internal/model-source.js';
 import { setUpBackend } from '../_internal/run-setup.js';
 import { runTraining } from '../_internal/train-loop.js';
 import type { CommandDef } from '../cli-core.js';
@@ -47,7 +47,7 @@ export const demoCommand: CommandDef = {
   notes: grpoDefaultNotes,
   async run(config, io, ctx) {
     const held = { limit: config.evalLimit, samples: config.evalSamples };
-    const start = resolveModelDir(config.model);
+    const start = (await resolveModel(config.model, { revision: config.revision, io })).dir;
     const onStatus = (s: string) => io.status?.(s);
     let before = null;
     if (config.resume === null) {

@@ -15,12 +15,14 @@ export const evalCommand: CommandDef = {
   async run(config, io) {
     const backend = await setUpBackend(config, io);
     const task = await loadTask(config);
-    const { model, dir } = await loadPolicy(config.model, {
+    const { model, dir, source } = await loadPolicy(config.model, {
       needsChatTemplate: task.usesChatTemplate,
       trainable: false,
+      revision: config.revision,
+      io,
     });
     const byId = new Map(task.items.map((it) => [it.sample.id, it]));
-    const run = createRun(config, 'eval', backend);
+    const run = createRun(config, 'eval', backend, undefined, source);
     io.out(`run: ${run.dir}`);
     try {
       const f = config.evalFaithfulness;

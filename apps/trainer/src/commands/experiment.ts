@@ -43,7 +43,7 @@ export const experimentCommand: CommandDef = {
     );
     io.out(`report: ${report}`);
     // Stopped by a signal: exit with the status of the jobs it stopped (0 when they all
-    // checkpointed). CommandDef.run has no exit code of its own, so a non-zero one exits here.
-    if (interrupted !== null && interrupted.status !== 0) process.exit(interrupted.status);
+    // checkpointed).
+    return interrupted?.status;
   },
 };

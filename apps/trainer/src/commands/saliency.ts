@@ -79,6 +79,8 @@ export const saliencyCommand: CommandDef = {
     const { model } = await loadPolicy(config.model, {
       needsChatTemplate: task.usesChatTemplate,
       trainable: false,
+      revision: config.revision,
+      io,
     });
     const tokenizer = model.tokenizer!;
     try {

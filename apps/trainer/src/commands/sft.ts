@@ -11,7 +11,7 @@ import {
   TINY_VOCAB_SIZE,
 } from '@atmanrl/model/node';
 import { greedyAccuracy } from '../_internal/accuracy.js';
-import { loadPolicy } from '../_internal/model-source.js';
+import { loadPolicy, type ModelSource } from '../_internal/model-source.js';
 import { StepProgress } from '../_internal/progress.js';
 import { createRun, setUpBackend } from '../_internal/run-setup.js';
 import { type SftExample, SftTrainer, sftExample } from '../_internal/sft.js';
@@ -79,6 +79,7 @@ export const sftCommand: CommandDef = {
     const replaceOut = checkOutFolder(config.out, config.force);
     const backend = await setUpBackend(config, io);
     let model: LlamaModel;
+    let source: ModelSource | null = null;
     if (config.model === 'scratch') {
       const tokenizer = createTinyTokenizer();
       model = createRandomModel(
@@ -99,7 +100,11 @@ export const sftCommand: CommandDef = {
         { tokenizer },
       );
     } else {
-      model = (await loadPolicy(config.model, { needsChatTemplate: false })).model;
+      ({ model, source } = await loadPolicy(config.model, {
+        needsChatTemplate: false,
+        revision: config.revision,
+        io,
+      }));
     }
     const tokenizer = model.tokenizer!;
     const train = await loadTask({ ...config, limit: config.sftExamples }, 'train');
@@ -114,6 +119,7 @@ export const sftCommand: CommandDef = {
       'sft',
       backend,
       totalSteps,
+      source,
     );
     io.out(
       `run: ${run.dir}; ${examples.length} examples, ${totalSteps} steps of ${config.sftBatchSize}`,

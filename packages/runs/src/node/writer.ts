@@ -53,6 +53,11 @@ export interface CreateRunOptions {
   /** The machine; default {@link thisMachine}. */
   machine?: Machine;
   totalSteps?: number;
+  /**
+   * The Hugging Face Hub model the run starts from (id, commit hash, file hashes), written to
+   * run.json's `modelSource`; omit for a local model folder.
+   */
+  modelSource?: { id: string; revision: string; files: Record<string, string> };
   /** Explicit id (folder name); default `<UTC timestamp>-<name>-<random>`. */
   id?: string;
   /** Clock, for tests. */
@@ -171,6 +176,7 @@ export class RunWriter {
         backend: options.backend,
         versions: options.versions ?? { node: process.versions.node },
         machine: options.machine ?? thisMachine(),
+        ...(options.modelSource === undefined ? {} : { modelSource: options.modelSource }),
         step: 0,
         ...(options.totalSteps === undefined ? {} : { totalSteps: options.totalSteps }),
       },

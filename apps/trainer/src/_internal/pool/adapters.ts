@@ -1,7 +1,12 @@
 // What the trainer calls: a RolloutEngine and a mask-fit function that cut their work into pool
 // jobs. The cut depends only on the request (never on the worker count), and every generate job
 // gets its own seed drawn in job order, so results are the same for any number of workers.
-import type { Rollout, RolloutEngine, RolloutRequest } from '@atmanrl/grpo';
+import {
+  type Rollout,
+  type RolloutEngine,
+  type RolloutRequest,
+  rolloutSampling,
+} from '@atmanrl/grpo';
 import type { FitSaliencyOptions, MaskFitResult, SaliencyItem } from '@atmanrl/saliency';
 import { PoolError } from './errors.js';
 import type { FitJob, GenerateJob, SerialisableFitOptions } from './jobs.js';
@@ -67,14 +72,7 @@ export class PooledRolloutEngine implements RolloutEngine {
       throw new PoolError('BAD_ARGUMENT', `${what}: no prompts given`);
     const version = currentVersion(this.pool, what);
     const per = this.options.promptsPerJob ?? 1;
-    const sampling = {
-      maxCompletionLength: request.maxCompletionLength,
-      temperature: request.temperature,
-      ...(request.topP !== undefined ? { topP: request.topP } : {}),
-      ...(request.topK !== undefined ? { topK: request.topK } : {}),
-      ...(request.eosTokenIds ? { eosTokenIds: [...request.eosTokenIds] } : {}),
-      ...(request.stopStrings ? { stopStrings: [...request.stopStrings] } : {}),
-    };
+    const sampling = rolloutSampling(request);
     const jobs: GenerateJob[] = [];
     for (let start = 0; start < request.promptIds.length; start += per) {
       jobs.push({

@@ -2,7 +2,12 @@
 // job functions that run them on a model, the same code in a worker and in-process. Leaves out
 // scheduling (pool.ts) and the weights transport (weights.ts).
 import { readFileSync } from 'node:fs';
-import { InProcessRolloutEngine, type Rollout } from '@atmanrl/grpo';
+import {
+  generateOptionsOf,
+  InProcessRolloutEngine,
+  type Rollout,
+  type RolloutSampling,
+} from '@atmanrl/grpo';
 import {
   type CausalLM,
   createRng,
@@ -19,17 +24,8 @@ import {
 } from '@atmanrl/saliency';
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Sampling settings of a {@link GenerateJob} (the `RolloutRequest` fields that cross the seam). */
-export interface JobSampling {
-  maxCompletionLength: number;
-  temperature: number;
-  /** Nucleus threshold (1 or absent = off). */
-  topP?: number;
-  /** Top-k (0 or absent = off). */
-  topK?: number;
-  eosTokenIds?: number[];
-  stopStrings?: string[];
-}
+/** Sampling settings of a {@link GenerateJob}: the `RolloutRequest` fields that cross the seam. */
+export type JobSampling = RolloutSampling;
 
 /** `FitSaliencyOptions` without the callbacks (`onStep`, `logger`), so it can cross a thread. */
 export type SerialisableFitOptions = Omit<FitSaliencyOptions, 'onStep' | 'logger'>;
@@ -115,24 +111,16 @@ export function describeJob(job: Job): string {
  * one fresh RNG. Element `p*G + g` is completion g of the job's prompt p.
  */
 export async function runGenerateJob(model: CausalLM, job: GenerateJob): Promise<Rollout[]> {
-  const s = job.sampling;
   const rows = job.promptIds.length * job.numGenerations;
   if (job.rowsPerPass !== undefined && job.rowsPerPass < rows) {
     const rowPrompts = job.promptIds.flatMap((p, i) =>
       Array.from({ length: job.numGenerations }, () => ({ i, ids: [...p] })),
     );
+    const rng = createRng(job.seed);
     const results = await generateInPasses(
       model,
       rowPrompts.map((r) => r.ids),
-      {
-        maxNewTokens: s.maxCompletionLength,
-        temperature: s.temperature,
-        rng: createRng(job.seed),
-        ...(s.topP !== undefined && s.topP < 1 ? { topP: s.topP } : {}),
-        ...(s.topK ? { topK: s.topK } : {}),
-        ...(s.stopStrings ? { stopStrings: s.stopStrings } : {}),
-        ...(s.eosTokenIds ? { eosTokenIds: s.eosTokenIds } : {}),
-      },
+      { ...generateOptionsOf(job.sampling, rng), temperature: job.sampling.temperature, rng },
       job.rowsPerPass,
     );
     // the same records as InProcessRolloutEngine makes from `generate`'s results
@@ -147,15 +135,10 @@ export async function runGenerateJob(model: CausalLM, job: GenerateJob): Promise
   }
   // The in-process engine of @atmanrl/grpo, with the job's own RNG stream.
   return new InProcessRolloutEngine(model).generate({
+    ...job.sampling,
     promptIds: job.promptIds,
     numGenerations: job.numGenerations,
-    maxCompletionLength: s.maxCompletionLength,
-    temperature: s.temperature,
     rng: createRng(job.seed),
-    ...(s.topP !== undefined ? { topP: s.topP } : {}),
-    ...(s.topK !== undefined ? { topK: s.topK } : {}),
-    ...(s.stopStrings ? { stopStrings: s.stopStrings } : {}),
-    ...(s.eosTokenIds ? { eosTokenIds: s.eosTokenIds } : {}),
   });
 }
 
