@@ -106,6 +106,40 @@ function queuePool(run: string, extra: Partial<ConstructorParameters<typeof Queu
   return new QueuePool({ url: redis.url, run, timeoutS: 60, ...extra });
 }
 
+/** A raw BullMQ producer on queue `name` (to add jobs no trainer would, and to inspect). */
+function rawQueue(name: string): { queue: Queue; close: () => Promise<void> } {
+  const client = new Redis(redis.port, '127.0.0.1', { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection: client, prefix: BULL_PREFIX });
+  return {
+    queue,
+    close: async () => {
+      await queue.close();
+      client.disconnect();
+    },
+  };
+}
+
+/** Resolves with the first active job of `queue` that `name` matches, polling. */
+async function firstActive(queue: Queue, kind: string): Promise<{ id: string; by: string }> {
+  for (;;) {
+    const active = await queue.getJobs(['active']);
+    const j = active.find((x) => x?.name === kind && x.processedBy);
+    if (j) return { id: j.id!, by: j.processedBy! };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The failed reason of a job once it has failed. */
+async function failedReason(queue: Queue, id: string): Promise<string> {
+  for (;;) {
+    const j = await queue.getJob(id);
+    if (j && (await j.getState()) === 'failed') return j.failedReason;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const LONG_FIT = 150;
+
 describe('QueuePool with real workers', () => {
   it('gives results byte-identical to the in-process pool with 1 and with 3 worker processes', async () => {
     const want = await inProcess();
@@ -124,7 +158,6 @@ describe('QueuePool with real workers', () => {
     try {
       expect(await oneStep(q3)).toBe(want);
       expect(q3.workers).toHaveLength(3);
-      // every worker took part in the three steps? not required; the results are what matters
     } finally {
       await q3.dispose();
       await stopAll([...one, ...more]);
@@ -132,5 +165,167 @@ describe('QueuePool with real workers', () => {
     expect(one[0]!.lines.join('\n')).toMatch(
       /jobs done, [\d.]+ fits\/s, weights [0-9a-f]{12} \(step 7 of run exact-/,
     );
+  }, 120_000);
+});
+
+describe('queue faults with real Redis and real worker processes', () => {
+  it('takes over the job of a worker killed with kill -9 mid-fit once its lock expires; same results', async () => {
+    const want = await inProcess(LONG_FIT);
+    const name = 'kill';
+    const ws = await workers(2, [
+      '--queue-name',
+      name,
+      '--lock-ms',
+      '1000',
+      '--stalled-check-ms',
+      '500',
+    ]);
+    const q = queuePool('kill', { queueName: name });
+    const raw = rawQueue(name);
+    try {
+      const step = oneStep(q, LONG_FIT);
+      const { by } = await firstActive(raw.queue, 'fit');
+      const victim = ws.find((w) => by.endsWith(`pid ${w.pid}`))!;
+      expect(victim).toBeDefined();
+      await victim.kill9();
+      expect(await step).toBe(want);
+      // The survivor ran every fit job but those the victim finished before it died.
+      const survivor = ws.find((w) => w !== victim)!;
+      expect(survivor.lines.join('\n')).not.toMatch(/failed/);
+    } finally {
+      await raw.close();
+      await q.dispose();
+      await stopAll(ws);
+    }
+  }, 120_000);
+
+  it('keeps the lock of a fit longer than the lock duration (jobs run off the event loop)', async () => {
+    const want = await inProcess(LONG_FIT);
+    const name = 'lock';
+    // A 150-step fit runs for seconds on this model; the lock is 300 ms, renewed every 150 ms.
+    const [w] = await workers(1, [
+      '--queue-name',
+      name,
+      '--lock-ms',
+      '300',
+      '--stalled-check-ms',
+      '300',
+    ]);
+    const q = queuePool('lock', { queueName: name });
+    try {
+      expect(await oneStep(q, LONG_FIT)).toBe(want);
+    } finally {
+      await q.dispose();
+      await stopAll([w!]);
+    }
+    // 3 generate + 3 fit jobs, each run exactly once: a lost lock would have run one twice.
+    expect(w!.lines.at(-1)).toMatch(/: 6 jobs done, /);
+    expect(w!.lines.join('\n')).not.toMatch(/failed|stalled|missing lock|renew/i);
+  }, 120_000);
+
+  it('says on the progress line that no worker is connected, then stops with NO_WORKERS', async () => {
+    const lines: (string | null)[] = [];
+    const q = queuePool('none', { queueName: 'none', timeoutS: 1.5, onWait: (l) => lines.push(l) });
+    try {
+      await expect(oneStep(q)).rejects.toMatchObject({
+        name: 'QueueError',
+        code: 'NO_WORKERS',
+        message: expect.stringMatching(/no queue worker was connected .* for 1.5 s .*--resume/),
+      });
+      expect(lines.some((l) => /waiting for queue workers: none connected/.test(l ?? ''))).toBe(
+        true,
+      );
+      // Its jobs were taken off the queue: nothing is left to run for a dead step.
+      const raw = rawQueue('none');
+      expect(await raw.queue.getJobCounts('wait', 'active')).toEqual({ wait: 0, active: 0 });
+      await raw.close();
+    } finally {
+      await q.dispose();
+    }
+  }, 60_000);
+
+  it('recovers a step when Redis restarts empty mid-fit: lost jobs re-added, same results', async () => {
+    const want = await inProcess(LONG_FIT);
+    const name = 'restart';
+    const logs: string[] = [];
+    const [w] = await workers(1, [
+      '--queue-name',
+      name,
+      '--lock-ms',
+      '1000',
+      '--stalled-check-ms',
+      '500',
+    ]);
+    const q = queuePool('restart', { queueName: name, log: (l) => logs.push(l) });
+    const raw = rawQueue(name);
+    raw.queue.on('error', () => undefined);
+    try {
+      const step = oneStep(q, LONG_FIT);
+      await firstActive(raw.queue, 'fit');
+      await redis.restart();
+      expect(await step).toBe(want);
+      expect(logs.join('\n')).toMatch(/Redis lost \d+ jobs of step 7/);
+      expect(q.takeQueueMetrics(1000)['queue/requeued']).toBeGreaterThan(0);
+    } finally {
+      await raw.close();
+      await q.dispose();
+      await stopAll([w!]);
+    }
+  }, 120_000);
+
+  it('discards jobs of a killed trainer of the run, refuses malformed and foreign-protocol jobs, and keeps working', async () => {
+    const want = await inProcess();
+    const name = 'leftover';
+    const raw = rawQueue(name);
+    const q0 = queuePool('left', { queueName: name });
+    await q0.setWeights(7, policy);
+    const envelope = (session: string) => ({
+      protocol: QUEUE_PROTOCOL,
+      run: 'left',
+      session,
+      step: 7,
+      weights: q0.weightsRef!,
+      job: {
+        kind: 'fit',
+        id: 'fit-1',
+        weightsVersion: 7,
+        items: fitItems().slice(0, 1),
+        options: { steps: 2 },
+        offset: 0,
+      },
+    });
+    await q0.dispose();
+    // A dead trainer's waiting job: the next trainer of the run removes it before it runs.
+    await raw.queue.add('fit', envelope('deadbeef0000'), { jobId: 'left.deadbeef0000.s7.x.fit-1' });
+    const logs: string[] = [];
+    const q = queuePool('left', { queueName: name, log: (l) => logs.push(l) });
+    await q.ready();
+    expect(logs).toEqual(['queue: discarded 1 jobs left by an earlier trainer of run left']);
+    // Added after the new trainer started (as if the dead one's job had been running): refused.
+    await raw.queue.add('fit', envelope('deadbeef0001'), { jobId: 'left.deadbeef0001.s7.x.fit-1' });
+    await raw.queue.add(
+      'fit',
+      { protocol: QUEUE_PROTOCOL, run: 'left', job: { kind: 'fit' } },
+      { jobId: 'bad-1' },
+    );
+    await raw.queue.add('fit', { ...envelope(q.session), protocol: 99 }, { jobId: 'future-1' });
+    const [w] = await workers(1, ['--queue-name', name]);
+    try {
+      expect(await failedReason(raw.queue, 'left.deadbeef0001.s7.x.fit-1')).toMatch(
+        /^STALE_JOB: .*session deadbeef0001 of run left, which was replaced by session/,
+      );
+      expect(await failedReason(raw.queue, 'bad-1')).toMatch(/^BAD_JOB: job bad-1 is malformed: /);
+      expect(await failedReason(raw.queue, 'future-1')).toMatch(
+        /^PROTOCOL_MISMATCH: job future-1 speaks atmanrl queue protocol 99, this worker speaks protocol 1/,
+      );
+      // The worker is still there and runs a whole step right.
+      expect(await oneStep(q)).toBe(want);
+    } finally {
+      await raw.close();
+      await q.dispose();
+      await stopAll([w!]);
+    }
+    // The step's 6 jobs ran; the 3 refused ones did not (the discarded one never reached it).
+    expect(w!.lines.at(-1)).toMatch(/: 6 jobs done, .*, 3 jobs rejected$/);
   }, 120_000);
 });
