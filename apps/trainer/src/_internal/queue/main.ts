@@ -9,11 +9,11 @@ import { QueueWorker, type QueueWorkerOptions } from './worker.js';
 
 /** Runs a worker until SIGINT/SIGTERM; resolves when it has closed. */
 export async function runQueueWorker(
-  options: QueueWorkerOptions,
+  options: Omit<QueueWorkerOptions, 'backend'> & { backend: BackendName | 'auto' },
   log: (line: string) => void,
 ): Promise<void> {
-  const backend = await initBackend({ prefer: options.backend });
-  const worker = new QueueWorker({ ...options, log });
+  const backend = await initBackend(options.backend === 'auto' ? {} : { prefer: options.backend });
+  const worker = new QueueWorker({ ...options, backend: backend.name as BackendName, log });
   log(
     `worker ${worker.id}: taking jobs from ${options.url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')} on ${backend.detail}, concurrency ${options.concurrency ?? 1}`,
   );
