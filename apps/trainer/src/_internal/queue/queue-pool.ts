@@ -435,9 +435,10 @@ export class QueuePool {
           `Redis at ${this.url.redacted} was unreachable for ${this.options.timeoutS} s (--queue-timeout) while trying to ${what}. The step was not written; check the server and resume the run with --resume.`,
         );
       }
-      this.options.onWait?.(
-        `waiting for Redis at ${this.url.redacted} (${this.client.status}) for ${Math.floor(waited)} s`,
-      );
+      if (waited >= 1)
+        this.options.onWait?.(
+          `waiting for Redis at ${this.url.redacted} (${this.client.status}) for ${Math.floor(waited)} s`,
+        );
       await this.sleep(POLL_MS);
     }
     this.options.onWait?.(null);

@@ -1,0 +1,120 @@
+// End to end: a 3-step AtManRL run with --queue and 3 `atmanrl worker` processes on loopback logs
+// the same metrics as the in-process run and survives kill -9 of one worker mid-step; with every
+// worker gone it stops with exit 1 after --queue-timeout, and resumes to the same trajectory.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BULL_PREFIX, DEFAULT_QUEUE } from '../src/_internal/queue/keys.js';
+import { runCli } from '../src/cli-core.js';
+import { COMMANDS } from '../src/commands/index.js';
+import {
+  captureIO,
+  deterministicMetrics,
+  tempDir,
+  tinyModelDir,
+  tinyTrainFlags,
+} from './helpers.js';
+import {
+  type BuiltWorkers,
+  buildQueueWorker,
+  startWorker,
+  type WorkerProcess,
+} from './queue-harness.js';
+import { type RedisHandle, startRedis } from './redis-server.js';
+
+let redis: RedisHandle;
+let built: BuiltWorkers;
+let modelDir: string;
+const running: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  [redis, built, modelDir] = await Promise.all([startRedis(), buildQueueWorker(), tinyModelDir()]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(running.map((w) => w.kill9()));
+  built?.cleanup();
+  await redis?.stop();
+});
+
+/** metrics.jsonl without wall-clock and queue bookkeeping fields. */
+function trajectory(runDir: string) {
+  return deterministicMetrics(runDir).map((m) =>
+    Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('queue/'))),
+  );
+}
+
+// Fits of 30 steps: long enough for a kill to land inside one.
+const flags = (runs: string) => [...tinyTrainFlags(modelDir, runs), '--saliency-steps', '30'];
+
+describe('atmanrl train --queue', () => {
+  it('3 steps on 3 worker processes equal the in-process run, through a kill -9 mid-step; no workers: exit 1, resumable', async () => {
+    const hereRuns = tempDir();
+    expect(
+      await runCli(
+        ['train', ...flags(hereRuns), '--max-steps', '4', '--workers', '0'],
+        captureIO().io,
+        COMMANDS,
+      ),
+    ).toBe(0);
+    const want = trajectory(join(hereRuns, readdirSync(hereRuns)[0]!));
+
+    const ws = Array.from({ length: 3 }, () =>
+      startWorker(built, redis.url, ['--lock-ms', '1000', '--stalled-check-ms', '500']),
+    );
+    running.push(...ws);
+    await Promise.all(ws.map((w) => w.waitFor(/taking jobs/)));
+    const client = new Redis(redis.port, '127.0.0.1', { maxRetriesPerRequest: null });
+    const queue = new Queue(DEFAULT_QUEUE, { connection: client, prefix: BULL_PREFIX });
+    const runs = tempDir();
+    const a = captureIO();
+    const training = runCli(
+      ['train', ...flags(runs), '--max-steps', '3', '--queue', redis.url, '--queue-timeout', '60'],
+      a.io,
+      COMMANDS,
+    );
+    // Kill the worker running a fit of step 2.
+    let victim: WorkerProcess | undefined;
+    while (victim === undefined) {
+      const active = await queue.getJobs(['active']);
+      const j = active.find((x) => x?.name === 'fit' && /\.s2\./.test(x.id ?? '') && x.processedBy);
+      victim = j ? ws.find((w) => j.processedBy!.endsWith(`pid ${w.pid}`)) : undefined;
+      if (victim === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    await victim.kill9();
+    expect(await training).toBe(0);
+    await queue.close();
+    client.disconnect();
+    expect(a.out.join('\n')).toMatch(/queue: redis:\/\/127\.0\.0\.1:\d+, 3 workers connected now/);
+    const dir = join(runs, readdirSync(runs)[0]!);
+    expect(trajectory(dir)).toEqual(want.slice(0, 3));
+    const last = JSON.parse(
+      readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')[2]!,
+    );
+    expect(last.metrics['queue/workers']).toBe(2);
+
+    // Every worker gone: the trainer waits, says so, gives up after --queue-timeout, exit 1.
+    await Promise.all(ws.map((w) => w.stop()));
+    const b = captureIO();
+    expect(
+      await runCli(
+        ['train', '--resume', dir, '--max-steps', '4', '--queue-timeout', '2'],
+        b.io,
+        COMMANDS,
+      ),
+    ).toBe(1);
+    expect(b.err.join('\n')).toMatch(/waiting for queue workers: none connected/);
+    expect(b.err.join('\n')).toMatch(
+      /no queue worker was connected .* for 2 s .*resume the run with --resume/,
+    );
+    // Resumable: with a worker back, the run ends on the in-process trajectory.
+    const w = startWorker(built, redis.url);
+    running.push(w);
+    const c = captureIO();
+    expect(await runCli(['train', '--resume', dir, '--max-steps', '4'], c.io, COMMANDS)).toBe(0);
+    await w.stop();
+    expect(trajectory(dir)).toEqual(want);
+  }, 240_000);
+});
