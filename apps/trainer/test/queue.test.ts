@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PooledRolloutEngine, pooledFit, WorkerPool } from '../src/_internal/pool/index.js';
 import { encodeValue } from '../src/_internal/queue/codec.js';
 import { QUEUE_PROTOCOL, QueuePool } from '../src/_internal/queue/index.js';
-import { BULL_PREFIX, DEFAULT_QUEUE } from '../src/_internal/queue/keys.js';
+import { BULL_PREFIX } from '../src/_internal/queue/keys.js';
 import { tinyModelDir } from './helpers.js';
 import {
   type BuiltWorkers,

@@ -12,14 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Job, JobResult, PoolTimes } from '../pool/index.js';
 import { encodeValue } from './codec.js';
 import { QueueError, type QueueErrorCode } from './errors.js';
-import {
-  BULL_PREFIX,
-  DEFAULT_QUEUE,
-  HEARTBEAT_TTL_MS,
-  metaPrefix,
-  safeId,
-  type WorkerBeat,
-} from './keys.js';
+import { BULL_PREFIX, DEFAULT_QUEUE, metaPrefix, safeId, type WorkerBeat } from './keys.js';
 import { parseResult, QUEUE_PROTOCOL, type QueueEnvelope, type WeightsRef } from './schema.js';
 import { parseQueueUrl, type QueueUrl, redisClient } from './url.js';
 import { type BlobStore, DirStore, RedisStore, snapshotModel } from './weights-store.js';
