@@ -2,6 +2,7 @@
 // byte-identical to the in-process pool with 1 and 3 workers, kill -9 of a worker mid-fit, a fit
 // longer than the job lock, no workers, a Redis restart mid-step, leftovers of a killed trainer,
 // malformed and foreign-protocol jobs.
+import { pathToFileURL } from 'node:url';
 import { initBackend } from '@atmanrl/attention-mask/node';
 import { createRng, type LlamaModel, loadModel } from '@atmanrl/model/node';
 import type { SaliencyItem } from '@atmanrl/saliency';
@@ -11,9 +12,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PooledRolloutEngine, pooledFit, WorkerPool } from '../src/_internal/pool/index.js';
 import { encodeValue } from '../src/_internal/queue/codec.js';
-import { QUEUE_PROTOCOL, QueuePool } from '../src/_internal/queue/index.js';
+import { QUEUE_PROTOCOL, QueuePool, QueueWorker } from '../src/_internal/queue/index.js';
 import { BULL_PREFIX } from '../src/_internal/queue/keys.js';
-import { tinyModelDir } from './helpers.js';
+import { tempDir, tinyModelDir } from './helpers.js';
 import {
   type BuiltWorkers,
   buildQueueWorker,
@@ -154,7 +155,8 @@ describe('QueuePool with real workers', () => {
       await q1.dispose();
     }
     const more = await workers(2);
-    const q3 = queuePool('exact-3');
+    // Weights through a shared directory this time (the other store).
+    const q3 = queuePool('exact-3', { weightsDir: tempDir('weights-') });
     try {
       expect(await oneStep(q3)).toBe(want);
       expect(q3.workers).toHaveLength(3);
@@ -166,6 +168,45 @@ describe('QueuePool with real workers', () => {
       /jobs done, [\d.]+ fits\/s, weights [0-9a-f]{12} \(step 7 of run exact-/,
     );
   }, 120_000);
+});
+
+describe('QueueWorker weights versions', () => {
+  it('switches versions between jobs, keeps a small verified cache and evicts old versions', async () => {
+    const name = 'versions';
+    const cacheDir = tempDir('cache-');
+    const worker = new QueueWorker({
+      url: redis.url,
+      backend: 'cpu',
+      queueName: name,
+      cacheDir,
+      cacheVersions: 2,
+      poolWorkerUrl: pathToFileURL(built.poolWorker),
+    });
+    worker.start();
+    const q = queuePool('versions', { queueName: name });
+    const here = new WorkerPool({ workers: 0, modelDir: dir, backend: 'cpu' });
+    // Its own model, moved a little each version (the suite's policy stays as it is).
+    const model = await loadModel(dir);
+    const fits = async (p: Runner, v: number) => {
+      await p.setWeights(v, model);
+      const r = await pooledFit(p as WorkerPool, fitItems(), { steps: 2, itemsPerJob: 5 });
+      return JSON.stringify(encodeValue(r));
+    };
+    try {
+      for (let v = 1; v <= 3; v++) {
+        tf.tidy(() => {
+          for (const x of model.trainableVariables) x.assign(tf.mul(x, 1 + v / 100));
+        });
+        expect(await fits(q, v)).toBe(await fits(here, v));
+      }
+      const held = q.weightsRef!.sha256;
+      expect(worker.cachedVersions()).toHaveLength(2);
+      expect(worker.cachedVersions()).toContain(held);
+    } finally {
+      model.dispose();
+      await Promise.all([q.dispose(), here.dispose(), worker.close()]);
+    }
+  }, 60_000);
 });
 
 describe('queue faults with real Redis and real worker processes', () => {
