@@ -93,7 +93,9 @@ describe('atmanrl train --queue', () => {
     const last = JSON.parse(
       readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')[2]!,
     );
-    expect(last.metrics['queue/workers']).toBe(2);
+    // the killed worker's heartbeat lapses within 4 s: 2 or, right after the kill, still 3
+    expect([2, 3]).toContain(last.metrics['queue/workers']);
+    expect(last.metrics['queue/worker0_busy']).toBeGreaterThanOrEqual(0);
 
     // Every worker gone: the trainer waits, says so, gives up after --queue-timeout, exit 1.
     await Promise.all(ws.map((w) => w.stop()));
