@@ -14,10 +14,10 @@ export async function runQueueWorker(
 ): Promise<void> {
   const backend = await initBackend(options.backend === 'auto' ? {} : { prefer: options.backend });
   const worker = new QueueWorker({ ...options, backend: backend.name as BackendName, log });
+  await worker.start();
   log(
     `worker ${worker.id}: taking jobs from ${options.url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')} on ${backend.detail}, concurrency ${options.concurrency ?? 1}`,
   );
-  worker.start();
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -86,6 +86,7 @@ export class QueueWorker {
   private readonly ownsCache: boolean;
   private readonly startedAt = Date.now();
   private beat: NodeJS.Timeout | null = null;
+  private beatPending = false;
   private report: NodeJS.Timeout | null = null;
   /** Jobs finished, fit items finished, busy ms, rejected jobs. */
   readonly stats = { jobs: 0, fitItems: 0, busyMs: 0, rejected: 0 };
@@ -105,8 +106,8 @@ export class QueueWorker {
     mkdirSync(this.cacheDir, { recursive: true });
   }
 
-  /** Starts taking jobs. */
-  start(): void {
+  /** Starts taking jobs; resolves once its first heartbeat is in Redis (or Redis is down). */
+  start(): Promise<void> {
     const concurrency = this.options.concurrency ?? 1;
     const lockDuration = this.options.lockMs ?? 30_000;
     this.worker = new Worker(this.options.queueName ?? DEFAULT_QUEUE, (job) => this.process(job), {
@@ -122,16 +123,15 @@ export class QueueWorker {
     this.worker.on('failed', (job, e) => {
       if (job) this.options.log?.(`worker: job ${job.id} failed: ${e.message}`);
     });
-    const beat = () => {
-      void this.heartbeat().catch(() => undefined);
-    };
-    beat();
+    const beat = () => this.heartbeat().catch(() => undefined);
     this.beat = setInterval(beat, HEARTBEAT_MS);
     this.report = setInterval(() => this.printStatus(false), 5000);
+    return beat();
   }
 
   private async heartbeat(): Promise<void> {
-    if (this.client.status !== 'ready') return;
+    // While Redis is down the beat waits in ioredis's offline queue (its TTL makes a late one harmless).
+    if (this.beatPending) return;
     const b: WorkerBeat = {
       id: this.id,
       backend: this.options.backend,
