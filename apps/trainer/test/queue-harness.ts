@@ -46,6 +46,31 @@ export async function buildQueueWorker(): Promise<BuiltWorkers> {
   };
 }
 
+/** Builds `src/cli.ts` (the whole `atmanrl` CLI) into node_modules/.cache; returns its path. */
+export async function buildCli(): Promise<{ cli: string; cleanup: () => void }> {
+  const cache = join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const outDir = mkdtempSync(join(cache, 'atmanrl-cli-'));
+  await build({
+    config: false,
+    entry: { cli: join(root, 'src/cli.ts') },
+    outDir,
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    dts: false,
+    sourcemap: false,
+    clean: false,
+    splitting: false,
+    silent: true,
+    outExtension: () => ({ js: '.mjs' }),
+  });
+  return {
+    cli: join(outDir, 'cli.mjs'),
+    cleanup: () => rmSync(outDir, { recursive: true, force: true }),
+  };
+}
+
 /** A running worker process. */
 export interface WorkerProcess {
   child: ChildProcess;
@@ -54,6 +79,8 @@ export interface WorkerProcess {
   lines: string[];
   /** Resolves with the first line matching `re` (rejects if the process exits first). */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Its exit code (null when killed by a signal), once it has exited. */
+  exit: Promise<number | null>;
   /** SIGKILL (kill -9). */
   kill9(): Promise<void>;
   /** SIGTERM, then waits for the exit code. */
@@ -62,14 +89,15 @@ export interface WorkerProcess {
 
 /** Starts `node queue-worker.mjs --queue <url> --backend cpu …extra`. */
 export function startWorker(built: BuiltWorkers, url: string, extra: string[] = []): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    [built.queueWorker, '--queue', url, '--backend', 'cpu', ...extra],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ATMANRL_POOL_WORKER: pathToFileURL(built.poolWorker).href },
-    },
-  );
+  return startProcess(built, [built.queueWorker, '--queue', url, '--backend', 'cpu', ...extra]);
+}
+
+/** Starts `node …args` (a worker or a CLI), its lines collected; stopped by its PID. */
+export function startProcess(built: BuiltWorkers, args: string[]): WorkerProcess {
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ATMANRL_POOL_WORKER: pathToFileURL(built.poolWorker).href },
+  });
   const lines: string[] = [];
   const watchers: { re: RegExp; resolve: (l: string) => void }[] = [];
   const onLine = (l: string) => {
@@ -98,6 +126,7 @@ export function startWorker(built: BuiltWorkers, url: string, extra: string[] = 
     child,
     pid: child.pid!,
     lines,
+    exit: exited,
     waitFor(re, timeoutMs = 60_000) {
       const hit = lines.find((l) => re.test(l));
       if (hit !== undefined) return Promise.resolve(hit);

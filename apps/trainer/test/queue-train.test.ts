@@ -18,7 +18,9 @@ import {
 } from './helpers.js';
 import {
   type BuiltWorkers,
+  buildCli,
   buildQueueWorker,
+  startProcess,
   startWorker,
   type WorkerProcess,
 } from './queue-harness.js';
@@ -49,17 +51,41 @@ function trajectory(runDir: string) {
 // Fits of 30 steps: long enough for a kill to land inside one.
 const flags = (runs: string) => [...tinyTrainFlags(modelDir, runs), '--saliency-steps', '30'];
 
+/** Polls `cond` every 50 ms; fails after 120 s naming what it waited for and the output so far. */
+async function until(
+  cond: () => Promise<boolean>,
+  what: string,
+  output: WorkerProcess | string[],
+): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > 120_000) {
+      const lines = Array.isArray(output) ? output : output.lines;
+      throw new Error(`timed out waiting for ${what}:\n${lines.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let reference: Promise<ReturnType<typeof trajectory>> | undefined;
+/** The 4-step in-process trajectory (worker count 0), computed once. */
+function inProcess() {
+  reference ??= (async () => {
+    const hereRuns = tempDir();
+    const code = await runCli(
+      ['train', ...flags(hereRuns), '--max-steps', '4', '--workers', '0'],
+      captureIO().io,
+      COMMANDS,
+    );
+    if (code !== 0) throw new Error(`in-process reference run exited ${code}`);
+    return trajectory(join(hereRuns, readdirSync(hereRuns)[0]!));
+  })();
+  return reference;
+}
+
 describe('atmanrl train --queue', () => {
   it('3 steps on 3 worker processes equal the in-process run, through a kill -9 mid-step; no workers: exit 1, resumable', async () => {
-    const hereRuns = tempDir();
-    expect(
-      await runCli(
-        ['train', ...flags(hereRuns), '--max-steps', '4', '--workers', '0'],
-        captureIO().io,
-        COMMANDS,
-      ),
-    ).toBe(0);
-    const want = trajectory(join(hereRuns, readdirSync(hereRuns)[0]!));
+    const want = await inProcess();
 
     const ws = Array.from({ length: 3 }, () =>
       startWorker(built, redis.url, ['--lock-ms', '1000', '--stalled-check-ms', '500']),
@@ -118,5 +144,79 @@ describe('atmanrl train --queue', () => {
     expect(await runCli(['train', '--resume', dir, '--max-steps', '4'], c.io, COMMANDS)).toBe(0);
     await w.stop();
     expect(trajectory(dir)).toEqual(want);
+  }, 240_000);
+
+  it('a trainer killed with kill -9 mid-step resumes to the same trajectory; its queued jobs are discarded', async () => {
+    const want = await inProcess();
+    const { cli, cleanup } = await buildCli();
+    const client = new Redis(redis.port, '127.0.0.1', { maxRetriesPerRequest: null });
+    // A queue error ends the process (exit 1): no Redis client is left reconnecting.
+    const unreachable = startProcess(built, [
+      cli,
+      'train',
+      ...flags(tempDir()),
+      '--queue',
+      'redis://127.0.0.1:1',
+      '--queue-timeout',
+      '2',
+    ]);
+    running.push(unreachable);
+    expect(await unreachable.exit).toBe(1);
+    expect(unreachable.lines.join('\n')).toMatch(
+      /Redis at redis:\/\/127\.0\.0\.1:1 was unreachable for 2 s/,
+    );
+    const runs = tempDir();
+    const fast = ['--lock-ms', '1000', '--stalled-check-ms', '500'];
+    const w1 = startWorker(built, redis.url, fast);
+    running.push(w1);
+    await w1.waitFor(/taking jobs/);
+    const trainer = startProcess(built, [
+      cli,
+      'train',
+      ...flags(runs),
+      '--max-steps',
+      '4',
+      '--checkpoint-every',
+      '1',
+      '--queue',
+      redis.url,
+      '--queue-weights-dir',
+      tempDir('weights-'),
+    ]);
+    running.push(trainer);
+    try {
+      const jobs = new Queue(DEFAULT_QUEUE, { connection: client, prefix: BULL_PREFIX });
+      // Step 1 done and checkpointed; then the worker dies, so step 2's jobs stay queued.
+      await trainer.waitFor(/^step 1\/4 /, 120_000);
+      await w1.kill9();
+      await until(
+        async () => ((await jobs.getJobCounts('wait')).wait ?? 0) > 0,
+        'queued jobs',
+        trainer,
+      );
+      await trainer.kill9();
+      const [dir] = readdirSync(runs);
+      // Resume first: the new trainer drops the dead one's queued jobs before a worker takes them.
+      const c = captureIO();
+      const resumed = runCli(['train', '--resume', join(runs, dir!)], c.io, COMMANDS);
+      await until(
+        async () => c.err.some((l) => l.includes('discarded')),
+        'the discard line',
+        c.err,
+      );
+      const w2 = startWorker(built, redis.url, fast);
+      running.push(w2);
+      expect(await resumed).toBe(0);
+      await w2.stop();
+      await jobs.close();
+      expect(c.out.join('\n')).toMatch(/resumed at step 1/);
+      expect(c.err.join('\n')).toMatch(
+        new RegExp(`queue: discarded \\d+ jobs left by an earlier trainer of run ${dir}`),
+      );
+      expect(trajectory(join(runs, dir!))).toEqual(want);
+    } finally {
+      client.disconnect();
+      cleanup();
+    }
   }, 240_000);
 });

@@ -75,6 +75,7 @@ export class QueuePool {
   private readonly client: Redis;
   private readonly queue: Queue;
   private readonly events: QueueEvents;
+  private readonly eventsClient: Redis;
   private readonly store: BlobStore;
   private readonly started: Promise<void>;
   private version: number | null = null;
@@ -107,13 +108,19 @@ export class QueuePool {
     this.run_ = safeId(options.run);
     this.queueName = options.queueName ?? DEFAULT_QUEUE;
     this.meta = metaPrefix(this.queueName);
-    this.client = redisClient(this.url, `atmanrl-trainer ${this.session}`);
+    this.client = redisClient(this.url, `atmanrl-trainer ${this.session}`, () => this.closed);
     // Errors surface as waits with a timeout (REDIS_UNAVAILABLE), not as unhandled events.
     this.client.on('error', () => undefined);
     this.queue = new Queue(this.queueName, { connection: this.client, prefix: BULL_PREFIX });
     this.queue.on('error', () => undefined);
+    this.eventsClient = redisClient(
+      this.url,
+      `atmanrl-trainer-events ${this.session}`,
+      () => this.closed,
+    );
+    this.eventsClient.on('error', () => undefined);
     this.events = new QueueEvents(this.queueName, {
-      connection: redisClient(this.url, `atmanrl-trainer-events ${this.session}`),
+      connection: this.eventsClient,
       prefix: BULL_PREFIX,
     });
     this.events.on('error', () => undefined);
@@ -486,8 +493,17 @@ export class QueuePool {
     if (this.closed) return;
     this.closed = true;
     for (const f of this.notify) f();
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // Bounded: with Redis unreachable BullMQ's close would wait for it.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([this.events.close(), this.queue.close()]),
+      new Promise((r) => {
+        timer = setTimeout(r, 2000);
+      }),
+    ]);
+    clearTimeout(timer);
     this.client.disconnect();
+    this.eventsClient.disconnect();
   }
 
   private checkOpen(): void {

@@ -57,9 +57,15 @@ export function parseQueueUrl(text: string, option = '--queue'): QueueUrl {
 
 /**
  * An ioredis client for BullMQ (`maxRetriesPerRequest: null`, as BullMQ workers require): it
- * reconnects on its own after a Redis restart, every 0.2–2 s; callers bound their waits.
+ * reconnects on its own after a Redis restart, every 0.2–2 s, until `closed()` says its owner is
+ * closed (then it and the connections BullMQ duplicates from it give up, so nothing keeps the
+ * process alive); callers bound their waits.
  */
-export function redisClient(url: QueueUrl, name: string): Redis {
+export function redisClient(
+  url: QueueUrl,
+  name: string,
+  closed: () => boolean = () => false,
+): Redis {
   return new Redis({
     host: url.host,
     port: url.port,
@@ -69,6 +75,6 @@ export function redisClient(url: QueueUrl, name: string): Redis {
     ...(url.tls ? { tls: { servername: url.host } } : {}),
     connectionName: name,
     maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+    retryStrategy: (times: number) => (closed() ? null : Math.min(200 * times, 2000)),
   });
 }

@@ -87,6 +87,7 @@ export class QueueWorker {
   private readonly startedAt = Date.now();
   private beat: NodeJS.Timeout | null = null;
   private beatPending = false;
+  private closing = false;
   private report: NodeJS.Timeout | null = null;
   /** Jobs finished, fit items finished, busy ms, rejected jobs. */
   readonly stats = { jobs: 0, fitItems: 0, busyMs: 0, rejected: 0 };
@@ -98,7 +99,7 @@ export class QueueWorker {
     if (!Number.isInteger(c) || c < 1) {
       throw new QueueError('BAD_QUEUE_URL', `--concurrency ${c}: expected an integer ≥ 1`);
     }
-    this.client = redisClient(url, `atmanrl-worker ${this.id}`);
+    this.client = redisClient(url, `atmanrl-worker ${this.id}`, () => this.closing);
     this.client.on('error', () => undefined);
     this.meta = metaPrefix(options.queueName ?? DEFAULT_QUEUE);
     this.ownsCache = options.cacheDir === undefined;
@@ -319,6 +320,7 @@ export class QueueWorker {
     await this.worker?.close();
     await this.client.del(`${this.meta}:worker:${this.id}`).catch(() => undefined);
     await this.pool?.dispose();
+    this.closing = true;
     this.client.disconnect();
     if (this.ownsCache) rmSync(this.cacheDir, { recursive: true, force: true });
   }
