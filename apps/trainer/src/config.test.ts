@@ -34,7 +34,6 @@ const commands = {
   view: async () => noop,
   demo: async () => noop,
   experiment: async () => noop,
-  worker: async () => noop,
 };
 
 describe('config', () => {

@@ -9,15 +9,7 @@ import { translateTrlConfig } from './_internal/trl-config.js';
 import { UsageError } from './errors.js';
 
 /** The CLI's commands. */
-export type CommandName =
-  | 'sft'
-  | 'train'
-  | 'saliency'
-  | 'eval'
-  | 'view'
-  | 'demo'
-  | 'experiment'
-  | 'worker';
+export type CommandName = 'sft' | 'train' | 'saliency' | 'eval' | 'view' | 'demo' | 'experiment';
 
 type OptionType =
   | { kind: 'number'; min?: number; max?: number }
@@ -78,38 +70,6 @@ export const OPTIONS = [
     type: int(0),
     default: null,
     doc: 'worker threads for rollouts and mask fits (null = available cores; 0 = in this thread); results do not depend on it',
-    source: 'project',
-    group: 'run',
-  },
-  {
-    key: 'queue',
-    type: str,
-    default: null,
-    doc: 'Redis job queue, redis://[user:password@]host:port[/db] or rediss:// (TLS): rollouts and mask fits run on `atmanrl worker` processes (null = worker threads here)',
-    source: 'project',
-    group: 'run',
-  },
-  {
-    key: 'queueTimeout',
-    type: num(0),
-    default: 600,
-    doc: 'seconds to wait with no queue worker connected (or Redis unreachable) before stopping the run, resumable',
-    source: 'project',
-    group: 'run',
-  },
-  {
-    key: 'queueWeightsDir',
-    type: str,
-    default: null,
-    doc: 'shared directory (e.g. NFS, same path on every machine) for the weights versions of --queue (null = in Redis itself)',
-    source: 'project',
-    group: 'run',
-  },
-  {
-    key: 'concurrency',
-    type: int(1),
-    default: 1,
-    doc: 'jobs an `atmanrl worker` runs at once, one thread each',
     source: 'project',
     group: 'run',
   },
@@ -1235,10 +1195,6 @@ const KEY_COMMANDS: Partial<Record<string, readonly CommandName[]>> = {
   logSamplesEvery: ['train', 'demo'],
   probePrompts: ['train', 'demo'],
   workers: ['train', 'demo'],
-  queue: ['train', 'demo', 'experiment', 'worker'],
-  queueTimeout: ['train', 'demo', 'experiment'],
-  queueWeightsDir: ['train', 'demo', 'experiment', 'worker'],
-  concurrency: ['worker'],
   out: ['sft'],
   force: ['sft'],
   reportOnly: ['experiment'],
@@ -1257,7 +1213,7 @@ const KEY_COMMANDS: Partial<Record<string, readonly CommandName[]>> = {
   evalLimit: ['eval', 'demo', 'sft'],
   maxTokensPerMicroBatch: ['train', 'demo', 'saliency', 'eval'],
   recompute: ['train', 'demo'],
-  backend: ['sft', 'train', 'saliency', 'eval', 'demo', 'experiment', 'worker'],
+  backend: ['sft', 'train', 'saliency', 'eval', 'demo', 'experiment'],
 };
 
 /** The options `command` reads (`experiment` reads its file; its arms carry train/eval keys). */

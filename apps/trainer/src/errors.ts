@@ -20,8 +20,7 @@ export type TrainerErrorCode =
   | 'IO_ERROR'
   | 'PORT_IN_USE'
   | 'NON_FINITE'
-  | 'NON_FINITE_LOSS'
-  | 'QUEUE';
+  | 'NON_FINITE_LOSS';
 
 /** An error the user can fix; printed as one paragraph, exit code 1, no stack trace. */
 export class UsageError extends Error {
@@ -131,8 +130,6 @@ export function toUserError(e: unknown): UsageError | null {
     if (code === 'LOCKED') return new UsageError('RUN_LOCKED', message, { cause: e });
     if (RUNS_USER_CODES.has(String(code))) return new UsageError('BAD_RUN', message, { cause: e });
   }
-  // The Redis job queue (--queue): no workers, Redis unreachable, a refused or failed job.
-  if (name === 'QueueError') return new UsageError('QUEUE', message, { cause: e });
   if (name === 'GrpoError' && code === 'BAD_CONFIG') {
     return new UsageError('BAD_CONFIG', message, { cause: e });
   }

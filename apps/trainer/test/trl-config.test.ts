@@ -17,7 +17,6 @@ const commands = {
   view: async () => noop,
   demo: async () => ({ ...noop, defaults: { numIterations: 1, maxCompletionLength: 40 } }),
   experiment: async () => noop,
-  worker: async () => noop,
 };
 const FIXTURE = new URL('./fixtures/trl-grpo.yaml', import.meta.url).pathname;
 

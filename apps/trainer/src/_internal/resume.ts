@@ -35,10 +35,6 @@ export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'evalLimit',
   'maxTokensPerMicroBatch',
   'recompute',
-  // where jobs run (--queue): results are identical with or without it, for any worker count
-  'queue',
-  'queueTimeout',
-  'queueWeightsDir',
 ];
 
 /** Keys that are never compared (the resume flag itself, and CLI-only switches). */

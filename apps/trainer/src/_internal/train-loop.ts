@@ -20,7 +20,6 @@ import { PooledRolloutEngine, pooledFit, WorkerPool } from './pool/index.js';
 import { workerTimeMetrics } from './pool/metrics.js';
 import { createProbes } from './probes.js';
 import { StepProgress } from './progress.js';
-import { QueuePool } from './queue/index.js';
 import { openResume } from './resume.js';
 import { rewardSpecs } from './rewards.js';
 import { createRun, setUpBackend } from './run-setup.js';
@@ -261,42 +260,16 @@ export async function runTraining(
   let currentStep = step + 1;
   // Rollouts and mask fits run as jobs on a worker pool; the cut into jobs and their seeds do not
   // depend on the worker count, so results do not either (1 worker = in this thread).
-  // --queue: the same jobs on `atmanrl worker` processes through Redis (queue/queue-pool.ts).
-  let lastWaitLine = { at: 0, kind: '' };
-  const pool =
-    config.queue === null
-      ? new WorkerPool({
-          workers: config.workers ?? defaultWorkers(backend.name),
-          modelDir: resolveModelDir(resumeFrom?.dir ?? config.model),
-          backend: backend.name,
-          recompute: config.recompute,
-        })
-      : new QueuePool({
-          url: config.queue,
-          run: writer.id,
-          timeoutS: config.queueTimeout,
-          ...(config.queueWeightsDir === null ? {} : { weightsDir: config.queueWeightsDir }),
-          log: (line) => io.err(`atmanrl: ${line}`),
-          onWait: (line) => {
-            if (line === null) return;
-            // On the progress line (TTY), else a line when the wait changes and every 10 s.
-            io.status?.(`step ${currentStep}/${config.maxSteps} ${line}`);
-            const kind = line.replace(/\d+/g, '');
-            if (
-              !io.isTTY &&
-              (kind !== lastWaitLine.kind || performance.now() - lastWaitLine.at > 10_000)
-            ) {
-              lastWaitLine = { at: performance.now(), kind };
-              io.err(`atmanrl: step ${currentStep}: ${line}`);
-            }
-          },
-        });
-  // WIRING: the adapters use weightsVersion/newJobId/run only (a JobRunner interface in pool/).
-  const runner = pool as WorkerPool;
-  const engine = new PooledRolloutEngine(runner);
+  const pool = new WorkerPool({
+    workers: config.workers ?? defaultWorkers(backend.name),
+    modelDir: resolveModelDir(resumeFrom?.dir ?? config.model),
+    backend: backend.name,
+    recompute: config.recompute,
+  });
+  const engine = new PooledRolloutEngine(pool);
   const specs = rewardSpecs(policy, tokenizer, task, config, {
     fitMasks: (fitItems, o) =>
-      pooledFit(runner, fitItems, {
+      pooledFit(pool, fitItems, {
         ...o,
         itemsPerJob: config.numGenerations,
         onProgress: (d, t) => progress.phase(currentStep, 'saliency fit', d, t),
@@ -316,13 +289,7 @@ export async function runTraining(
   let lastSaved = step;
   const collapse = { warned: false };
   try {
-    if (pool instanceof QueuePool) {
-      await pool.ready();
-      const w = pool.workers;
-      io.out(
-        `queue: ${pool.url.redacted}, ${w.length} workers connected now (${w.reduce((s, x) => s + x.concurrency, 0)} slots); jobs wait for workers up to --queue-timeout ${config.queueTimeout} s`,
-      );
-    } else if (!pool.inProcess) {
+    if (!pool.inProcess) {
       // The workers' own report of what they run with (their backend, --recompute).
       await pool.ready();
       const w = pool.workerSettings;
@@ -364,7 +331,6 @@ export async function runTraining(
         ...result.metrics,
         ...rolloutMetrics(judged),
         ...workerTimeMetrics(pool.takeTimes(), pool.slots, stepMs),
-        ...(pool instanceof QueuePool ? pool.takeQueueMetrics(stepMs) : {}),
         ...(config.maxPromptLength === null ? {} : { 'prompts/truncated': truncatedPrompts }),
         step_time: stepMs / 1000,
       };
