@@ -20,6 +20,7 @@ export type { SaliencyErrorCode } from './errors.js';
 export { SaliencyError } from './errors.js';
 export type { FitSaliencyOptions, FitStepInfo } from './fit.js';
 export { fitSaliencyMasks } from './fit.js';
+export { FIT_PRESETS, type FitPreset, type FitPresetName, fitPreset } from './fit-presets.js';
 export { gradientXInputSaliency } from './gradient.js';
 export type { Logger } from './logger.js';
 export { maskStatistic, relevanceFromTheta } from './relevance.js';
