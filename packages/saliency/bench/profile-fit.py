@@ -20,7 +20,11 @@ here = os.path.dirname(os.path.abspath(__file__))
 data = json.load(open(os.path.join(here, "..", ".test-results", "profile-fit.json")))
 
 
-def time_gemm(batch, m, n, k):
+ROWS = int(os.environ.get("PROFILE_ROWS", "0"))  # as in profile-fit.mjs: time <= ROWS rows, scale
+
+
+def time_gemm(batch, m_full, n, k):
+    m = min(ROWS, m_full) if ROWS > 0 else m_full
     x = torch.randn(batch, m, k)
     best = float("inf")
     for r in range(REPS + 1):
@@ -30,7 +34,7 @@ def time_gemm(batch, m, n, k):
         dt = (time.perf_counter() - t0) * 1e3
         if r > 0:
             best = min(best, dt)
-    return best
+    return best * m_full / m
 
 
 try:
@@ -39,7 +43,8 @@ except Exception:  # noqa: BLE001
     core = []
 print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread, OPENBLAS_CORETYPE="
       f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; load average {os.getloadavg()}")
-print(f"wasm side measured at load {data['loadBefore']} .. {data['loadAfter']}\n")
+print(f"wasm side measured at load {data['loadBefore']} .. {data['loadAfter']}, "
+      f"rows per timed block: wasm {data.get('gemmRows', 0) or 'all'}, PyTorch {ROWS or 'all'}\n")
 print("| GEMM batch·m·n·k | step ms (wasm) | wasm fresh ms | wasm cached ms | PyTorch ms | fresh / PyTorch | cached / PyTorch |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 w_step = w_fresh = w_cached = 0.0
