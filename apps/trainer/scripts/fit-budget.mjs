@@ -56,6 +56,7 @@ const task = flag('--task', 'modes');
 const samples = Number(flag('--samples', '1'));
 const jsonOut = flag('--json', null);
 const quick = bool('--quick');
+const beta0 = bool('--beta0'); // the β1 = 0 family only (with --ref: no paper fit needed)
 const refFile = flag('--ref', null); // reuse the paper fit of an earlier --json of the same items
 if (argv.includes('--modes')) argv.splice(argv.indexOf('--modes'), 1); // old flag: the default
 const [modelDir, nArg] = argv;
@@ -107,36 +108,46 @@ const sign = (steps) => ({
   betas: [0, 0],
   weightDecay: 0,
 });
-const settings = quick
-  ? [
-      { name: 'paper: AdamW 200 × 1e-3', rule: 'adamw', steps: 200, lr: 1e-3 },
-      adamw(10),
-      {
-        name: 'grad@c (1 step, θ₁ − c ≈ −0.1·g)',
-        rule: 'grad@c',
-        steps: 1,
-        lr: 100,
-        eps: 1e3,
-        weightDecay: 0,
-      },
-    ]
-  : [
-      { name: 'paper: AdamW 200 × 1e-3', rule: 'adamw', steps: 200, lr: 1e-3 },
-      ...[1, 2, 5, 10, 15, 20].map(adamw),
-      { name: 'AdamW 5 × 0.02 (half the movement)', rule: 'adamw', steps: 5, lr: 0.02 },
-      { name: 'AdamW 10 × 0.01 (half the movement)', rule: 'adamw', steps: 10, lr: 0.01 },
-      { name: 'AdamW β1 = 0, 10 × 0.02', rule: 'adamw', steps: 10, lr: 0.02, betas: [0, 0.9999] },
-      ...[5, 10].map(sign),
-      {
-        name: 'grad@c (1 step, θ₁ − c ≈ −0.1·g)',
-        rule: 'grad@c',
-        steps: 1,
-        lr: 100,
-        eps: 1e3,
-        weightDecay: 0,
-      },
-      { name: 'AdamW no wd 10 × 0.04', rule: 'adam0', steps: 10, lr: 0.04, weightDecay: 0 },
-    ];
+const b0 = (steps, lr = 0.2 / steps, beta2 = 0.9999) => ({
+  name: `AdamW β1 = 0${beta2 !== 0.9999 ? `, β2 = ${beta2}` : ''}, ${steps} × ${+lr.toPrecision(3)}`,
+  rule: 'adamw-b0',
+  steps,
+  lr,
+  betas: [0, beta2],
+});
+const paperSetting = { name: 'paper: AdamW 200 × 1e-3', rule: 'adamw', steps: 200, lr: 1e-3 };
+const settings = beta0
+  ? [paperSetting, ...[2, 3, 5, 7, 8, 10].map((k) => b0(k)), b0(5, 0.02), b0(5, 0.04, 0.9)]
+  : quick
+    ? [
+        { name: 'paper: AdamW 200 × 1e-3', rule: 'adamw', steps: 200, lr: 1e-3 },
+        adamw(10),
+        {
+          name: 'grad@c (1 step, θ₁ − c ≈ −0.1·g)',
+          rule: 'grad@c',
+          steps: 1,
+          lr: 100,
+          eps: 1e3,
+          weightDecay: 0,
+        },
+      ]
+    : [
+        { name: 'paper: AdamW 200 × 1e-3', rule: 'adamw', steps: 200, lr: 1e-3 },
+        ...[1, 2, 5, 10, 15, 20].map(adamw),
+        { name: 'AdamW 5 × 0.02 (half the movement)', rule: 'adamw', steps: 5, lr: 0.02 },
+        { name: 'AdamW 10 × 0.01 (half the movement)', rule: 'adamw', steps: 10, lr: 0.01 },
+        { name: 'AdamW β1 = 0, 10 × 0.02', rule: 'adamw', steps: 10, lr: 0.02, betas: [0, 0.9999] },
+        ...[5, 10].map(sign),
+        {
+          name: 'grad@c (1 step, θ₁ − c ≈ −0.1·g)',
+          rule: 'grad@c',
+          steps: 1,
+          lr: 100,
+          eps: 1e3,
+          weightDecay: 0,
+        },
+        { name: 'AdamW no wd 10 × 0.04', rule: 'adam0', steps: 10, lr: 0.04, weightDecay: 0 },
+      ];
 const results = [];
 if (refFile) {
   const prev = JSON.parse(readFileSync(refFile, 'utf8'));
