@@ -25,8 +25,8 @@ describe('FIT_PRESETS', () => {
     });
   });
 
-  it('fast keeps the paper total movement steps × lr = 0.2 in 8 steps, with β1 = 0', () => {
-    expect(FIT_PRESETS.fast.steps).toBe(8);
+  it('fast keeps the paper total movement steps × lr = 0.2 in 7 steps, with β1 = 0', () => {
+    expect(FIT_PRESETS.fast.steps).toBe(7);
     expect(FIT_PRESETS.fast.steps * FIT_PRESETS.fast.lr).toBeCloseTo(0.2, 12);
     expect(FIT_PRESETS.fast.betas).toEqual([0, FIT_PRESETS.paper.betas[1]]);
     expect(FIT_PRESETS.fast.weightDecay).toBe(FIT_PRESETS.paper.weightDecay);

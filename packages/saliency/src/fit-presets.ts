@@ -23,10 +23,10 @@ export interface FitPreset {
  *
  * - `paper`: the paper's fit (method.md §2): 200 AdamW steps at lr 1e-3, betas (0.6, 0.9999),
  *   weight decay 0.05, eps 1e-8 — also `fitSaliencyMasks`' defaults.
- * - `fast`: 8 AdamW steps at lr 0.025 — the paper's total movement `steps × lr` = 0.2 — with
- *   β1 = 0 (no momentum; β2, weight decay and eps as the paper): 25× fewer passes. Each step is
- *   then `lr · g_t / RMS(g_1..t)`; with the paper's β1 = 0.6, 8–10 large steps overshoot and
- *   agree less. Measured against `paper` on temperature-1 rollouts of the modes task and of the
+ * - `fast`: 7 AdamW steps at lr 0.2 / 7 — the paper's total movement `steps × lr` = 0.2 — with
+ *   β1 = 0 (no momentum; β2, weight decay and eps as the paper): 29× fewer passes. Each step is
+ *   then `lr · g_t / RMS(g_1..t)`; with the paper's β1 = 0.6, a few large steps overshoot and
+ *   agree less (10 steps at β1 0.6 fall below 0.9 on H). Measured against `paper` on temperature-1 rollouts of the modes task and of the
  *   GSM8K-format arithmetic task (apps/trainer/scripts/fit-budget.mjs, experiments/fit-budget/):
  *   Spearman ≥ 0.9 per token (median over items) and of H across items on both; the README's
  *   "Fit budget" table has the numbers.
@@ -38,7 +38,7 @@ export interface FitPreset {
  */
 export const FIT_PRESETS = {
   paper: { steps: 200, lr: 1e-3, betas: [0.6, 0.9999], weightDecay: 0.05, eps: 1e-8 },
-  fast: { steps: 8, lr: 0.025, betas: [0, 0.9999], weightDecay: 0.05, eps: 1e-8 },
+  fast: { steps: 7, lr: 0.2 / 7, betas: [0, 0.9999], weightDecay: 0.05, eps: 1e-8 },
 } as const satisfies Record<string, FitPreset>;
 
 /** Name of a {@link FIT_PRESETS} entry. */
