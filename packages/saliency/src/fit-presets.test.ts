@@ -70,6 +70,14 @@ describe('presets on the trained copy-task model', () => {
     );
     expect(median(rhos)).toBeGreaterThanOrEqual(0.9);
     expect(hRho).toBeGreaterThanOrEqual(0.9);
+    // the bar discriminates: one large step (1 × 0.2, the same movement) does not reach it
+    const one = await fitSaliencyMasks(model, items, { steps: 1, lr: 0.2 });
+    const oneRhos = one.map((f, i) => spearman(f.relevance, paper[i]!.relevance));
+    const oneH = spearman(
+      one.map((f) => f.h),
+      paper.map((f) => f.h),
+    );
+    expect(Math.min(median(oneRhos), oneH)).toBeLessThan(0.9);
     // the copied value token stays the most relevant CoT token wherever the paper fit says so
     const top = (r: number[]) => r.indexOf(Math.max(...r));
     for (let i = 0; i < 8; i++) {
