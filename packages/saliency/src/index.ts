@@ -22,6 +22,7 @@ export type { SaliencyErrorCode } from './errors.js';
 export { SaliencyError } from './errors.js';
 export type { FitSaliencyOptions, FitStepInfo } from './fit.js';
 export { fitSaliencyMasks } from './fit.js';
+export { FIT_PRESETS, type FitPreset, type FitPresetName, fitPreset } from './fit-presets.js';
 export { gradientXInputSaliency } from './gradient.js';
 export type { LengthPenaltyFn, LengthPenaltyInfo, LengthPenaltyOptions } from './length-penalty.js';
 export { createLengthPenalty, lengthPenalty } from './length-penalty.js';

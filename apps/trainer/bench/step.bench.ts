@@ -1,0 +1,184 @@
+// What AtManRL costs per GRPO step (issue 31 item 4): outcome-only and AtManRL step time side by
+// side, at the demo size and at the modes recipe size (experiments/modes-arms.yaml), in one run.
+// Each variant is one `atmanrl train --max-steps 1` child process of the built CLI (dist/cli.js;
+// run `pnpm build` first) on the wasm backend with 1 worker, as the recipes run; step 1 is the same
+// batch of prompts with the same seed in every variant, so the variants differ only by the
+// saliency reward. Variants alternate within each repetition (A, B, C, A, B, C, ...) so a load
+// change on a shared machine hits them alike; the table gives the median step_time over the
+// repetitions, its phases (generation, reward, update) and the ratio to outcome-only.
+//
+//   pnpm build && pnpm --filter @atmanrl/trainer exec vitest bench --run bench/step.bench.ts
+//
+// Env: BENCH_STEP_REPS (default 3), BENCH_STEP_SIZES (default "demo,modes"),
+// BENCH_STEP_MODES_PROMPTS (default 64 = the recipe's 64 prompts × 8; fewer scales the batch down
+// at the same micro-batch size of 64 rollouts). Writes .test-results/step-bench.json.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FIT_PRESETS } from '@atmanrl/saliency';
+import { afterAll, bench, describe } from 'vitest';
+
+const app = resolve(import.meta.dirname, '..');
+const root = resolve(app, '..', '..');
+const cli = join(app, 'dist', 'cli.js');
+const REPS = Number(process.env['BENCH_STEP_REPS'] ?? 3);
+const SIZES = (process.env['BENCH_STEP_SIZES'] ?? 'demo,modes').split(',');
+const MODES_PROMPTS = Number(process.env['BENCH_STEP_MODES_PROMPTS'] ?? 64);
+const once = { time: 0, iterations: 1, warmupIterations: 0, warmupTime: 0 };
+
+const common = [
+  '--backend',
+  'wasm',
+  '--workers',
+  '1',
+  '--max-steps',
+  '1',
+  '--probe-prompts',
+  '0',
+  '--checkpoint-every',
+  '1000',
+  '--log-samples-every',
+  '1000',
+  '--seed',
+  '0',
+];
+const sizes: Record<string, { label: string; flags: string[] }> = {
+  demo: {
+    label: 'demo (embedded model, 4 prompts × 4, ≤ 40 tokens, μ = 1)',
+    flags: [
+      ...['--prompts-per-step', '4', '--num-generations', '4', '--max-completion-length', '40'],
+      ...['--learning-rate', '1e-5', '--num-iterations', '1', '--synthetic-steps', '2'],
+    ],
+  },
+  modes: {
+    label: `modes recipe (modes-cpu/sft-model, ${MODES_PROMPTS} prompts × 8, ≤ 96 tokens, μ = 2)`,
+    flags: [
+      ...['--model', join(root, 'experiments', 'modes-cpu', 'sft-model')],
+      ...['--synthetic-task', 'modes', '--synthetic-guessable-fraction', '0.4'],
+      ...['--prompts-per-step', String(MODES_PROMPTS), '--num-generations', '8'],
+      ...['--gradient-accumulation-steps', String(Math.max(1, MODES_PROMPTS / 8))],
+      ...['--max-completion-length', '96', '--learning-rate', '1e-4', '--num-iterations', '2'],
+    ],
+  },
+};
+const preset = (p: (typeof FIT_PRESETS)[keyof typeof FIT_PRESETS]) => [
+  ...['--saliency-steps', String(p.steps), '--saliency-lr', String(p.lr)],
+  ...['--saliency-beta1', String(p.betas[0]), '--saliency-beta2', String(p.betas[1])],
+  ...['--saliency-weight-decay', String(p.weightDecay)],
+];
+const variants: { name: string; flags: string[] }[] = [
+  { name: 'outcome only', flags: ['--saliency-reward', 'false'] },
+  {
+    name: 'AtManRL, recipe fit (20 × 1e-2)',
+    flags: ['--saliency-steps', '20', '--saliency-lr', '0.01'],
+  },
+  {
+    name: `AtManRL, fast preset (${FIT_PRESETS.fast.steps} steps)`,
+    flags: preset(FIT_PRESETS.fast),
+  },
+];
+
+interface Sample {
+  size: string;
+  variant: string;
+  rep: number;
+  stepTime: number;
+  generation: number;
+  reward: number;
+  update: number;
+  loadBefore: number;
+  loadAfter: number;
+}
+const samples: Sample[] = [];
+// vitest's bench may call a task more than once (tinybench's minimum samples); each size runs once.
+const ran = new Set<string>();
+
+function runOnce(size: string, variant: (typeof variants)[number], rep: number): void {
+  const runsDir = mkdtempSync(join(tmpdir(), 'atmanrl-step-bench-'));
+  try {
+    const loadBefore = loadavg()[0]!;
+    const r = spawnSync(
+      process.execPath,
+      [cli, 'train', ...common, ...sizes[size]!.flags, ...variant.flags, '--runs-dir', runsDir],
+      { encoding: 'utf8', cwd: root },
+    );
+    if (r.status !== 0) throw new Error(`${size} / ${variant.name}: exit ${r.status}\n${r.stderr}`);
+    const run = readdirSync(runsDir)[0]!;
+    const lines = readFileSync(join(runsDir, run, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const last = JSON.parse(lines[lines.length - 1]!) as { metrics?: Record<string, number> };
+    const m = (last.metrics ?? (last as Record<string, number>)) as Record<string, number>;
+    samples.push({
+      size,
+      variant: variant.name,
+      rep,
+      stepTime: m['step_time']!,
+      generation: m['time/generation'] ?? 0,
+      reward: m['time/reward'] ?? 0,
+      update: m['time/update'] ?? 0,
+      loadBefore,
+      loadAfter: loadavg()[0]!,
+    });
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+}
+
+for (const size of SIZES) {
+  describe(`GRPO step, ${sizes[size]!.label}`, () => {
+    bench(
+      `outcome-only vs AtManRL, ${REPS} alternating repetitions`,
+      () => {
+        if (ran.has(size)) return;
+        ran.add(size);
+        for (let rep = 1; rep <= REPS; rep++) for (const v of variants) runOnce(size, v, rep);
+      },
+      once,
+    );
+  });
+}
+
+afterAll(() => {
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const loads = samples.flatMap((s) => [s.loadBefore, s.loadAfter]);
+  const lines = [
+    `machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}; load average (1 min) during the runs ${Math.min(...loads).toFixed(1)} .. ${Math.max(...loads).toFixed(1)}; median of ${REPS} alternating repetitions, seconds`,
+    '',
+    '| size | variant | step s | generation s | reward s | update s | ratio to outcome-only (median of per-rep ratios) |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  const out = [];
+  for (const size of SIZES) {
+    const base = samples.filter((s) => s.size === size && s.variant === variants[0]!.name);
+    for (const v of variants) {
+      const mine = samples.filter((s) => s.size === size && s.variant === v.name);
+      if (mine.length === 0) continue;
+      const ratios = mine.flatMap((s) => {
+        const b = base.find((x) => x.rep === s.rep);
+        return b ? [s.stepTime / b.stepTime] : [];
+      });
+      const row = {
+        size,
+        variant: v.name,
+        step: median(mine.map((s) => s.stepTime)),
+        generation: median(mine.map((s) => s.generation)),
+        reward: median(mine.map((s) => s.reward)),
+        update: median(mine.map((s) => s.update)),
+        ratio: median(ratios),
+      };
+      out.push(row);
+      lines.push(
+        `| ${sizes[size]!.label} | ${v.name} | ${row.step.toFixed(2)} | ${row.generation.toFixed(2)} | ${row.reward.toFixed(2)} | ${row.update.toFixed(2)} | ${row.ratio.toFixed(2)}× |`,
+      );
+    }
+  }
+  console.info(`\n${lines.join('\n')}\n`);
+  const dir = join(app, '.test-results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'step-bench.json'), JSON.stringify({ rows: out, samples }, null, 1));
+});
