@@ -60,8 +60,8 @@ export interface PooledRolloutOptions {
 }
 
 /**
- * A {@link RolloutEngine} on a {@link JobRunner} (a `WorkerPool` or the `--queue` pool): one generate job per `promptsPerJob` prompts,
- * each seeded by `request.rng.nextUint32()` in job order (so `request.rng` advances by one draw
+ * A {@link RolloutEngine} on a {@link JobRunner} (a `WorkerPool` or the `--queue` pool): one
+ * generate job per `promptsPerJob` prompts, each seeded by `request.rng.nextUint32()` in job order (so `request.rng` advances by one draw
  * per job and a run resumes exactly), run on the pool's current weights version. Element
  * `p*G + g` is completion g of prompt p, as the seam requires.
  */
