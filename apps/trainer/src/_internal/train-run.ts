@@ -159,6 +159,8 @@ export async function openRun(
     for (const note of resumed.notes) io.err(`atmanrl: ${note}`);
   }
   const held: { dispose(): void }[] = [];
+  // Worker threads or Redis connections keep the process alive: closed on a failed opening too.
+  let opened: WorkerPool | QueuePool | undefined;
   try {
     const backend = await setUpBackend(config, io);
     const task = await loadTask(config);
@@ -252,6 +254,7 @@ export async function openRun(
       progress,
       state,
     });
+    opened = pool;
     const itemsPerJob = config.numGenerations;
     const specs = rewardSpecs(policy, tokenizer, task, config, {
       fitMasks: (fitItems, o) =>
@@ -306,6 +309,7 @@ export async function openRun(
     };
   } catch (e) {
     writer?.close(); // a resumed run holds its lock: release it before reporting
+    await opened?.dispose();
     for (const h of held.reverse()) h.dispose();
     throw e;
   }
