@@ -9,6 +9,8 @@ import { QueueError } from '../src/_internal/queue/index.js';
 import { redactQueueUrl } from '../src/_internal/queue/redact.js';
 import { RESUMABLE, resumedConfig } from '../src/_internal/resume.js';
 import { createRun } from '../src/_internal/run-setup.js';
+import { runCli } from '../src/cli-core.js';
+import { COMMANDS } from '../src/commands/index.js';
 import { defaultConfig, type RunConfig } from '../src/config.js';
 import { toUserError } from '../src/errors.js';
 import { captureIO, tempDir } from './helpers.js';
@@ -121,6 +123,31 @@ describe('atmanrl experiment --queue', () => {
       '--queue-timeout',
       '30',
     ]);
+  });
+});
+
+describe('the worker command', () => {
+  it('is registered; its --help lists its options only, and the queue rows reach train and experiment', async () => {
+    const help = async (command: string) => {
+      const { io, out } = captureIO();
+      expect(await runCli([command, '--help'], io, COMMANDS)).toBe(0);
+      return out.join('\n');
+    };
+    const worker = await help('worker');
+    const flags = [...worker.matchAll(/^\| `(--[a-z-]+)`/gm)].map((m) => m[1]);
+    expect(flags.sort()).toEqual(['--backend', '--concurrency', '--queue', '--queue-weights-dir']);
+    for (const command of ['train', 'demo', 'experiment']) {
+      const text = await help(command);
+      for (const f of ['--queue', '--queue-timeout', '--queue-weights-dir'])
+        expect(text).toContain(`| \`${f}\` |`);
+      expect(text).not.toContain('`--concurrency`');
+    }
+  });
+
+  it('without --queue it exits 1 saying what to give', async () => {
+    const { io, err } = captureIO();
+    expect(await runCli(['worker'], io, COMMANDS)).toBe(1);
+    expect(err.join('\n')).toMatch(/--queue is required/);
   });
 });
 
