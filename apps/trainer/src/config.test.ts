@@ -34,6 +34,7 @@ const commands = {
   view: async () => noop,
   demo: async () => noop,
   experiment: async () => noop,
+  worker: async () => noop,
 };
 
 describe('config', () => {

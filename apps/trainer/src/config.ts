@@ -442,8 +442,10 @@ const KEY_COMMANDS: Partial<Record<string, readonly CommandName[]>> = {
   logSamplesEvery: ['train', 'demo'],
   probePrompts: ['train', 'demo'],
   workers: ['train', 'demo'],
-  queue: ['train', 'demo'],
-  queueTimeout: ['train', 'demo'],
+  queue: ['train', 'demo', 'experiment', 'worker'],
+  queueTimeout: ['train', 'demo', 'experiment'],
+  queueWeightsDir: ['train', 'demo', 'experiment', 'worker'],
+  concurrency: ['worker'],
   out: ['sft'],
   force: ['sft'],
   reportOnly: ['experiment'],
@@ -462,7 +464,7 @@ const KEY_COMMANDS: Partial<Record<string, readonly CommandName[]>> = {
   evalLimit: ['eval', 'demo', 'sft'],
   maxTokensPerMicroBatch: ['train', 'demo', 'saliency', 'eval'],
   recompute: ['train', 'demo'],
-  backend: ['sft', 'train', 'saliency', 'eval', 'demo', 'experiment'],
+  backend: ['sft', 'train', 'saliency', 'eval', 'demo', 'experiment', 'worker'],
 };
 
 /** The options `command` reads (`experiment` reads its file; its arms carry train/eval keys). */

@@ -20,7 +20,8 @@ export type TrainerErrorCode =
   | 'IO_ERROR'
   | 'PORT_IN_USE'
   | 'NON_FINITE'
-  | 'NON_FINITE_LOSS';
+  | 'NON_FINITE_LOSS'
+  | 'QUEUE';
 
 /** An error the user can fix; printed as one paragraph, exit code 1, no stack trace. */
 export class UsageError extends Error {
@@ -106,7 +107,8 @@ const VIEWER_USER_CODES = new Set([
  * bad model files (`ModelError`), bad data lines (`DatasetError BAD_RECORD`, with the
  * `--data-on-error skip` hint), run-folder problems and locks (`RunsError`), non-finite training
  * (`NON_FINITE` from grpo/saliency), GRPO options grpo rejects (`GrpoError BAD_CONFIG`), viewer
- * options, and system errors about disks, permissions
+ * options, the Redis job queue of `--queue` (`QueueError`: no worker connected, Redis unreachable,
+ * a job that failed on a worker), and system errors about disks, permissions
  * and ports (`ENOSPC`, `EACCES`, `EADDRINUSE`, ... anywhere in the cause chain).
  */
 export function toUserError(e: unknown): UsageError | null {
@@ -137,6 +139,8 @@ export function toUserError(e: unknown): UsageError | null {
     if (code === 'LOCKED') return new UsageError('RUN_LOCKED', message, { cause: e });
     if (RUNS_USER_CODES.has(String(code))) return new UsageError('BAD_RUN', message, { cause: e });
   }
+  // --queue: no workers within --queue-timeout, Redis unreachable, a refused or failed job.
+  if (name === 'QueueError') return new UsageError('QUEUE', message, { cause: e });
   if (name === 'GrpoError' && code === 'BAD_CONFIG') {
     return new UsageError('BAD_CONFIG', message, { cause: e });
   }

@@ -3,7 +3,15 @@
 // the flags, `--dry-run` output and the README table, and trl-config.ts its TRL key mapping.
 
 /** The CLI's commands. */
-export type CommandName = 'sft' | 'train' | 'saliency' | 'eval' | 'view' | 'demo' | 'experiment';
+export type CommandName =
+  | 'sft'
+  | 'train'
+  | 'saliency'
+  | 'eval'
+  | 'view'
+  | 'demo'
+  | 'experiment'
+  | 'worker';
 
 /** The type of one option's value. */
 export type OptionType =
@@ -116,7 +124,23 @@ export const OPTIONS = [
     key: 'queueTimeout',
     type: int(1),
     default: 600,
-    doc: 'seconds to wait for a queued job before the run fails with the job named',
+    doc: 'seconds the run waits with no `atmanrl worker` connected to `--queue` (or Redis unreachable) before it stops with exit 1 (resumable)',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'queueWeightsDir',
+    type: str,
+    default: null,
+    doc: 'a directory every machine mounts at the same path (e.g. NFS) that holds the weights versions of `--queue` (null = in Redis itself)',
+    source: 'project',
+    group: 'run',
+  },
+  {
+    key: 'concurrency',
+    type: int(1),
+    default: 1,
+    doc: 'jobs an `atmanrl worker` runs at once, one thread each',
     source: 'project',
     group: 'run',
   },

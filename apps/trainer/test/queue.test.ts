@@ -79,9 +79,9 @@ type Runner = WorkerPool | QueuePool;
 /** One step's jobs (3 generate, 3 fit) on any runner; the adapters take the pool's interface. */
 async function oneStep(p: Runner, fitSteps = 4, version = 7) {
   await p.setWeights(version, policy);
-  const runner = p as WorkerPool; // the adapters use weightsVersion, newJobId, run
   const rng = createRng(11);
-  const rollouts = await new PooledRolloutEngine(runner).generate({
+  // both are JobRunners: the adapters use weightsVersion, newJobId, run
+  const rollouts = await new PooledRolloutEngine(p).generate({
     promptIds: prompts,
     numGenerations: 2,
     maxCompletionLength: 6,
@@ -89,7 +89,7 @@ async function oneStep(p: Runner, fitSteps = 4, version = 7) {
     topK: 50,
     rng,
   });
-  const fits = await pooledFit(runner, fitItems(), { steps: fitSteps, lr: 0.05, itemsPerJob: 2 });
+  const fits = await pooledFit(p, fitItems(), { steps: fitSteps, lr: 0.05, itemsPerJob: 2 });
   return JSON.stringify(encodeValue({ rollouts, fits, rng: rng.state() }));
 }
 
@@ -189,7 +189,7 @@ describe('QueueWorker weights versions', () => {
     const model = await loadModel(dir);
     const fits = async (p: Runner, v: number) => {
       await p.setWeights(v, model);
-      const r = await pooledFit(p as WorkerPool, fitItems(), { steps: 2, itemsPerJob: 5 });
+      const r = await pooledFit(p, fitItems(), { steps: 2, itemsPerJob: 5 });
       return JSON.stringify(encodeValue(r));
     };
     try {

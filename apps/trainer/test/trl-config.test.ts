@@ -20,6 +20,7 @@ const commands = {
   view: async () => noop,
   demo: async () => ({ ...grpoNoop, defaults: { numIterations: 1, maxCompletionLength: 40 } }),
   experiment: async () => noop,
+  worker: async () => noop,
 };
 const FIXTURE = new URL('./fixtures/trl-grpo.yaml', import.meta.url).pathname;
 

@@ -332,10 +332,55 @@ export interface ExperimentOutcome {
   interrupted: { signal: NodeJS.Signals; status: number } | null;
 }
 
+/** The `--queue` keys the experiment command passes on to its training jobs. */
+export type QueueKeys = Partial<Pick<RunConfig, 'queue' | 'queueTimeout' | 'queueWeightsDir'>>;
+
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
   /** Install the SIGINT/SIGTERM/SIGHUP handlers that pass a stop on to the jobs (default true). */
   handleSignals?: boolean;
+  /**
+   * `atmanrl experiment --queue … [--queue-timeout …] [--queue-weights-dir …]`: given to every
+   * training job, over the file's `train`/arm values of the same keys.
+   */
+  queue?: QueueKeys;
+}
+
+const QUEUE_KEYS = ['queue', 'queueTimeout', 'queueWeightsDir'] as const;
+
+/**
+ * The command line of an arm's training job: a fresh start (`start`) with the file's `train` keys,
+ * the arm's overrides, the starting model, its runs folder, seed and name; or a `--resume` of
+ * `resumeDir`. Both carry the queue keys in effect (`queue` over the file's): run.json keeps the
+ * `--queue` URL without its password, so a resume must be given it again.
+ */
+export function trainJobArgv(
+  exp: Experiment,
+  overrides: Experiment['arms'][string],
+  job:
+    | { start: { modelDir: string; runsDir: string; seed: number; id: string }; queue?: QueueKeys }
+    | { resumeDir: string; queue?: QueueKeys },
+): string[] {
+  const merged: Record<string, unknown> = { ...exp.train, ...overrides, ...job.queue };
+  if ('resumeDir' in job) {
+    const queue = Object.fromEntries(
+      QUEUE_KEYS.filter((k) => merged[k] !== undefined).map((k) => [k, merged[k]]),
+    );
+    return ['train', '--resume', job.resumeDir, ...flagsOf(queue)];
+  }
+  const { modelDir, runsDir, seed, id } = job.start;
+  return [
+    'train',
+    ...flagsOf(merged),
+    '--model',
+    modelDir,
+    '--runs-dir',
+    runsDir,
+    '--seed',
+    String(seed),
+    '--run-name',
+    id,
+  ];
 }
 
 /**
@@ -450,21 +495,13 @@ export async function runExperiment(
         argv: () => {
           const existing = jobRun(runsDir);
           if (existing && existsSync(join(existing.dir, 'checkpoints', 'latest.json')))
-            return ['train', '--resume', existing.dir];
+            return trainJobArgv(exp, overrides, { resumeDir: existing.dir, queue: options.queue });
           // started, never checkpointed: start again, unless a live process is writing it
           if (existing) removeJobRun(existing.dir, id);
-          return [
-            'train',
-            ...flagsOf({ ...exp.train, ...overrides }),
-            '--model',
-            modelDir,
-            '--runs-dir',
-            runsDir,
-            '--seed',
-            String(seed),
-            '--run-name',
-            id,
-          ];
+          return trainJobArgv(exp, overrides, {
+            start: { modelDir, runsDir, seed, id },
+            queue: options.queue,
+          });
         },
       });
       const evalDir = join(out, 'runs', `${id}-eval`);

@@ -47,6 +47,8 @@ export function stepLine(
 export class StepProgress {
   private readonly started = performance.now();
   private stepsDone = 0;
+  /** The wait last printed (non-TTY): its kind and when. */
+  private waiting = { kind: '', at: 0 };
 
   constructor(
     private readonly io: CliIO,
@@ -66,6 +68,26 @@ export class StepProgress {
     this.io.status?.(
       `step ${step}/${this.totalSteps} ${name} ${bar(done, total)} ${done}/${total} | ETA ${this.eta()}`,
     );
+  }
+
+  /**
+   * A wait of the current step (for `--queue` workers or Redis; null: the wait ended): on a TTY
+   * the status line; elsewhere a stderr line when the kind of wait changes (its text without
+   * numbers) and every `everyMs` (default 10 s) while it lasts.
+   */
+  wait(step: number, line: string | null, everyMs = 10_000): void {
+    if (line === null) {
+      this.waiting = { kind: '', at: 0 };
+      return;
+    }
+    this.io.status?.(`step ${step}/${this.totalSteps} ${line}`);
+    if (this.io.isTTY) return;
+    const kind = line.replace(/\d+/g, '#');
+    const now = performance.now();
+    if (kind !== this.waiting.kind || now - this.waiting.at >= everyMs) {
+      this.waiting = { kind, at: now };
+      this.io.err(`atmanrl: step ${step}: ${line}`);
+    }
   }
 
   /** The permanent line for a finished step. */

@@ -9,6 +9,7 @@ import { type Machine, RunWriter, thisMachine } from '@atmanrl/runs/node';
 import { ConfigSchema, defaultConfig, type RunConfig, toFlag } from '../config.js';
 import { UsageError } from '../errors.js';
 import { type LoadedCheckpoint, readLatestCheckpoint } from './checkpoint.js';
+import { configForRunJson, isRedactedQueueUrl, redactQueueUrl } from './queue/redact.js';
 
 /**
  * Options that may change on `--resume`; every other option is fixed by the run's first start,
@@ -26,6 +27,10 @@ import { type LoadedCheckpoint, readLatestCheckpoint } from './checkpoint.js';
  *   running out of memory (issue 35).
  * - `generationBatchSize`: completions per generation pass (a memory knob for long prompts); the
  *   pass rows do not change the sampled completions (tested), so it may change like the others.
+ * - `queue`, `queueTimeout`, `queueWeightsDir`: where the jobs run (`atmanrl worker` processes
+ *   through Redis, or this machine's threads). A job is a pure record with its own seed, so results
+ *   do not depend on where or on how many workers it runs. run.json keeps `queue` without its
+ *   password: a resume gives the URL again, and the same URL is not a change.
  */
 export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'maxSteps',
@@ -42,6 +47,9 @@ export const RESUMABLE: readonly (keyof RunConfig)[] = [
   'recompute',
   'workers',
   'generationBatchSize',
+  'queue',
+  'queueTimeout',
+  'queueWeightsDir',
 ];
 
 /** Keys that are never compared (the resume flag itself, and CLI-only switches). */
@@ -100,6 +108,13 @@ export function resumedConfig(
     if (NOT_COMPARED.has(key) || !(key in base)) continue;
     const from = (base as Record<string, unknown>)[key];
     const to = (given as Record<string, unknown>)[key];
+    if (key === 'queue') {
+      // run.json holds the URL without its password: compare (and record) the redacted form.
+      next.queue = given.queue;
+      const shown = given.queue === null ? null : redactQueueUrl(given.queue);
+      if (shown !== from) changes[key] = { from, to: shown };
+      continue;
+    }
     if (JSON.stringify(from) === JSON.stringify(to)) continue;
     if ((RESUMABLE as readonly string[]).includes(key)) {
       (next as Record<string, unknown>)[key] = to;
@@ -114,6 +129,13 @@ export function resumedConfig(
     throw new UsageError(
       'RESUME_CONFLICT',
       `--resume ${where}: ${refused.join(', ')} cannot change on resume: it would alter the run's trajectory (or it has no meaning for a resumed run). On resume only ${RESUMABLE.map((k) => `--${toFlag(k)}`).join(', ')} may change. Drop the option, or start a new run with it.`,
+    );
+  }
+  if (!explicit.has('queue') && next.queue !== null && isRedactedQueueUrl(next.queue)) {
+    throw new UsageError(
+      'RESUME_FAILED',
+      `--resume ${where}: the run used --queue ${next.queue}, which run.json keeps without its password. Give --queue with the password again (e.g. --queue redis://:secret@host:6379), or --queue null to run the jobs on this machine's worker threads.`,
+      { flag: '--queue' },
     );
   }
   next.resume = given.resume;
@@ -199,7 +221,7 @@ export async function openResume(
       machine: thisMachine(),
     };
     run.update({
-      config,
+      config: configForRunJson(config),
       resumes: [...history, record],
     });
     const notes = run.removedTempFiles.map(

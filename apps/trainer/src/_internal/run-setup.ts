@@ -6,6 +6,7 @@ import type { FitSaliencyOptions } from '@atmanrl/saliency';
 import type { CliIO } from '../cli-core.js';
 import type { RunConfig } from '../config.js';
 import type { ModelSource } from './model-source.js';
+import { configForRunJson } from './queue/redact.js';
 import { packageVersions } from './versions.js';
 
 /** Initialises the configured backend and prints it. */
@@ -20,7 +21,8 @@ export async function setUpBackend(
 
 /**
  * Creates the run folder of a command, recording config, seed, backend, versions and, when
- * `--model` was a Hugging Face Hub id, its source (id, commit hash, file hashes).
+ * `--model` was a Hugging Face Hub id, its source (id, commit hash, file hashes). The `--queue`
+ * URL is stored with its password redacted.
  */
 export function createRun(
   config: RunConfig,
@@ -33,7 +35,7 @@ export function createRun(
     runsDir: config.runsDir,
     command,
     ...(config.runName === null ? {} : { name: config.runName }),
-    config,
+    config: configForRunJson(config),
     seed: config.seed,
     backend: {
       name: backend.name,

@@ -6,6 +6,7 @@ import type { CliIO } from '../cli-core.js';
 import type { RunConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { nonFiniteStop } from './finite.js';
+import { WorkerPool } from './pool/index.js';
 import { installStopSignals } from './signals.js';
 import { openRun } from './train-run.js';
 import { evalStep, logStep, saveStep, trainStep } from './train-step.js';
@@ -66,7 +67,14 @@ export async function runTraining(
     return { runDir, runId, status, lastStep, metrics };
   };
   try {
-    if (!pool.inProcess) {
+    if (!(pool instanceof WorkerPool)) {
+      // --queue: Redis reached (or --queue-timeout); workers may join and leave at any time.
+      await pool.ready();
+      const w = pool.workers;
+      io.out(
+        `queue: ${pool.url.redacted}, ${w.length} workers connected now (${w.reduce((s, x) => s + x.concurrency, 0)} slots); jobs wait for workers up to --queue-timeout ${config.queueTimeout} s`,
+      );
+    } else if (!pool.inProcess) {
       // The workers' own report of what they run with (their backend, --recompute).
       await pool.ready();
       const w = pool.workerSettings;

@@ -19,9 +19,16 @@ import type { RunConfig } from '../config.js';
 import type { readLatestCheckpoint } from './checkpoint.js';
 import { checkMemoryBudget } from './memory-budget.js';
 import { loadPolicy } from './model-source.js';
-import { PooledRolloutEngine, planWorkers, pooledFit, WorkerPool } from './pool/index.js';
+import {
+  PooledRolloutEngine,
+  planWorkers,
+  pooledFit,
+  WorkerPool,
+  type WorkerPoolOptions,
+} from './pool/index.js';
 import { createProbes } from './probes.js';
 import { StepProgress } from './progress.js';
+import type { QueuePool } from './queue/queue-pool.js';
 import { openResume } from './resume.js';
 import { rewardSpecs } from './rewards.js';
 import { createRun, setUpBackend } from './run-setup.js';
@@ -59,7 +66,8 @@ export interface OpenedRun {
   tokenizer: Tokenizer;
   optimizer: AdamW;
   grpo: GrpoConfigInput;
-  pool: WorkerPool;
+  /** Where the jobs run: this process's worker threads, or `atmanrl worker`s through `--queue`. */
+  pool: WorkerPool | QueuePool;
   engine: RolloutEngine;
   specs: RewardSpec<TaskItem>[];
   probes: ReturnType<typeof createProbes> | null;
@@ -85,6 +93,56 @@ function resumeWarning(p: ReadProblem): string {
     : `atmanrl: warning: dropped a damaged line: ${p.message}`;
 }
 
+/**
+ * The pool the run's jobs run on. Rollouts and mask fits run as jobs; the cut into jobs and their
+ * seeds do not depend on the worker count, so results do not either (1 worker = in this thread).
+ * Without `--queue`: this process's worker threads, capped by planWorkers (more threads than a
+ * step has jobs would idle, each holding a model copy; what it says is printed for an explicit
+ * --workers, the default, every core, is capped silently, and the `pool:` line says how many
+ * threads started). With `--queue`: the same jobs on `atmanrl worker` processes through Redis
+ * (queue/queue-pool.ts, loaded only then); how many there are is up to the machines that run them.
+ */
+async function openPool(
+  config: RunConfig,
+  io: CliIO,
+  at: {
+    backend: WorkerPoolOptions['backend'];
+    modelDir: string;
+    run: RunWriter;
+    progress: StepProgress;
+    state: RunState;
+  },
+): Promise<WorkerPool | QueuePool> {
+  if (config.queue !== null) {
+    if (config.workers !== null)
+      io.err(
+        `atmanrl: warning: --workers ${config.workers} does not apply with --queue: the jobs run on the atmanrl worker processes (each runs --concurrency jobs at once)`,
+      );
+    const { QueuePool } = await import('./queue/queue-pool.js');
+    return new QueuePool({
+      url: config.queue,
+      run: at.run.id,
+      timeoutS: config.queueTimeout,
+      ...(config.queueWeightsDir === null ? {} : { weightsDir: config.queueWeightsDir }),
+      log: (line) => io.err(`atmanrl: ${line}`),
+      onWait: (line) => at.progress.wait(at.state.currentStep, line),
+    });
+  }
+  const plan = planWorkers({
+    requested: config.workers,
+    fallback: defaultWorkers(at.backend),
+    jobsPerBatch: config.promptsPerStep,
+    cores: availableParallelism(),
+  });
+  if (config.workers !== null) for (const m of plan.messages) io.err(`atmanrl: warning: ${m}`);
+  return new WorkerPool({
+    workers: plan.workers,
+    modelDir: at.modelDir,
+    backend: at.backend,
+    recompute: config.recompute,
+  });
+}
+
 /** Opens (or resumes) the run a config describes; on failure nothing stays held. */
 export async function openRun(
   given: RunConfig,
@@ -101,6 +159,8 @@ export async function openRun(
     for (const note of resumed.notes) io.err(`atmanrl: ${note}`);
   }
   const held: { dispose(): void }[] = [];
+  // Worker threads or Redis connections keep the process alive: closed on a failed opening too.
+  let opened: WorkerPool | QueuePool | undefined;
   try {
     const backend = await setUpBackend(config, io);
     const task = await loadTask(config);
@@ -187,24 +247,14 @@ export async function openRun(
       },
     };
     const progress = new StepProgress(progressIO, state.step + 1, config.maxSteps);
-    // Rollouts and mask fits run as jobs on a worker pool; the cut into jobs and their seeds do
-    // not depend on the worker count, so results do not either (1 worker = in this thread).
-    // More threads than a step has jobs would idle, each holding a model copy: capped (planWorkers).
-    // What it says is printed for an explicit --workers; the default (every core) is capped
-    // silently, and the `pool:` line says how many threads started.
-    const plan = planWorkers({
-      requested: config.workers,
-      fallback: defaultWorkers(backend.name),
-      jobsPerBatch: config.promptsPerStep,
-      cores: availableParallelism(),
-    });
-    if (config.workers !== null) for (const m of plan.messages) io.err(`atmanrl: warning: ${m}`);
-    const pool = new WorkerPool({
-      workers: plan.workers,
-      modelDir: loaded.dir,
+    const pool = await openPool(config, io, {
       backend: backend.name,
-      recompute: config.recompute,
+      modelDir: loaded.dir,
+      run,
+      progress,
+      state,
     });
+    opened = pool;
     const itemsPerJob = config.numGenerations;
     const specs = rewardSpecs(policy, tokenizer, task, config, {
       fitMasks: (fitItems, o) =>
@@ -259,6 +309,7 @@ export async function openRun(
     };
   } catch (e) {
     writer?.close(); // a resumed run holds its lock: release it before reporting
+    await opened?.dispose();
     for (const h of held.reverse()) h.dispose();
     throw e;
   }

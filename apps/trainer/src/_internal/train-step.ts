@@ -9,6 +9,7 @@ import { greedyAccuracy } from './accuracy.js';
 import { pruneCheckpoints, saveCheckpoint } from './checkpoint.js';
 import { maskStatistics, rolloutMetrics, sampleRecords } from './episode-log.js';
 import { checkStepFinite, warnIfCollapsed } from './finite.js';
+import { WorkerPool } from './pool/index.js';
 import { workerTimeMetrics } from './pool/metrics.js';
 import { judgementOf } from './rewards.js';
 import type { TaskItem } from './task.js';
@@ -82,6 +83,8 @@ export async function trainStep(run: OpenedRun, config: StepConfig): Promise<Ste
     ...result.metrics,
     ...rolloutMetrics(tokenizer, result.episodes, run.withModes),
     ...workerTimeMetrics(pool.takeTimes(), pool.slots, stepMs),
+    // --queue: workers and slots connected, per-worker busy/idle seconds, jobs re-added
+    ...(pool instanceof WorkerPool ? {} : pool.takeQueueMetrics(stepMs)),
     ...(config.maxPromptLength === null ? {} : { 'prompts/truncated': truncatedPrompts }),
     step_time: stepMs / 1000,
   };

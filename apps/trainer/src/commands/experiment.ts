@@ -34,7 +34,14 @@ export const experimentCommand: CommandDef = {
       for (const j of status.filter((x) => x.damaged !== null))
         io.err(`atmanrl experiment: job ${j.id} is damaged: ${j.damaged}`);
     } else {
-      interrupted = (await runExperiment(exp, ctx.configFile, (l) => io.out(l))).interrupted;
+      // --queue, --queue-timeout, --queue-weights-dir: passed on to every training job.
+      const queue = Object.fromEntries(
+        (['queue', 'queueTimeout', 'queueWeightsDir'] as const)
+          .filter((k) => ctx.explicit.has(k))
+          .map((k) => [k, config[k]]),
+      );
+      interrupted = (await runExperiment(exp, ctx.configFile, (l) => io.out(l), { queue }))
+        .interrupted;
     }
     const report = writeExperimentReport(
       exp,

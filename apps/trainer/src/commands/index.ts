@@ -10,4 +10,5 @@ export const COMMANDS: CommandTable = {
   view: async () => (await import('./view.js')).viewCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
   experiment: async () => (await import('./experiment.js')).experimentCommand,
+  worker: async () => (await import('./worker.js')).workerCommand,
 };

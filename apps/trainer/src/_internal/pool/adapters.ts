@@ -9,10 +9,26 @@ import {
 } from '@atmanrl/grpo';
 import type { FitSaliencyOptions, MaskFitResult, SaliencyItem } from '@atmanrl/saliency';
 import { PoolError } from './errors.js';
-import type { FitJob, GenerateJob, SerialisableFitOptions } from './jobs.js';
-import type { WorkerPool } from './pool.js';
+import type { FitJob, GenerateJob, Job, JobResult, SerialisableFitOptions } from './jobs.js';
 
-function currentVersion(pool: WorkerPool, what: string): number {
+/**
+ * What the adapters need of a pool: the current weights version, job ids and running a batch of
+ * jobs (results in job order). The in-process/thread `WorkerPool` and the Redis `QueuePool`
+ * (`--queue`) both implement it.
+ */
+export interface JobRunner {
+  /** The weights version jobs run on (null before the first `setWeights`). */
+  readonly weightsVersion: number | null;
+  /** A fresh job id starting with `prefix`. */
+  newJobId(prefix: string): string;
+  /** Runs the jobs; results in job order. `onProgress` gets (jobs done, jobs total). */
+  run<J extends Job>(
+    jobs: readonly J[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<JobResult<J>[]>;
+}
+
+function currentVersion(pool: JobRunner, what: string): number {
   const v = pool.weightsVersion;
   if (v === null) {
     throw new PoolError(
@@ -44,14 +60,14 @@ export interface PooledRolloutOptions {
 }
 
 /**
- * A {@link RolloutEngine} on a {@link WorkerPool}: one generate job per `promptsPerJob` prompts,
- * each seeded by `request.rng.nextUint32()` in job order (so `request.rng` advances by one draw
+ * A {@link RolloutEngine} on a {@link JobRunner} (a `WorkerPool` or the `--queue` pool): one
+ * generate job per `promptsPerJob` prompts, each seeded by `request.rng.nextUint32()` in job order (so `request.rng` advances by one draw
  * per job and a run resumes exactly), run on the pool's current weights version. Element
  * `p*G + g` is completion g of prompt p, as the seam requires.
  */
 export class PooledRolloutEngine implements RolloutEngine {
   constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: JobRunner,
     private readonly options: PooledRolloutOptions = {},
   ) {
     checkChunk('PooledRolloutEngine', 'promptsPerJob', options.promptsPerJob ?? 1);
@@ -114,7 +130,7 @@ export interface PooledFitOptions extends SerialisableFitOptions {
  * differently padded batches, and not at all between worker counts.
  */
 export async function pooledFit(
-  pool: WorkerPool,
+  pool: JobRunner,
   items: readonly SaliencyItem[],
   options: PooledFitOptions = {},
 ): Promise<MaskFitResult[]> {

@@ -1,5 +1,5 @@
 // The worker pool's face inside the trainer: pool, jobs, adapters, errors.
-export type { PooledFitOptions, PooledRolloutOptions } from './adapters.js';
+export type { JobRunner, PooledFitOptions, PooledRolloutOptions } from './adapters.js';
 export { PooledRolloutEngine, pooledFit } from './adapters.js';
 export type { PoolErrorCode } from './errors.js';
 export { PoolError } from './errors.js';

@@ -8,6 +8,7 @@ import type { BackendName } from '@atmanrl/attention-mask/node';
 import type { CausalLM } from '@atmanrl/model';
 import * as tf from '@tensorflow/tfjs-core';
 import type { UsageError } from '../../errors.js';
+import type { JobRunner } from './adapters.js';
 import { isOutOfMemoryCode, jobOutOfMemory, PoolError } from './errors.js';
 import { describeJob, type Job, type JobResult, runJob } from './jobs.js';
 import type { CrashHook, FromWorker, ToWorker, WorkerInit } from './protocol.js';
@@ -109,7 +110,7 @@ interface Slot {
  * not depend on the worker count. A worker that dies makes the batch reject with a
  * `WORKER_CRASHED` error naming the job and its items; the pool is then closed (dispose it).
  */
-export class WorkerPool {
+export class WorkerPool implements JobRunner {
   /** Jobs that can run at once (worker count, 1 in-process). */
   readonly slots: number;
   /** True when jobs run on the main thread. */

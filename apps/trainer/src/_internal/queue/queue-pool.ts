@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { LlamaModel } from '@atmanrl/model';
 import { Job as BullJob, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Job, JobResult, PoolTimes } from '../pool/index.js';
+import type { Job, JobResult, JobRunner, PoolTimes } from '../pool/index.js';
 import { encodeValue } from './codec.js';
 import { QueueError, type QueueErrorCode } from './errors.js';
 import { BULL_PREFIX, DEFAULT_QUEUE, metaPrefix, safeId, type WorkerBeat } from './keys.js';
@@ -63,7 +63,7 @@ const POLL_MS = 500;
  * `WorkerPool` where the trainer uses it: `ready`, `newJobId`, `weightsVersion`, `setWeights`,
  * `run`, `takeTimes`, `slots`, `dispose`.
  */
-export class QueuePool {
+export class QueuePool implements JobRunner {
   /** Never in-process. */
   readonly inProcess = false;
   /** This trainer process; jobs of an earlier session of the same run are discarded. */

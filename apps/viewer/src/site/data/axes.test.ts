@@ -17,6 +17,8 @@ describe('chart axes and read-outs', () => {
     expect(metricUnit('time/generation')).toBe('s');
     expect(metricUnit('time/worker_idle')).toBe('s');
     expect(metricUnit('step_time')).toBe('s');
+    expect(metricUnit('queue/worker2_busy')).toBe('s');
+    expect(metricUnit('queue/workers')).toBe('');
     expect(metricUnit('tokens_per_second')).toBe('tokens/s');
     expect(metricUnit('completions/mean_length')).toBe('tokens');
     expect(metricUnit('cot_tokens/mean')).toBe('tokens');

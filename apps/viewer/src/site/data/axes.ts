@@ -25,13 +25,15 @@ export function yRange(min: number | null, max: number | null): [number, number]
 }
 
 /**
- * Unit of a metric, from its name: timings (`time/*`, `step_time`, `*_seconds`) are in seconds,
+ * Unit of a metric, from its name: timings (`time/*`, `step_time`, `*_seconds`, the trainer's
+ * `queue/worker<i>_busy` and `_idle`) are in seconds,
  * `*_ms` in milliseconds, `tokens_per_second` in tokens/s, lengths in tokens; `''` otherwise.
  */
 export function metricUnit(name: string): string {
   if (/(^|\/)tokens_per_s(econd)?$/.test(name)) return 'tokens/s';
   if (/_ms$/.test(name)) return 'ms';
   if (name.startsWith('time/') || name === 'step_time' || /_seconds?$/.test(name)) return 's';
+  if (/^queue\/worker\d+_(busy|idle)$/.test(name)) return 's';
   if (/^completions\/.*length$/.test(name) || /^cot_tokens\//.test(name)) return 'tokens';
   return '';
 }

@@ -59,6 +59,8 @@ describe('curve extraction', () => {
       'completions/mean_length',
       'clip_ratio/region_mean',
       'step_time',
+      'queue/workers',
+      'queue/slots',
       'mystery',
     ]);
     expect(sections.map((s) => [s.title, s.names])).toEqual([
@@ -67,7 +69,7 @@ describe('curve extraction', () => {
       ['Optimisation', ['kl', 'grad_norm']],
       ['Completions', ['completions/mean_length']],
       ['Clipping', ['clip_ratio/region_mean']],
-      ['Timing', ['step_time']],
+      ['Timing', ['step_time', 'queue/workers', 'queue/slots']],
       ['Other', ['mystery']],
     ]);
   });

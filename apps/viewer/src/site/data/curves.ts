@@ -124,8 +124,13 @@ export const METRIC_SECTIONS: readonly { title: string; test: (name: string) => 
   { title: 'CoT length', test: (n) => n.startsWith('cot_tokens/') },
   { title: 'Clipping', test: (n) => n.startsWith('clip_ratio') },
   {
+    // with the trainer's `--queue` bookkeeping: workers and slots connected, per-worker busy/idle
     title: 'Timing',
-    test: (n) => n.startsWith('time/') || n.includes('time') || n.includes('tokens_per'),
+    test: (n) =>
+      n.startsWith('time/') ||
+      n.includes('time') ||
+      n.includes('tokens_per') ||
+      n.startsWith('queue/'),
   },
 ];
 
