@@ -5,8 +5,26 @@
 
 import { type AnswerKind, DEFAULT_DELIMITER, splitCompletion } from './answer-parsing.js';
 import { arithmeticSample, generateArithmeticProblem } from './arithmetic.js';
+import type { ContentSplit } from './content-split.js';
 import { DatasetError } from './errors.js';
-import { DEFAULT_MODE_MIX, generateModesProblem, type ModeMix, modesSample } from './modes.js';
+import {
+  classifyHintMode,
+  generateHintModesProblem,
+  generateHintModesSplit,
+  HINT_MODE_LABELS,
+  type HintModesProblem,
+  hintModesSample,
+} from './hint-modes.js';
+import {
+  classifyReasoningMode,
+  DEFAULT_MODE_MIX,
+  generateModesProblem,
+  generateModesSplit,
+  MODE_LABELS,
+  type ModeMix,
+  type ModesProblem,
+  modesSample,
+} from './modes.js';
 import { numbersEqual } from './numbers.js';
 import type { ChatMessage, CompletionSplit, OnError, Sample } from './types.js';
 
@@ -38,6 +56,40 @@ export interface Judgement {
   split: CompletionSplit;
 }
 
+/**
+ * How a task names the reasoning mode of a CoT: the labels (in report order) and the classifier of
+ * one CoT (the text before the answer delimiter) for the sample it answers.
+ */
+export interface ReasoningModeClassifier {
+  labels: readonly string[];
+  classify(sample: Sample, cot: string): string;
+}
+
+/** The modes task's classifier: `classifyReasoningMode` of the CoT (terse / verbose / bypass / other). */
+export const MODES_CLASSIFIER: ReasoningModeClassifier = {
+  labels: MODE_LABELS,
+  classify: (_sample, cot) => classifyReasoningMode(cot),
+};
+
+/**
+ * The hint-modes task's classifier: `classifyHintMode(sample.meta.question, cot)` (compute /
+ * decorative / other).
+ * @throws DatasetError `INVALID_ARGUMENT` for a sample without a two-step `meta.question`
+ */
+export const HINT_MODES_CLASSIFIER: ReasoningModeClassifier = {
+  labels: HINT_MODE_LABELS,
+  classify: (sample, cot) => {
+    const question = (sample.meta as { question?: unknown } | undefined)?.question;
+    if (typeof question !== 'string') {
+      throw new DatasetError(
+        'INVALID_ARGUMENT',
+        `hint-modes classifier: sample ${sample.id} has no meta.question (not a hint-modes sample)`,
+      );
+    }
+    return classifyHintMode(question, cot);
+  },
+};
+
 /** A loaded task: its items, how to prompt with them, and how to split and judge a completion. */
 export interface Task {
   name: TaskName;
@@ -54,12 +106,25 @@ export interface Task {
   split(text: string): CompletionSplit;
   /** Whether `text` answers `gold` correctly ({@link answerMatches}), with its split. */
   judge(text: string, gold: string): Judgement;
+  /** The reasoning modes of the task's CoTs, when it defines them (synthetic modes and hint-modes). */
+  modes?: ReasoningModeClassifier;
 }
 
 /** Options of the synthetic tasks (every field has the default given). */
 export interface SyntheticTaskOptions {
-  /** `'arithmetic'` (multi-step, default) or `'modes'` (three reasoning modes). */
-  task?: 'arithmetic' | 'modes';
+  /**
+   * `'arithmetic'` (multi-step, default), `'modes'` (three reasoning modes) or `'hint-modes'`
+   * (compute / decorative CoTs with a hint in the prompt).
+   */
+  task?: 'arithmetic' | 'modes' | 'hint-modes';
+  /**
+   * Modes and hint-modes: how the splits differ. `'content'` (default): no question text occurs in
+   * two splits (`generateModesSplit` / `generateHintModesSplit`); `'seed'`: one generated stream per
+   * split, questions recur across splits (the split before issue 29). Arithmetic: always by seed.
+   */
+  splitBy?: 'content' | 'seed';
+  /** Hint-modes task: probability that the hint states the right answer (default 1). */
+  hintAccuracy?: number;
   /** Operations per arithmetic problem (default 2). */
   steps?: number;
   /** Largest operand (default 9). */
@@ -140,6 +205,7 @@ export function createTask(fields: {
   delimiter: string;
   usesChatTemplate: boolean;
   items: TaskItem[];
+  modes?: ReasoningModeClassifier;
 }): Task {
   return {
     ...fields,
@@ -187,25 +253,60 @@ export function syntheticTask(options: TaskOptions): Task {
   const guessable = syn.guessableFraction ?? 0;
   const max = syn.maxNumber ?? 9;
   const items: TaskItem[] = [];
+  const splitBy = syn.splitBy ?? 'content';
+  if (splitBy !== 'content' && splitBy !== 'seed') {
+    throw new DatasetError(
+      'INVALID_ARGUMENT',
+      `splitBy is "${String(splitBy)}", expected 'content' or 'seed'`,
+      { option: 'synthetic.splitBy' },
+    );
+  }
+  let modes: ReasoningModeClassifier | undefined;
   if (syn.task === 'modes') {
-    const mix = syn.modeMix ?? DEFAULT_MODE_MIX;
-    for (let i = 0; i < count; i++) {
-      let problem: ReturnType<typeof generateModesProblem>;
-      try {
-        problem = generateModesProblem(seed, i, {
-          mix,
-          guessableFraction: guessable,
-          max,
-          delimiter,
-        });
-      } catch (e) {
-        throw new DatasetError('INVALID_ARGUMENT', (e as Error).message, {
-          option: 'synthetic.modeMix',
-          cause: e,
-        });
-      }
+    modes = MODES_CLASSIFIER;
+    const options = {
+      mix: syn.modeMix ?? DEFAULT_MODE_MIX,
+      guessableFraction: guessable,
+      max,
+      delimiter,
+    };
+    let problems: ModesProblem[];
+    try {
+      problems =
+        splitBy === 'content'
+          ? generateModesSplit(split as ContentSplit, seed, count, options)
+          : Array.from({ length: count }, (_, i) => generateModesProblem(seed, i, options));
+    } catch (e) {
+      throw new DatasetError('INVALID_ARGUMENT', (e as Error).message, {
+        option: 'synthetic.modeMix',
+        cause: e,
+      });
+    }
+    for (const problem of problems) {
       items.push({
         sample: modesSample(problem),
+        promptText: problem.promptText,
+        referenceCompletion: problem.completionText,
+      });
+    }
+  } else if (syn.task === 'hint-modes') {
+    modes = HINT_MODES_CLASSIFIER;
+    const options = { hintAccuracy: syn.hintAccuracy ?? 1, max, delimiter };
+    let problems: HintModesProblem[];
+    try {
+      problems =
+        splitBy === 'content'
+          ? generateHintModesSplit(split as ContentSplit, seed, count, options)
+          : Array.from({ length: count }, (_, i) => generateHintModesProblem(seed, i, options));
+    } catch (e) {
+      throw new DatasetError('INVALID_ARGUMENT', (e as Error).message, {
+        option: 'synthetic.hintAccuracy',
+        cause: e,
+      });
+    }
+    for (const problem of problems) {
+      items.push({
+        sample: hintModesSample(problem),
         promptText: problem.promptText,
         referenceCompletion: problem.completionText,
       });
@@ -232,5 +333,6 @@ export function syntheticTask(options: TaskOptions): Task {
     delimiter,
     usesChatTemplate: false,
     items,
+    ...(modes ? { modes } : {}),
   });
 }

@@ -4,10 +4,9 @@
 import {
   type AnswerKind,
   answerRule,
-  classifyReasoningMode,
   DEFAULT_DELIMITER,
-  MODE_LABELS,
-  type ModeLabel,
+  MODES_CLASSIFIER,
+  type ReasoningModeClassifier,
   type Sample,
   type Task,
 } from '@atmanrl/datasets';
@@ -120,10 +119,12 @@ export interface EvaluateOptions {
   /** Keep per-item details in the report (default true). */
   includeItems?: boolean;
   /**
-   * Classify every CoT's reasoning mode (datasets' `classifyReasoningMode`) and report mode shares
-   * and per-mode accuracy (default false; meaningful for the synthetic modes task).
+   * Classify every CoT's reasoning mode and report mode shares and per-mode accuracy (and store
+   * each completion's mode in `samples`): `true` = datasets' `classifyReasoningMode` (the modes
+   * task, `MODES_CLASSIFIER`), or a task's own `{ labels, classify(sample, cot) }` (e.g.
+   * `HINT_MODES_CLASSIFIER`, or `task.modes`); default false.
    */
-  reasoningModes?: boolean;
+  reasoningModes?: boolean | ReasoningModeClassifier;
   tokenizer?: Tokenizer;
   onProgress?: (event: EvalProgress) => void;
 }
@@ -166,6 +167,8 @@ export async function evaluate(
   const kind = options.task?.kind ?? options.kind ?? 'number';
   const delimiter = options.task?.delimiter ?? options.delimiter ?? DEFAULT_DELIMITER;
   const rule = options.task ?? answerRule(kind, delimiter);
+  const modes: ReasoningModeClassifier | null =
+    options.reasoningModes === true ? MODES_CLASSIFIER : options.reasoningModes || null;
   const passK = options.passK ?? [1, 4];
   const numSamples = options.numSamples ?? Math.max(...passK);
   const batchSize = options.batchSize ?? 16;
@@ -237,8 +240,8 @@ export async function evaluate(
   const score = (i: number, g: Generated) => {
     const { correct, split } = rule.judge(g.text, (chosen[i] as Sample).gold);
     const spans = splitCompletionIds(tok, g.tokenIds, split);
-    const mode: ModeLabel | null = options.reasoningModes
-      ? classifyReasoningMode(g.text.slice(split.cotRange[0], split.cotRange[1]))
+    const mode: string | null = modes
+      ? modes.classify(chosen[i] as Sample, g.text.slice(split.cotRange[0], split.cotRange[1]))
       : null;
     return {
       split,
@@ -324,7 +327,7 @@ export async function evaluate(
     items: chosen.length,
     items_with_cot: cotItems.length,
     ...standardErrors(sampledScored),
-    ...(options.reasoningModes ? modeSummary(sampledScored, greedyScored) : {}),
+    ...(modes ? modeSummary(modes.labels, sampledScored, greedyScored) : {}),
   });
   const curves: EvalCurve[] = [];
   const details: Record<string, unknown> = {};
@@ -441,7 +444,7 @@ export async function evaluate(
   return { report, markdown: reportMarkdown(report), accuracy, samples: records };
 }
 
-type Scored = ScoredCompletion & { mode: ModeLabel | null };
+type Scored = ScoredCompletion & { mode: string | null };
 
 const nullIfNaN = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -467,13 +470,14 @@ function standardErrors(sampled: readonly (readonly Scored[])[]): Record<string,
  * (`mode_accuracy/<label>`, null when a mode never occurs).
  */
 function modeSummary(
+  labels: readonly string[],
   sampled: readonly (readonly Scored[])[],
   greedy: readonly Scored[],
 ): Record<string, number | null> {
   const out: Record<string, number | null> = {};
   const all = sampled.flat();
   const items = sampled.filter((s) => s.length > 0);
-  for (const label of MODE_LABELS) {
+  for (const label of labels) {
     const inMode = all.filter((c) => c.mode === label);
     out[`modes/${label}`] = all.length === 0 ? null : inMode.length / all.length;
     out[`modes/${label}_se`] = nullIfNaN(

@@ -11,6 +11,13 @@ import { encodePlainPrompt, loadTinyModel, setUpBackend, tinySamples } from './t
 const dir = mkdtempSync(join(tmpdir(), 'eval-samples-'));
 let sampled: EvaluateResult;
 let greedyOnly: EvaluateResult;
+let byClassifier: EvaluateResult;
+/** A task's own mode classifier: here by the parity of the gold answer (reads the sample). */
+const parity = {
+  labels: ['even', 'odd'],
+  classify: (sample: { gold: string }, _cot: string) =>
+    Number(sample.gold) % 2 === 0 ? 'even' : 'odd',
+};
 
 beforeAll(async () => {
   await setUpBackend();
@@ -40,6 +47,13 @@ beforeAll(async () => {
       ...common,
       passK: [1, 2],
       temperature: 0,
+    });
+    byClassifier = await evaluate(model, tinySamples('uses-cot', 12), {
+      ...common,
+      reasoningModes: parity,
+      passK: [1, 2],
+      numSamples: 2,
+      temperature: 1.5,
     });
   } finally {
     model.dispose();
@@ -108,6 +122,21 @@ describe('evaluate: stored samples', () => {
         12,
       );
     }
+  });
+
+  it("a task's own classifier labels every stored completion and the report's shares", () => {
+    const s = byClassifier.samples;
+    for (const r of s) expect(r.mode).toBe(Number(r.gold) % 2 === 0 ? 'even' : 'odd');
+    const sampledRecords = s.filter((r) => r.kind === 'sample');
+    const summary = byClassifier.report.summary;
+    for (const label of parity.labels) {
+      const inMode = sampledRecords.filter((r) => r.mode === label);
+      expect(summary[`modes/${label}`]).toBeCloseTo(inMode.length / sampledRecords.length, 12);
+      expect(summary[`mode_accuracy/${label}`] ?? null).toEqual(
+        inMode.length === 0 ? null : inMode.filter((r) => r.correct).length / inMode.length,
+      );
+    }
+    expect(summary['modes/terse']).toBeUndefined();
   });
 
   it('at temperature 0 the greedy completion is every sample', () => {

@@ -59,8 +59,35 @@ export type AtmanRewardFn<S> = (
  * CoT tokens of each completion (0 for an empty CoT). Identical items run once; each distinct item
  * costs `|C| + 1` forward rows (the baseline rides in the first chunk).
  * @example
- * const atman = createAtmanReward({ model, tokenizer, gold: (s) => s.gold,
- *   split: (t) => splitCompletion(t, { kind: 'number' }), delimiter: '####' });
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createRandomModel, createTinyTokenizer, TINY_VOCAB_SIZE } from '@atmanrl/model';
+ * import { createAtmanReward } from '@atmanrl/saliency';
+ * await initBackend({ prefer: 'cpu' });
+ * const tokenizer = createTinyTokenizer(); // byte-level: one token per ASCII character
+ * const model = createRandomModel(
+ *   { vocab_size: TINY_VOCAB_SIZE, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1 },
+ *   0,
+ *   { tokenizer },
+ * );
+ * // the character split a task gives (e.g. @atmanrl/datasets' splitCompletion): CoT, then the answer
+ * const split = (text: string) => {
+ *   const at = text.indexOf(' ####');
+ *   return at < 0
+ *     ? { cotRange: [0, text.length] as const, answerRange: null }
+ *     : { cotRange: [0, at] as const, answerRange: [at + 6, text.length] as const };
+ * };
+ * const text = '2+3=5. 5*2=10. #### 10';
+ * const completions = [{ text, tokenIds: tokenizer.encode(text, { addSpecialTokens: false }) }];
+ * const promptIds = [tokenizer.encode('Q: (2+3)*2=? A:')];
+ * const atman = createAtmanReward({
+ *   model, tokenizer, gold: (s: { gold: string }) => s.gold, split, delimiter: '####',
+ * });
+ * const { values, info } = await atman([{ gold: '10' }], completions, { promptIds });
+ * console.log(values[0], info[0]!.cost.forwardPasses); // mean CoT relevance; |C| + 1 = 15 rows
+ * model.dispose();
+ * ```
  */
 export function createAtmanReward<S>(options: AtmanRewardOptions<S>): AtmanRewardFn<S> {
   return async (samples, completions, ctx) => {

@@ -52,7 +52,12 @@ export type LengthPenaltyFn = (
 /**
  * The penalty of a CoT of `cotTokens` tokens (the formula of the file header): `-w·max(0,|C|-T)/T`
  * with a target, `-w·|C|/L` without.
- * @example lengthPenalty(30, { weight: 0.5, target: 20 }) // -0.5 · 10/20 = -0.25
+ * @example
+ * ```ts
+ * import { lengthPenalty } from '@atmanrl/saliency';
+ * console.log(lengthPenalty(30, { weight: 0.5, target: 20 })); // -0.5 · 10/20 = -0.25
+ * console.log(lengthPenalty(48, { weight: 0.2, maxLength: 96 })); // -0.2 · 48/96 = -0.1
+ * ```
  * @throws SaliencyError `BAD_OPTION` for a weight ≤ 0, a target ≤ 0, neither target nor maxLength,
  *   `BAD_ARGUMENT` for a negative or non-integer token count
  */
@@ -98,9 +103,24 @@ function checkLengthOptions(o: Pick<LengthPenaltyOptions, 'weight' | 'target' | 
  * Needs no model: its cost is the token split alone.
  *
  * @example
- * const length = createLengthPenalty({ weight: 0.2, maxLength: 96, tokenizer,
- *   split: (t) => splitCompletion(t, { kind: 'number' }) });
- * // rewards: [{ name: 'outcome', fn: outcome }, { name: 'length', fn: length }]
+ * ```ts
+ * import { createTinyTokenizer } from '@atmanrl/model';
+ * import { createLengthPenalty } from '@atmanrl/saliency';
+ * const tokenizer = createTinyTokenizer(); // byte-level: one token per ASCII character
+ * const length = createLengthPenalty({
+ *   weight: 0.2,
+ *   maxLength: 96, // e.g. the run's maxCompletionLength
+ *   tokenizer,
+ *   // the character split a task gives (e.g. @atmanrl/datasets' splitCompletion)
+ *   split: (t) => ({ cotRange: [0, t.indexOf(' ####')], answerRange: [t.length - 1, t.length] }),
+ * });
+ * const text = '2+2=4. #### 4';
+ * const { values, info } = await length([null], [
+ *   { text, tokenIds: tokenizer.encode(text, { addSpecialTokens: false }) },
+ * ]);
+ * console.log(info[0]!.cotTokens, values[0]); // 6 -0.0125 (= -0.2 · 6/96)
+ * // as a grpo reward: rewards: [{ name: 'outcome', fn: outcome }, { name: 'length', fn: length }]
+ * ```
  * @throws SaliencyError `BAD_OPTION` as {@link lengthPenalty}, when created
  */
 export function createLengthPenalty(options: LengthPenaltyOptions): LengthPenaltyFn {

@@ -140,6 +140,12 @@ describe('createSaliencyReward', () => {
     const promptIds = [ctx.promptIds[0]!, ctx.promptIds[0]!, ctx.promptIds[0]!, tok.encode('5=')];
     const { values, info } = await fn(s, c, { promptIds });
     expect(seen.map((x) => x.length)).toEqual([3]);
+    // cost: 3 distinct fits of 8 steps (no early stop) over 4 completions: 8 backward and 3 + 8
+    // forward passes per fit
+    expect(info[0]!.cost.backwardPasses).toBeCloseTo((3 * 8) / 4, 12);
+    expect(info[0]!.cost.forwardPasses).toBeCloseTo((3 * (3 + 8)) / 4, 12);
+    expect(info[0]!.cost.ms).toBeGreaterThanOrEqual(0);
+    expect(info[3]!.cost).toBe(info[0]!.cost);
     expect(info[2]!.fit).toBe(info[0]!.fit);
     expect(info[1]!.fit).not.toBe(info[0]!.fit);
     expect(info[3]!.fit).not.toBe(info[0]!.fit);

@@ -1,6 +1,7 @@
 // AtManRL's saliency reward as a reward function that @atmanrl/grpo accepts as is: split each
 // completion into CoT / delimiter / answer tokens, fit one mask per completion on the frozen
-// policy (method.md §2), and map H to a reward (§3). What it learned travels back as info.
+// policy (method.md §2), and map H to a reward (§3). What it learned, and what it cost
+// (`RewardCost`, as the control rewards report it), travels back as info.
 // Leaves out reward composition and gating arithmetic (grpo) and the outcome reward (datasets).
 import type { CausalLM } from '@atmanrl/model';
 import {
@@ -12,6 +13,7 @@ import {
 } from './completion-split.js';
 import { type FitSaliencyOptions, fitSaliencyMasks } from './fit.js';
 import { type SaliencyRewardDirection, saliencyReward } from './reward.js';
+import type { RewardCost } from './reward-cost.js';
 import type { MaskFitResult, SaliencyItem } from './types.js';
 
 /** What the reward function reads of a completion (a grpo `CompletionView` qualifies). */
@@ -35,6 +37,12 @@ export interface SaliencyRewardInfo {
   spans: CompletionSpans;
   /** The fitted mask, or null when the gate skipped the completion. */
   fit: MaskFitResult | null;
+  /**
+   * Per-rollout cost of the call (shared by every completion of the call): per distinct fitted
+   * item, 3 + steps forward passes (CE without mask, under the initial and the fitted mask, one
+   * per AdamW step) and `steps` backward passes, summed and divided by the completions.
+   */
+  cost: RewardCost;
 }
 
 /** A saliency reward function: values (NaN where gated out) and one info record per completion. */
@@ -91,6 +99,7 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
     ((items: readonly SaliencyItem[], o: FitSaliencyOptions) =>
       fitSaliencyMasks(options.model, items, o));
   return async (samples, completions, ctx) => {
+    const t0 = performance.now();
     const spans = completions.map((comp) => {
       const text = options.tokenizer.decode([...comp.tokenIds], { skipSpecialTokens: true });
       return splitCompletionIds(options.tokenizer, comp.tokenIds, options.split(text));
@@ -121,7 +130,14 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
     }
     const fits = unique.length > 0 ? await fitMasks(unique, fitOptions) : [];
     const byIndex = new Map(fitted.map((i, k) => [i, fits[firstOf.get(keys[k]!)!]!]));
-    const info = spans.map((s, i) => ({ spans: s, fit: byIndex.get(i) ?? null }));
+    const n = Math.max(1, completions.length);
+    const steps = fits.reduce((sum, f) => sum + f.steps, 0);
+    const cost: RewardCost = {
+      forwardPasses: (3 * fits.length + steps) / n,
+      backwardPasses: steps / n,
+      ms: (performance.now() - t0) / n,
+    };
+    const info = spans.map((s, i) => ({ spans: s, fit: byIndex.get(i) ?? null, cost }));
     const values = info.map((x) =>
       x.fit === null
         ? Number.NaN

@@ -76,7 +76,11 @@ export type TruncationRewardFn<S> = (
 
 /**
  * The reward from the probabilities (the formula of the file header): `mean_f (pFull - p_f)`.
- * @example truncationRewardValue(0.9, [0.1, 0.1, 0.5, 0.9, 0.9]) // (0.8+0.8+0.4+0+0)/5 = 0.4
+ * @example
+ * ```ts
+ * import { truncationRewardValue } from '@atmanrl/saliency';
+ * console.log(truncationRewardValue(0.9, [0.1, 0.1, 0.5, 0.9, 0.9])); // (0.8+0.8+0.4+0+0)/5 = 0.4
+ * ```
  * @throws SaliencyError `BAD_ARGUMENT` for no truncations or a probability outside [0, 1]
  */
 export function truncationRewardValue(pFull: number, pTruncated: readonly number[]): number {
@@ -94,7 +98,11 @@ export function truncationRewardValue(pFull: number, pTruncated: readonly number
 
 /**
  * CoT tokens kept at each fraction: `⌊f·n⌋` (a tolerance of 1e-9 keeps `0.6·5` at 3).
- * @example keptTokenCounts(7, [0, 0.2, 0.4, 0.6, 0.8]) // [0, 1, 2, 4, 5]
+ * @example
+ * ```ts
+ * import { keptTokenCounts } from '@atmanrl/saliency';
+ * console.log(keptTokenCounts(7, [0, 0.2, 0.4, 0.6, 0.8])); // [0, 1, 2, 4, 5]
+ * ```
  */
 export function keptTokenCounts(n: number, fractions: readonly number[]): number[] {
   return fractions.map((f) => Math.min(n, Math.floor(f * n + 1e-9)));
@@ -171,9 +179,36 @@ async function goldProbabilities(
  * truncations of short CoTs) run once. Info: `{ spans, pFull, keptTokens, pTruncated, cost }`.
  *
  * @example
- * const truncation = createTruncationReward({ model, tokenizer, gold: (s) => s.gold,
- *   split: (t) => splitCompletion(t, { kind: 'number' }), delimiter: '####' });
- * // rewards: [{ name: 'outcome', fn: outcome }, { name: 'truncation', fn: truncation }]
+ * ```ts
+ * import { initBackend } from '@atmanrl/attention-mask/node';
+ * import { createRandomModel, createTinyTokenizer, TINY_VOCAB_SIZE } from '@atmanrl/model';
+ * import { createTruncationReward } from '@atmanrl/saliency';
+ * await initBackend({ prefer: 'cpu' });
+ * const tokenizer = createTinyTokenizer(); // byte-level: one token per ASCII character
+ * const model = createRandomModel(
+ *   { vocab_size: TINY_VOCAB_SIZE, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
+ *     num_attention_heads: 2, num_key_value_heads: 1 },
+ *   0,
+ *   { tokenizer },
+ * );
+ * // the character split a task gives (e.g. @atmanrl/datasets' splitCompletion): CoT, then the answer
+ * const split = (text: string) => {
+ *   const at = text.indexOf(' ####');
+ *   return at < 0
+ *     ? { cotRange: [0, text.length] as const, answerRange: null }
+ *     : { cotRange: [0, at] as const, answerRange: [at + 6, text.length] as const };
+ * };
+ * const text = '2+3=5. 5*2=10. #### 10';
+ * const completions = [{ text, tokenIds: tokenizer.encode(text, { addSpecialTokens: false }) }];
+ * const promptIds = [tokenizer.encode('Q: (2+3)*2=? A:')];
+ * const truncation = createTruncationReward({
+ *   model, tokenizer, gold: (s: { gold: string }) => s.gold, split, delimiter: '####',
+ * });
+ * const { values, info } = await truncation([{ gold: '10' }], completions, { promptIds });
+ * console.log(values[0], info[0]!.keptTokens, info[0]!.cost.forwardPasses); // r; [0, 2, 5, 8, 11]; 6 rows
+ * // as a grpo reward: rewards: [{ name: 'outcome', fn: outcome }, { name: 'truncation', fn: truncation }]
+ * model.dispose();
+ * ```
  * @throws SaliencyError `BAD_OPTION` for bad fractions or maxBatchSize (when created), `BAD_ITEM`
  *   for an empty prompt or gold answer, or ids outside the vocabulary (when called)
  */

@@ -76,7 +76,7 @@ export async function heldOutEval(
           maskStatistic: true,
         },
         saliencyFit: saliencyFitOptions(config),
-        reasoningModes: task.name === 'synthetic' && config.syntheticTask === 'modes',
+        reasoningModes: task.modes ?? false,
         includeItems: false,
         onProgress: (p) => options.onStatus?.(`held-out eval: ${p.stage} ${p.done}/${p.total}`),
       },

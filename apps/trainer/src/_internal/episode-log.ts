@@ -1,13 +1,18 @@
 // What the trainer reads off a step's episodes: the outcome reward's judgement and split
 // (`rewardInfo.outcome`) and the saliency reward's token split and mask fit
 // (`rewardInfo.saliency`), never judged or split again; from them the rollout metrics (accuracy,
-// CoT length, reasoning-mode shares) and the sample-log records. Host-side only.
-import { classifyReasoningMode, MODE_LABELS, type ModeLabel } from '@atmanrl/datasets';
+// CoT length, reasoning-mode shares, each reward's cost) and the sample-log records. Host-side only.
+import {
+  HINT_MODES_CLASSIFIER,
+  MODES_CLASSIFIER,
+  type ReasoningModeClassifier,
+} from '@atmanrl/datasets';
 import type { Episode } from '@atmanrl/grpo';
 import type { Tokenizer } from '@atmanrl/model';
 import type { SampleRecord, WithoutVersion } from '@atmanrl/runs';
 import {
   type CompletionSpans,
+  type RewardCost,
   type SaliencyRewardInfo,
   spanTokens,
   splitCompletionIds,
@@ -30,14 +35,49 @@ function spansOf(tokenizer: Tokenizer, e: Episode<TaskItem>): CompletionSpans {
   return spans;
 }
 
-/** The reasoning mode of an episode's CoT (the synthetic modes task), from its recorded split. */
-function modeOf(e: Episode<TaskItem>): ModeLabel {
-  return classifyReasoningMode(e.text.slice(...judgementOf(e).split.cotRange));
+/** The mode classifier of an episode's task: hint-modes by its sample, else the modes task's. */
+function classifierOf(e: Episode<TaskItem>): ReasoningModeClassifier {
+  const task = (e.sample.sample.meta as { task?: unknown } | undefined)?.task;
+  return task === 'hint-modes' ? HINT_MODES_CLASSIFIER : MODES_CLASSIFIER;
+}
+
+/** The reasoning mode of an episode's CoT (the synthetic modes tasks), from its recorded split. */
+function modeOf(e: Episode<TaskItem>): string {
+  return classifierOf(e).classify(e.sample.sample, e.text.slice(...judgementOf(e).split.cotRange));
 }
 
 /**
- * Rollout metrics of a step: `accuracy`, `cot_tokens/mean`, and with modes `modes/<label>` (share
- * of the step's rollouts in each reasoning mode).
+ * Per-rollout cost of each reward that reports one (`info.cost`, a `RewardCost`), averaged over
+ * the step's episodes: `rewards/<name>/ms_per_rollout`, `/forward_passes_per_rollout` and
+ * `/backward_passes_per_rollout`.
+ */
+export function rewardCostMetrics(episodes: readonly Episode<TaskItem>[]): Record<string, number> {
+  const sums = new Map<string, { ms: number; fwd: number; bwd: number; n: number }>();
+  for (const e of episodes) {
+    for (const [name, info] of Object.entries(e.rewardInfo)) {
+      const cost = (info as { cost?: RewardCost } | null | undefined)?.cost;
+      if (cost === undefined) continue;
+      const s = sums.get(name) ?? { ms: 0, fwd: 0, bwd: 0, n: 0 };
+      s.ms += cost.ms;
+      s.fwd += cost.forwardPasses;
+      s.bwd += cost.backwardPasses;
+      s.n++;
+      sums.set(name, s);
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [name, s] of sums) {
+    out[`rewards/${name}/ms_per_rollout`] = s.ms / s.n;
+    out[`rewards/${name}/forward_passes_per_rollout`] = s.fwd / s.n;
+    out[`rewards/${name}/backward_passes_per_rollout`] = s.bwd / s.n;
+  }
+  return out;
+}
+
+/**
+ * Rollout metrics of a step: `accuracy`, `cot_tokens/mean`, each reward's cost
+ * ({@link rewardCostMetrics}), and with modes `modes/<label>` (share of the step's rollouts in
+ * each reasoning mode of its task).
  */
 export function rolloutMetrics(
   tokenizer: Tokenizer,
@@ -48,10 +88,11 @@ export function rolloutMetrics(
   const out: Record<string, number> = {
     accuracy: episodes.filter((e) => judgementOf(e).correct).length / n,
     'cot_tokens/mean': episodes.reduce((s, e) => s + spansOf(tokenizer, e).cotEnd, 0) / n,
+    ...rewardCostMetrics(episodes),
   };
   if (episodes.length > 0 && withModes) {
     const modes = episodes.map(modeOf);
-    for (const label of MODE_LABELS)
+    for (const label of classifierOf(episodes[0]!).labels)
       out[`modes/${label}`] = modes.filter((m) => m === label).length / n;
   }
   return out;

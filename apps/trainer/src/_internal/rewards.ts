@@ -1,11 +1,19 @@
 // The trainer's reward specs: the outcome reward of the paper (0 correct / -1 wrong), which also
 // hands on its judgement ({ correct, split }) as the episode's `rewardInfo.outcome`, and the
-// AtManRL saliency reward from @atmanrl/saliency (method.md §2-4), wired to the run's config.
+// AtManRL saliency reward from @atmanrl/saliency (method.md §2-4), and the two control rewards
+// of issue 29 (length penalty, truncation reward), wired to the run's config. Every reward but the
+// outcome splits completions with the outcome reward's split (SplitMemo) and the task's delimiter.
 import type { CompletionSplit, Judgement } from '@atmanrl/datasets';
 import type { Episode, RewardFn, RewardSpec } from '@atmanrl/grpo';
 import type { CausalLM, Tokenizer } from '@atmanrl/model';
-import { createSaliencyReward, type SaliencyRewardFnOptions } from '@atmanrl/saliency';
+import {
+  createLengthPenalty,
+  createSaliencyReward,
+  createTruncationReward,
+  type SaliencyRewardFnOptions,
+} from '@atmanrl/saliency';
 import type { RunConfig } from '../config.js';
+import { UsageError } from '../errors.js';
 import { type SaliencyFitConfig, saliencyFitOptions } from './run-setup.js';
 import type { Task, TaskItem } from './task.js';
 
@@ -57,11 +65,46 @@ export type FitMasks = NonNullable<SaliencyRewardFnOptions<TaskItem>['fitMasks']
 export type RewardConfig = SaliencyFitConfig &
   Pick<
     RunConfig,
-    'outcomeWeight' | 'saliencyReward' | 'saliencyDirection' | 'saliencyGate' | 'saliencyWeight'
+    | 'outcomeWeight'
+    | 'saliencyReward'
+    | 'saliencyDirection'
+    | 'saliencyGate'
+    | 'saliencyWeight'
+    | 'lengthPenaltyWeight'
+    | 'lengthPenaltyTarget'
+    | 'lengthPenaltyMaxLength'
+    | 'maxCompletionLength'
+    | 'truncationReward'
+    | 'truncationWeight'
+    | 'truncationFractions'
+    | 'truncationGate'
   >;
 
 /**
- * The reward specs of a run: outcome, plus saliency (weighted by λ). With `gate: 'correct-only'`
+ * The kept shares of `--truncation-fractions` (`'0,0.2,0.4'` -> `[0, 0.2, 0.4]`).
+ * @throws UsageError `BAD_CONFIG` naming the flag for an empty list or a share outside [0, 1)
+ */
+export function parseTruncationFractions(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  const values = parts.map(Number);
+  if (parts.some((p) => p === '') || !values.every((f) => Number.isFinite(f) && f >= 0 && f < 1)) {
+    throw new UsageError(
+      'BAD_CONFIG',
+      `--truncation-fractions ${text}: expected comma-separated kept shares of the CoT, each in [0, 1), e.g. 0,0.2,0.4,0.6,0.8`,
+      { flag: '--truncation-fractions' },
+    );
+  }
+  return values;
+}
+
+/** The outcome gate: the completion was judged correct (its raw outcome reward is 0). */
+const correctOnly = (i: number, raw: Readonly<Record<string, readonly number[]>>) =>
+  raw['outcome']?.[i] === 0;
+
+/**
+ * The reward specs of a run: outcome, plus saliency (weighted by λ), plus the length penalty
+ * (`name: 'length'`, when `lengthPenaltyWeight` > 0; its weight is inside the value, so the spec's
+ * is 1) and the truncation reward (`name: 'truncation'`, weighted by `truncationWeight`). With `gate: 'correct-only'`
  * the saliency reward fits masks for correct completions only; the others get NaN, which counts
  * as 0 in the total exactly as a closed gate would (method.md §4), so no fit is wasted. `gate:
  * false` fits every completion whatever the config says (the probes).
@@ -89,12 +132,7 @@ export function rewardSpecs(
         split: (text) => memo.split(text),
         delimiter: task.delimiter,
         direction: config.saliencyDirection,
-        ...(gated
-          ? {
-              gate: (i: number, raw: Readonly<Record<string, readonly number[]>>) =>
-                raw['outcome']?.[i] === 0,
-            }
-          : {}),
+        ...(gated ? { gate: correctOnly } : {}),
         fit: {
           ...saliencyFitOptions(config),
           ...(onProgress
@@ -104,6 +142,36 @@ export function rewardSpecs(
         ...(options.fitMasks ? { fitMasks: options.fitMasks } : {}),
       }),
       weight: config.saliencyWeight,
+    });
+  }
+  if (config.lengthPenaltyWeight > 0) {
+    specs.push({
+      name: 'length',
+      fn: createLengthPenalty({
+        weight: config.lengthPenaltyWeight,
+        ...(config.lengthPenaltyTarget === null
+          ? { maxLength: config.lengthPenaltyMaxLength ?? config.maxCompletionLength }
+          : { target: config.lengthPenaltyTarget }),
+        tokenizer,
+        split: (text) => memo.split(text),
+      }),
+      weight: 1,
+    });
+  }
+  if (config.truncationReward) {
+    const gated = config.truncationGate === 'correct-only' && options.gate !== false;
+    specs.push({
+      name: 'truncation',
+      fn: createTruncationReward<TaskItem>({
+        model,
+        tokenizer,
+        gold: (item) => item.sample.gold,
+        split: (text) => memo.split(text),
+        delimiter: task.delimiter,
+        fractions: parseTruncationFractions(config.truncationFractions),
+        ...(gated ? { gate: correctOnly } : {}),
+      }),
+      weight: config.truncationWeight,
     });
   }
   return specs;

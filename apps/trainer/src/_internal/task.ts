@@ -22,6 +22,8 @@ export type TaskConfig = Pick<
   | 'dataDir'
   | 'dataOnError'
   | 'syntheticTask'
+  | 'syntheticSplit'
+  | 'syntheticHintAccuracy'
   | 'syntheticSteps'
   | 'syntheticMaxNumber'
   | 'syntheticGuessableFraction'
@@ -42,6 +44,8 @@ export function taskOptions(config: TaskConfig, split = config.split): TaskOptio
     onError: config.dataOnError,
     synthetic: {
       task: config.syntheticTask,
+      splitBy: config.syntheticSplit,
+      hintAccuracy: config.syntheticHintAccuracy,
       steps: config.syntheticSteps,
       maxNumber: config.syntheticMaxNumber,
       guessableFraction: config.syntheticGuessableFraction,
@@ -61,6 +65,8 @@ const TASK_OPTION_FLAGS: Record<string, string> = {
   dataDir: '--data-dir',
   limit: '--limit',
   delimiter: '--delimiter',
+  'synthetic.hintAccuracy': '--synthetic-hint-accuracy',
+  'synthetic.splitBy': '--synthetic-split',
   'synthetic.modeMix':
     '--mode-mix-terse/--mode-mix-verbose/--mode-mix-bypass/--synthetic-guessable-fraction',
 };

@@ -49,7 +49,7 @@ export const evalCommand: CommandDef = {
             atmanAgreement: f,
           },
           saliencyFit: saliencyFitOptions(config),
-          reasoningModes: task.name === 'synthetic' && config.syntheticTask === 'modes',
+          reasoningModes: task.modes ?? false,
           onProgress: (p) => io.status?.(`eval ${p.stage} ${p.done}/${p.total}`),
         },
       );
