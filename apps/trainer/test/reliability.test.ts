@@ -275,6 +275,22 @@ describe('2. --resume and configuration', () => {
     );
     for (const k of RESUMABLE) expect(OPTIONS.map((o) => o.key)).toContain(k);
   });
+
+  it('a run written before --synthetic-split resumes on the seed split its data came from', () => {
+    const { syntheticSplit: _s, ...older } = { ...defaultConfig(), maxSteps: 2 };
+    expect(defaultConfig().syntheticSplit).toBe('content');
+    const given = { ...defaultConfig(), resume: 'x', maxSteps: 2 };
+    expect(resumedConfig(older, given, new Set(), 'x').config.syntheticSplit).toBe('seed');
+    // Stating the split the run used is no conflict; asking for the other one is refused.
+    const seed = { ...given, syntheticSplit: 'seed' as const };
+    expect(resumedConfig(older, seed, new Set(['syntheticSplit']), 'x').changes).toEqual({});
+    expect(() => resumedConfig(older, given, new Set(['syntheticSplit']), 'x')).toThrow(
+      /synthetic-split/,
+    );
+    // A run that stored the key keeps what it stored.
+    const stored = { ...defaultConfig(), syntheticSplit: 'content' as const };
+    expect(resumedConfig(stored, given, new Set(), 'x').config.syntheticSplit).toBe('content');
+  });
 });
 
 describe('4. one writer per run folder', () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend, tinyModel } from '../test/helpers.js';
 import type { SplitTokenizer } from './completion-split.js';
 import { fitSaliencyMasks } from './fit.js';
+import { FIT_PRESETS } from './fit-presets.js';
 import { saliencyReward } from './reward.js';
 import { createSaliencyReward } from './reward-fn.js';
 import type { SaliencyItem } from './types.js';
@@ -74,6 +75,28 @@ describe('createSaliencyReward', () => {
       expect(values[i]).toBeCloseTo(saliencyReward(d.h), 6);
     });
     expect(info[1]!.spans.cotEnd).toBe(7); // ' 1+1=2.'
+  });
+
+  it('fits with the fast preset when no fit options are given', async () => {
+    const fn = createSaliencyReward({
+      model,
+      tokenizer: tok,
+      gold: (s: { gold: string }) => s.gold,
+      split,
+      delimiter: '####',
+    });
+    const { values, info } = await fn(samples.slice(0, 2), completions.slice(0, 2), ctx);
+    expect(info[0]!.fit!.steps).toBe(FIT_PRESETS.fast.steps);
+    const items: SaliencyItem[] = [0, 1].map((i) => ({
+      promptIds: ctx.promptIds[i]!,
+      cotIds: info[i]!.fit!.cotIds,
+      delimiterIds: tok.encode(' #### '),
+      goldAnswerIds: tok.encode(samples[i]!.gold),
+    }));
+    const direct = await fitSaliencyMasks(model, items, { ...FIT_PRESETS.fast });
+    direct.forEach((d, i) => expect(values[i]).toBeCloseTo(saliencyReward(d.h), 6));
+    const paper = await fitSaliencyMasks(model, items, { steps: 7 });
+    expect(paper.some((p, i) => Math.abs(saliencyReward(p.h) - values[i]!) > 1e-4)).toBe(true);
   });
 
   it('paper-literal is the complement of reliance', async () => {

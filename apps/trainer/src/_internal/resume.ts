@@ -80,6 +80,14 @@ export interface OpenedResume {
 }
 
 /**
+ * Options added after runs were written whose default is not what those runs did: a stored config
+ * without the key is read with this value. `syntheticSplit` (issue 29): runs before it drew every
+ * synthetic split from its own seed's stream (`'seed'`), so resuming one must not switch its data to
+ * the content-held-out split that new runs default to.
+ */
+export const BEFORE_ADDED: Readonly<Partial<RunConfig>> = { syntheticSplit: 'seed' };
+
+/**
  * The configuration of a resumed run: the stored one (options added since it was written take
  * their defaults), with the explicitly given RESUMABLE options applied. Throws `RESUME_CONFLICT`
  * naming every other explicit option whose value differs from the stored one.
@@ -90,7 +98,7 @@ export function resumedConfig(
   explicit: ReadonlySet<string>,
   where: string,
 ): { config: RunConfig; changes: ResumeRecord['changes'] } {
-  const parsed = ConfigSchema.safeParse({ ...defaultConfig(), ...stored });
+  const parsed = ConfigSchema.safeParse({ ...defaultConfig(), ...BEFORE_ADDED, ...stored });
   if (!parsed.success) {
     const issues = parsed.error.issues
       .map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)

@@ -264,7 +264,7 @@ export async function openRun(
           onProgress: (d, t) => progress.phase(state.currentStep, 'saliency fit', d, t),
         }),
     });
-    const withModes = config.dataset === 'synthetic' && config.syntheticTask === 'modes';
+    const withModes = task.modes !== undefined;
     let probes: ReturnType<typeof createProbes> | null = null;
     if (config.probePrompts > 0) {
       try {
