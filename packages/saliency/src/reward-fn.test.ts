@@ -94,7 +94,9 @@ describe('createSaliencyReward', () => {
       goldAnswerIds: tok.encode(samples[i]!.gold),
     }));
     const direct = await fitSaliencyMasks(model, items, { ...FIT_PRESETS.fast });
-    direct.forEach((d, i) => expect(values[i]).toBeCloseTo(saliencyReward(d.h), 6));
+    direct.forEach((d, i) => {
+      expect(values[i]).toBeCloseTo(saliencyReward(d.h), 6);
+    });
     const paper = await fitSaliencyMasks(model, items, { steps: 7 });
     expect(paper.some((p, i) => Math.abs(saliencyReward(p.h) - values[i]!) > 1e-4)).toBe(true);
   });
