@@ -163,7 +163,7 @@ describe('control rewards in a 1-step run', () => {
       6,
     );
     for (const name of ['saliency', 'length', 'truncation']) {
-      expect(metrics[`rewards/${name}/ms_per_rollout`]).toBeGreaterThanOrEqual(0);
+      expect(metrics[`time/reward_per_rollout/${name}`]).toBeGreaterThanOrEqual(0);
     }
     expect(metrics['rewards/length/forward_passes_per_rollout']).toBe(0);
     expect(metrics['rewards/length/backward_passes_per_rollout']).toBe(0);
@@ -194,6 +194,6 @@ describe('control rewards in a 1-step run', () => {
       expect(Object.keys(s.rewards).sort()).toEqual(['length', 'outcome']);
     }
     expect(metrics['rewards/truncation/mean']).toBeUndefined();
-    expect(metrics['rewards/saliency/ms_per_rollout']).toBeUndefined();
+    expect(metrics['time/reward_per_rollout/saliency']).toBeUndefined();
   });
 });

@@ -189,12 +189,18 @@ describe('atmanrl train --queue', () => {
       // Step 1 done and checkpointed; then the worker dies, so step 2's jobs stay queued.
       await trainer.waitFor(/^step 1\/4 /, 120_000);
       await w1.kill9();
+      // The next step's jobs wait, or were taken by w1 and stay active under its dead lock.
       await until(
-        async () => ((await jobs.getJobCounts('wait')).wait ?? 0) > 0,
+        async () => {
+          const n = await jobs.getJobCounts('wait', 'active');
+          return (n.wait ?? 0) + (n.active ?? 0) > 0;
+        },
         'queued jobs',
         trainer,
       );
       await trainer.kill9();
+      // A job w1 held keeps its lock for --lock-ms (1000 ms) after the kill; then it can be removed.
+      await new Promise((r) => setTimeout(r, 1500));
       const [dir] = readdirSync(runs);
       // Resume first: the new trainer drops the dead one's queued jobs before a worker takes them.
       const c = captureIO();

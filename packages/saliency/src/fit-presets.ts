@@ -33,7 +33,10 @@ export interface FitPreset {
  *
  * @example
  * ```ts
- * const fits = await fitSaliencyMasks(model, items, { ...FIT_PRESETS.fast });
+ * import { FIT_PRESETS, type FitSaliencyOptions } from '@atmanrl/saliency';
+ * // Spread into fitSaliencyMasks' or createSaliencyReward's `fit` options.
+ * const fit: FitSaliencyOptions = { ...FIT_PRESETS.paper };
+ * console.log(fit.steps, FIT_PRESETS.fast.steps); // 200 7
  * ```
  */
 export const FIT_PRESETS = {
@@ -47,6 +50,12 @@ export type FitPresetName = keyof typeof FIT_PRESETS;
 /**
  * The preset called `name` (e.g. from a config file or a CLI flag).
  * @throws SaliencyError `BAD_OPTION` naming the known presets when `name` is not one of them
+ * @example
+ * ```ts
+ * import { fitPreset, type FitSaliencyOptions } from '@atmanrl/saliency';
+ * const fit: FitSaliencyOptions = { ...fitPreset('fast'), init: -0.4 };
+ * console.log(fit.steps, fit.betas); // 7 [ 0, 0.9999 ]
+ * ```
  */
 export function fitPreset(name: string): FitPreset {
   if (!Object.hasOwn(FIT_PRESETS, name)) {

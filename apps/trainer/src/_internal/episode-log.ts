@@ -48,8 +48,9 @@ function modeOf(e: Episode<TaskItem>): string {
 
 /**
  * Per-rollout cost of each reward that reports one (`info.cost`, a `RewardCost`), averaged over
- * the step's episodes: `rewards/<name>/ms_per_rollout`, `/forward_passes_per_rollout` and
- * `/backward_passes_per_rollout`.
+ * the step's episodes: `time/reward_per_rollout/<name>` (seconds, under `time/` with the other
+ * wall times, which differ between backends and machines), `rewards/<name>/forward_passes_per_rollout`
+ * and `rewards/<name>/backward_passes_per_rollout`.
  */
 export function rewardCostMetrics(episodes: readonly Episode<TaskItem>[]): Record<string, number> {
   const sums = new Map<string, { ms: number; fwd: number; bwd: number; n: number }>();
@@ -67,7 +68,7 @@ export function rewardCostMetrics(episodes: readonly Episode<TaskItem>[]): Recor
   }
   const out: Record<string, number> = {};
   for (const [name, s] of sums) {
-    out[`rewards/${name}/ms_per_rollout`] = s.ms / s.n;
+    out[`time/reward_per_rollout/${name}`] = s.ms / s.n / 1000;
     out[`rewards/${name}/forward_passes_per_rollout`] = s.fwd / s.n;
     out[`rewards/${name}/backward_passes_per_rollout`] = s.bwd / s.n;
   }

@@ -173,13 +173,15 @@ export class QueuePool implements JobRunner {
 
   /**
    * Removes the jobs of this run added by other sessions (a killed trainer): never run, never
-   * applied. A job one of them is running cannot be removed; its worker drops it (STALE_JOB) or
-   * its result is ignored, as no pending job of this session has its id.
+   * applied. Active ones too: a job whose worker died with it holds no lock once the lock expired
+   * (no worker may be left to move it back to the wait list). A job a live worker is running is
+   * locked and cannot be removed; its worker drops it (STALE_JOB) or its result is ignored, as no
+   * pending job of this session has its id.
    */
   private async discardLeftovers(): Promise<number> {
     const mine = `${this.run_}.`;
     const jobs = await this.queue.getJobs(
-      ['wait', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'],
+      ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'],
       0,
       -1,
     );
