@@ -212,6 +212,12 @@ describe('packed tarballs installed with npm into a fresh project', () => {
           'SafetensorsFile',
           'SafetensorsCheckpoint',
           'writeSafetensors',
+          // Hugging Face ids (issue 36): the cache and the Hub client are Node-only.
+          'HubError',
+          'findCachedSnapshot',
+          'hubSettings',
+          'parseHubModelId',
+          'resolvePretrained',
         ],
       ],
     ]) {
