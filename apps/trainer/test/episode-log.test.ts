@@ -2,7 +2,7 @@
 // the saliency reward reuses that split, and the metrics and sample records read it back without
 // judging or splitting again.
 import { initBackend } from '@atmanrl/attention-mask/node';
-import { syntheticTask } from '@atmanrl/datasets';
+import { MODES_CLASSIFIER, syntheticTask } from '@atmanrl/datasets';
 import { episodesFromRollouts, recordRewards, scoreCompletions } from '@atmanrl/grpo';
 import {
   createRandomModel,
@@ -111,8 +111,8 @@ describe('the judgement on the episode', () => {
       const texts = [task.items[0]!.referenceCompletion!, ` 1+1=2. #### ${Number(gold) + 1}`];
       const episodes = await scoredEpisodes(task, texts, saliency);
       expect(calls).toEqual({ judge: 2, split: 0 }); // the saliency reward reused the splits
-      const metrics = rolloutMetrics(tokenizer, episodes, true);
-      const records = sampleRecords(3, tokenizer, episodes, true);
+      const metrics = rolloutMetrics(tokenizer, episodes, MODES_CLASSIFIER);
+      const records = sampleRecords(3, tokenizer, episodes, MODES_CLASSIFIER);
       expect(calls).toEqual({ judge: 2, split: 0 }); // logging read them back
       expect(metrics['accuracy']).toBe(0.5);
       expect(records.map((r) => [r.correct, r.completionIndex])).toEqual([
@@ -133,6 +133,6 @@ describe('the judgement on the episode', () => {
     const [e] = await scoredEpisodes(task, [task.items[0]!.referenceCompletion!], false);
     // Overwrite the recorded judgement: the record must follow it (nothing re-judges the text).
     e!.rewardInfo['outcome'] = { ...judgementOf(e!), correct: false };
-    expect(sampleRecords(1, tokenizer, [e!], false)[0]).toMatchObject({ correct: false, gold });
+    expect(sampleRecords(1, tokenizer, [e!], undefined)[0]).toMatchObject({ correct: false, gold });
   });
 });

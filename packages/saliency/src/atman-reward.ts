@@ -8,17 +8,11 @@
 // A mean, like the reliance reward 1 - H/c: padding a CoT with tokens the answer does not need
 // lowers it.
 import type { CausalLM } from '@atmanrl/model';
-import {
-  type CompletionSpans,
-  type SplitTokenizer,
-  saliencyItemFromSpans,
-  splitCompletionIds,
-  type TextSplit,
-} from './completion-split.js';
+import { gatedItems } from './_internal/gated-items.js';
+import type { CompletionSpans, SplitTokenizer, TextSplit } from './completion-split.js';
 import type { RewardCost } from './reward-cost.js';
-import type { RewardCallContext, RewardCompletion } from './reward-fn.js';
 import { atmanSaliency, type SweepOptions } from './sweep.js';
-import type { SaliencyItem, SaliencyMap } from './types.js';
+import type { RewardCallContext, RewardCompletion, SaliencyMap } from './types.js';
 
 /** Options of {@link createAtmanReward}. */
 export interface AtmanRewardOptions<S> {
@@ -92,34 +86,7 @@ export type AtmanRewardFn<S> = (
 export function createAtmanReward<S>(options: AtmanRewardOptions<S>): AtmanRewardFn<S> {
   return async (samples, completions, ctx) => {
     const t0 = performance.now();
-    const spans = completions.map((comp) => {
-      const text = options.tokenizer.decode([...comp.tokenIds], { skipSpecialTokens: true });
-      return splitCompletionIds(options.tokenizer, comp.tokenIds, options.split(text));
-    });
-    const rewards = ctx.rewards ?? {};
-    const scored = completions
-      .map((_, i) => i)
-      .filter((i) => (options.gate ? options.gate(i, rewards) : true));
-    const unique: SaliencyItem[] = [];
-    const slot = new Map<string, number>();
-    const itemOf = new Map<number, number>();
-    for (const i of scored) {
-      const item = saliencyItemFromSpans(
-        options.tokenizer,
-        ctx.promptIds[i]!,
-        spans[i]!,
-        options.gold(samples[i]!),
-        options.delimiter,
-      );
-      const key = [item.promptIds, item.cotIds, item.delimiterIds, item.goldAnswerIds]
-        .map((ids) => ids.join(','))
-        .join('|');
-      if (!slot.has(key)) {
-        slot.set(key, unique.length);
-        unique.push(item);
-      }
-      itemOf.set(i, slot.get(key)!);
-    }
+    const { spans, unique, slotOf } = gatedItems(options, samples, completions, ctx);
     const maps = unique.length > 0 ? await atmanSaliency(options.model, unique, options.sweep) : [];
     const rows = unique.reduce((s, it) => s + it.cotIds.length + 1, 0);
     const n = Math.max(1, completions.length);
@@ -130,7 +97,7 @@ export function createAtmanReward<S>(options: AtmanRewardOptions<S>): AtmanRewar
     };
     const values: number[] = [];
     const info = spans.map((s, i) => {
-      const k = itemOf.get(i);
+      const k = slotOf.get(i);
       if (k === undefined) {
         values.push(Number.NaN);
         return { spans: s, map: null, cost };

@@ -4,33 +4,15 @@
 // (`RewardCost`, as the control rewards report it), travels back as info.
 // Leaves out reward composition and gating arithmetic (grpo) and the outcome reward (datasets).
 import type { CausalLM } from '@atmanrl/model';
-import {
-  type CompletionSpans,
-  type SplitTokenizer,
-  saliencyItemFromSpans,
-  splitCompletionIds,
-  type TextSplit,
-} from './completion-split.js';
+import { gatedItems } from './_internal/gated-items.js';
+import type { CompletionSpans, SplitTokenizer, TextSplit } from './completion-split.js';
 import { type FitSaliencyOptions, fitSaliencyMasks } from './fit.js';
 import { FIT_PRESETS } from './fit-presets.js';
 import { type SaliencyRewardDirection, saliencyReward } from './reward.js';
 import type { RewardCost } from './reward-cost.js';
-import type { MaskFitResult, SaliencyItem } from './types.js';
+import type { MaskFitResult, RewardCallContext, RewardCompletion, SaliencyItem } from './types.js';
 
-/** What the reward function reads of a completion (a grpo `CompletionView` qualifies). */
-export interface RewardCompletion {
-  text: string;
-  /** Generated ids, EOS included when produced. */
-  tokenIds: readonly number[];
-}
-
-/** What it reads of the call's context (a grpo `RewardContext` qualifies). */
-export interface RewardCallContext {
-  /** Prompt ids of each completion. */
-  promptIds: readonly (readonly number[])[];
-  /** Raw rewards of the functions that ran before, by name (for `gate`). */
-  rewards?: Readonly<Record<string, readonly number[]>>;
-}
+export type { RewardCallContext, RewardCompletion } from './types.js';
 
 /** What the saliency reward learned about one completion. */
 export interface SaliencyRewardInfo {
@@ -106,36 +88,10 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
       fitSaliencyMasks(options.model, items, o));
   return async (samples, completions, ctx) => {
     const t0 = performance.now();
-    const spans = completions.map((comp) => {
-      const text = options.tokenizer.decode([...comp.tokenIds], { skipSpecialTokens: true });
-      return splitCompletionIds(options.tokenizer, comp.tokenIds, options.split(text));
-    });
-    const rewards = ctx.rewards ?? {};
-    const fitted = completions
-      .map((_, i) => i)
-      .filter((i) => (options.gate ? options.gate(i, rewards) : true));
-    const items = fitted.map((i) =>
-      saliencyItemFromSpans(
-        options.tokenizer,
-        ctx.promptIds[i]!,
-        spans[i]!,
-        options.gold(samples[i]!),
-        options.delimiter,
-      ),
-    );
     // Identical items (GRPO groups repeat short completions often) are fitted once and share the
     // result: items are independent, so this is exact.
-    const keys = items.map(itemKey);
-    const firstOf = new Map<string, number>();
-    const unique: SaliencyItem[] = [];
-    for (const [k, key] of keys.entries()) {
-      if (!firstOf.has(key)) {
-        firstOf.set(key, unique.length);
-        unique.push(items[k]!);
-      }
-    }
+    const { spans, unique, slotOf } = gatedItems(options, samples, completions, ctx);
     const fits = unique.length > 0 ? await fitMasks(unique, fitOptions) : [];
-    const byIndex = new Map(fitted.map((i, k) => [i, fits[firstOf.get(keys[k]!)!]!]));
     const n = Math.max(1, completions.length);
     const steps = fits.reduce((sum, f) => sum + f.steps, 0);
     const cost: RewardCost = {
@@ -143,7 +99,10 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
       backwardPasses: steps / n,
       ms: (performance.now() - t0) / n,
     };
-    const info = spans.map((s, i) => ({ spans: s, fit: byIndex.get(i) ?? null, cost }));
+    const info = spans.map((s, i) => {
+      const slot = slotOf.get(i);
+      return { spans: s, fit: slot === undefined ? null : fits[slot]!, cost };
+    });
     const values = info.map((x) =>
       x.fit === null
         ? Number.NaN
@@ -154,11 +113,4 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
     );
     return { values, info };
   };
-}
-
-/** One string per distinct item (ids only; the fit reads nothing else). */
-function itemKey(item: SaliencyItem): string {
-  return [item.promptIds, item.cotIds, item.delimiterIds, item.goldAnswerIds]
-    .map((ids) => ids.join(','))
-    .join('|');
 }

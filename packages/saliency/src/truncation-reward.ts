@@ -12,19 +12,13 @@
 // e.g. the answer is read from the prompt), high when the answer needs the whole CoT, negative when
 // the CoT makes the gold answer less likely than its prefixes do. An empty CoT gets 0.
 import type { CausalLM } from '@atmanrl/model';
+import { gatedItems, itemKey } from './_internal/gated-items.js';
 import { buildLayout, checkItems } from './_internal/layout.js';
 import { createObjective } from './_internal/objective.js';
-import {
-  type CompletionSpans,
-  type SplitTokenizer,
-  saliencyItemFromSpans,
-  splitCompletionIds,
-  type TextSplit,
-} from './completion-split.js';
+import type { CompletionSpans, SplitTokenizer, TextSplit } from './completion-split.js';
 import { SaliencyError } from './errors.js';
 import type { RewardCost } from './reward-cost.js';
-import type { RewardCallContext, RewardCompletion } from './reward-fn.js';
-import type { SaliencyItem } from './types.js';
+import type { RewardCallContext, RewardCompletion, SaliencyItem } from './types.js';
 
 /** The default truncation points: 0, 20, 40, 60 and 80 % of the CoT's tokens. */
 export const DEFAULT_TRUNCATION_FRACTIONS: readonly number[] = [0, 0.2, 0.4, 0.6, 0.8];
@@ -129,13 +123,6 @@ function checkOptions<S>(o: TruncationRewardOptions<S>): void {
   }
 }
 
-/** One string per distinct sequence (ids only; the forward pass reads nothing else). */
-function rowKey(item: SaliencyItem): string {
-  return [item.promptIds, item.cotIds, item.delimiterIds, item.goldAnswerIds]
-    .map((ids) => ids.join(','))
-    .join('|');
-}
-
 /**
  * Teacher-forced probability of the whole gold answer, `exp(-Σ CE)`, for every sequence; batched
  * `maxBatchSize` at a time (sorted by length so a batch pads little), results in input order.
@@ -221,19 +208,12 @@ export function createTruncationReward<S>(
   const prefixReuse = options.prefixReuse ?? true;
   return async (samples, completions, ctx) => {
     const t0 = performance.now();
-    const spans = completions.map((comp) => {
-      const text = options.tokenizer.decode([...comp.tokenIds], { skipSpecialTokens: true });
-      return splitCompletionIds(options.tokenizer, comp.tokenIds, options.split(text));
-    });
-    const rewards = ctx.rewards ?? {};
-    const scored = completions
-      .map((_, i) => i)
-      .filter((i) => (options.gate ? options.gate(i, rewards) : true));
+    const { spans, scored, items } = gatedItems(options, samples, completions, ctx);
     // Per scored completion: its full item, then one truncated copy per fraction.
     const rows: SaliencyItem[] = [];
     const rowOf = new Map<string, number>();
     const rowIndex = (item: SaliencyItem): number => {
-      const key = rowKey(item);
+      const key = itemKey(item);
       let r = rowOf.get(key);
       if (r === undefined) {
         r = rows.length;
@@ -243,14 +223,8 @@ export function createTruncationReward<S>(
       return r;
     };
     const plan = new Map<number, { full: number; kept: number[]; truncated: number[] }>();
-    for (const i of scored) {
-      const item = saliencyItemFromSpans(
-        options.tokenizer,
-        ctx.promptIds[i]!,
-        spans[i]!,
-        options.gold(samples[i]!),
-        options.delimiter,
-      );
+    for (const [k, i] of scored.entries()) {
+      const item = items[k]!;
       const kept = keptTokenCounts(item.cotIds.length, fractions);
       plan.set(i, {
         full: rowIndex(item),

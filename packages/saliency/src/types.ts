@@ -52,3 +52,18 @@ export interface DisplayToken {
   text: string;
   relevance: number;
 }
+
+/** What the reward function reads of a completion (a grpo `CompletionView` qualifies). */
+export interface RewardCompletion {
+  text: string;
+  /** Generated ids, EOS included when produced. */
+  tokenIds: readonly number[];
+}
+
+/** What it reads of the call's context (a grpo `RewardContext` qualifies). */
+export interface RewardCallContext {
+  /** Prompt ids of each completion. */
+  promptIds: readonly (readonly number[])[];
+  /** Raw rewards of the functions that ran before, by name (for `gate`). */
+  rewards?: Readonly<Record<string, readonly number[]>>;
+}

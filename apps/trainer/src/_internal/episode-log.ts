@@ -2,11 +2,7 @@
 // (`rewardInfo.outcome`) and the saliency reward's token split and mask fit
 // (`rewardInfo.saliency`), never judged or split again; from them the rollout metrics (accuracy,
 // CoT length, reasoning-mode shares, each reward's cost) and the sample-log records. Host-side only.
-import {
-  HINT_MODES_CLASSIFIER,
-  MODES_CLASSIFIER,
-  type ReasoningModeClassifier,
-} from '@atmanrl/datasets';
+import type { ReasoningModeClassifier } from '@atmanrl/datasets';
 import type { Episode } from '@atmanrl/grpo';
 import type { Tokenizer } from '@atmanrl/model';
 import type { SampleRecord, WithoutVersion } from '@atmanrl/runs';
@@ -35,15 +31,9 @@ function spansOf(tokenizer: Tokenizer, e: Episode<TaskItem>): CompletionSpans {
   return spans;
 }
 
-/** The mode classifier of an episode's task: hint-modes by its sample, else the modes task's. */
-function classifierOf(e: Episode<TaskItem>): ReasoningModeClassifier {
-  const task = (e.sample.sample.meta as { task?: unknown } | undefined)?.task;
-  return task === 'hint-modes' ? HINT_MODES_CLASSIFIER : MODES_CLASSIFIER;
-}
-
-/** The reasoning mode of an episode's CoT (the synthetic modes tasks), from its recorded split. */
-function modeOf(e: Episode<TaskItem>): string {
-  return classifierOf(e).classify(e.sample.sample, e.text.slice(...judgementOf(e).split.cotRange));
+/** The reasoning mode of an episode's CoT under its task's classifier, from its recorded split. */
+function modeOf(modes: ReasoningModeClassifier, e: Episode<TaskItem>): string {
+  return modes.classify(e.sample.sample, e.text.slice(...judgementOf(e).split.cotRange));
 }
 
 /**
@@ -77,13 +67,13 @@ export function rewardCostMetrics(episodes: readonly Episode<TaskItem>[]): Recor
 
 /**
  * Rollout metrics of a step: `accuracy`, `cot_tokens/mean`, each reward's cost
- * ({@link rewardCostMetrics}), and with modes `modes/<label>` (share of the step's rollouts in
- * each reasoning mode of its task).
+ * ({@link rewardCostMetrics}), and, when the task has reasoning modes (`task.modes`),
+ * `modes/<label>` (share of the step's rollouts in each mode).
  */
 export function rolloutMetrics(
   tokenizer: Tokenizer,
   episodes: readonly Episode<TaskItem>[],
-  withModes: boolean,
+  modes: ReasoningModeClassifier | undefined,
 ): Record<string, number> {
   const n = Math.max(1, episodes.length);
   const out: Record<string, number> = {
@@ -91,10 +81,10 @@ export function rolloutMetrics(
     'cot_tokens/mean': episodes.reduce((s, e) => s + spansOf(tokenizer, e).cotEnd, 0) / n,
     ...rewardCostMetrics(episodes),
   };
-  if (episodes.length > 0 && withModes) {
-    const modes = episodes.map(modeOf);
-    for (const label of classifierOf(episodes[0]!).labels)
-      out[`modes/${label}`] = modes.filter((m) => m === label).length / n;
+  if (episodes.length > 0 && modes) {
+    const labels = episodes.map((e) => modeOf(modes, e));
+    for (const label of modes.labels)
+      out[`modes/${label}`] = labels.filter((m) => m === label).length / n;
   }
   return out;
 }
@@ -109,12 +99,12 @@ export function maskStatistics(episodes: readonly Episode<TaskItem>[]): number[]
 
 const finiteOr = (x: number, fallback: number): number => (Number.isFinite(x) ? x : fallback);
 
-/** The sample-log records of a step (one per episode). */
+/** The sample-log records of a step (one per episode; `mode` when the task has modes). */
 export function sampleRecords(
   step: number,
   tokenizer: Tokenizer,
   episodes: readonly Episode<TaskItem>[],
-  withModes: boolean,
+  modes: ReasoningModeClassifier | undefined,
 ): WithoutVersion<SampleRecord>[] {
   return episodes.map((e) => {
     const { correct, split } = judgementOf(e);
@@ -146,7 +136,7 @@ export function sampleRecords(
       advantage: finiteOr(e.advantage, 0),
       completionTokens: e.completionIds.length,
       cotTokens: spans.cotEnd,
-      ...(withModes ? { mode: modeOf(e) } : {}),
+      ...(modes ? { mode: modeOf(modes, e) } : {}),
       tokens,
       ...(fit
         ? {

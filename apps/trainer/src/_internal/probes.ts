@@ -20,7 +20,6 @@ export function createProbes(
   tokenizer: Tokenizer,
   test: Task,
   config: ProbeConfig,
-  withModes: boolean,
 ): { record(step: number): Promise<WithoutVersion<SampleRecord>[]> } {
   const items = test.items.slice(0, config.probePrompts);
   const promptIds = items.map((it) => test.encodePrompt(tokenizer, it));
@@ -61,7 +60,7 @@ export function createProbes(
       );
       recordRewards(episodes, scored);
       // Probe k gets promptIndex promptsPerStep + k, apart from the batch's prompts.
-      return sampleRecords(step, tokenizer, episodes, withModes).map((r) => ({
+      return sampleRecords(step, tokenizer, episodes, test.modes).map((r) => ({
         ...r,
         promptIndex: config.promptsPerStep + r.promptIndex,
         probe: true,

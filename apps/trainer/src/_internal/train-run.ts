@@ -59,8 +59,6 @@ export interface OpenedRun {
   task: Task;
   /** The test split for `--eval-steps`, or null. */
   evalTask: Task | null;
-  /** True for the synthetic modes task (reasoning-mode metrics and records). */
-  withModes: boolean;
   policy: LlamaModel;
   reference: LlamaModel | undefined;
   tokenizer: Tokenizer;
@@ -264,11 +262,10 @@ export async function openRun(
           onProgress: (d, t) => progress.phase(state.currentStep, 'saliency fit', d, t),
         }),
     });
-    const withModes = task.modes !== undefined;
     let probes: ReturnType<typeof createProbes> | null = null;
     if (config.probePrompts > 0) {
       try {
-        probes = createProbes(policy, tokenizer, await loadTask(config, 'test'), config, withModes);
+        probes = createProbes(policy, tokenizer, await loadTask(config, 'test'), config);
       } catch (e) {
         // Probes are a view aid: a task without a test split trains without them.
         io.err(`atmanrl: warning: no probe prompts (${(e as Error).message.split('\n')[0]})`);
@@ -282,7 +279,6 @@ export async function openRun(
       resumed: from !== null,
       task,
       evalTask,
-      withModes,
       policy,
       reference,
       tokenizer,

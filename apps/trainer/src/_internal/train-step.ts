@@ -81,7 +81,7 @@ export async function trainStep(run: OpenedRun, config: StepConfig): Promise<Ste
   const stepMs = performance.now() - t0;
   const metrics: Record<string, number> = {
     ...result.metrics,
-    ...rolloutMetrics(tokenizer, result.episodes, run.withModes),
+    ...rolloutMetrics(tokenizer, result.episodes, run.task.modes),
     ...workerTimeMetrics(pool.takeTimes(), pool.slots, stepMs),
     // --queue: workers and slots connected, per-worker busy/idle seconds, jobs re-added
     ...(pool instanceof WorkerPool ? {} : pool.takeQueueMetrics(stepMs)),
@@ -154,7 +154,7 @@ export async function logStep(
     run.io.err(completionLines(step, episodes, config.numCompletionsToPrint).join('\n'));
   if (step % config.logSamplesEvery === 0) {
     run.writer.logSamples([
-      ...sampleRecords(step, run.tokenizer, episodes, run.withModes),
+      ...sampleRecords(step, run.tokenizer, episodes, run.task.modes),
       ...((await run.probes?.record(step)) ?? []),
     ]);
   }
