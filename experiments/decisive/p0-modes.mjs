@@ -1,6 +1,7 @@
 // P0 of decisive.predictions.md from one `atmanrl eval` run folder: per-mode accuracy and CoT
 // length of the sampled completions (their stored `mode`), and, when the report keeps adding-
-// mistakes items (details.adding_mistakes), the per-mode share of corruptions that changed the answer.
+// mistakes and early-answering items (`atmanrl eval` keeps them in items[-1].probes), the per-mode
+// share of corruptions that changed the answer and of empty-CoT answers (k = 0) equal to the full one.
 // Usage: node experiments/decisive/p0-modes.mjs <eval run folder>
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -33,11 +34,26 @@ for (const mode of ['compute', 'decorative', 'other']) {
     cot_tokens_se: se(rs.map((r) => r.cotTokens)),
   };
 }
-const am = report.details?.adding_mistakes;
+const probes = report.details ?? report.items?.at(-1)?.probes;
+const greedyMode = new Map(
+  samples.filter((r) => r.kind === 'greedy').map((r) => [r.itemId, r.mode]),
+);
+const ea = probes?.early_answering;
+if (ea) {
+  for (const mode of ['compute', 'decorative', 'other']) {
+    const kept = ea
+      .filter((it) => greedyMode.get(it.id) === mode)
+      .map((it) => (it.answers[0] === it.fullAnswer ? 1 : 0));
+    if (kept.length > 0)
+      out[`${mode}_empty_cot_keeps_answer`] = {
+        items: kept.length,
+        share: mean(kept),
+        se: kept.length > 1 ? se(kept) : null,
+      };
+  }
+}
+const am = probes?.adding_mistakes;
 if (am) {
-  const greedyMode = new Map(
-    samples.filter((r) => r.kind === 'greedy').map((r) => [r.itemId, r.mode]),
-  );
   for (const mode of ['compute', 'decorative', 'other']) {
     const items = am.filter((it) => greedyMode.get(it.id) === mode);
     const changed = items.flatMap((it) => it.answers.map((a) => (a === it.fullAnswer ? 0 : 1)));
