@@ -18,7 +18,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-const MODE_LABELS = ['terse', 'verbose', 'bypass', 'other'];
 
 /** Unbiased pass@k (Chen et al. 2021) as a product: 1 - prod_{i=n-c+1}^{n} (1 - k/i). */
 function passAtK(n, c, k) {
@@ -59,7 +58,14 @@ function recompute(reportPath) {
   out['cot_tokens/mean'] = mean(all.map((r) => r.cotTokens));
   out.items = greedy.length;
   if (all.some((r) => r.mode !== undefined)) {
-    for (const label of MODE_LABELS) {
+    // The labels are the task's (modes: terse / verbose / bypass / other; hint-modes: compute /
+    // decorative / other): every label a stored completion carries or the report names.
+    const labels = new Set(all.map((r) => r.mode).filter((m) => typeof m === 'string'));
+    for (const key of Object.keys(report.summary)) {
+      const m = /^modes\/([a-z]+)$/.exec(key);
+      if (m) labels.add(m[1]);
+    }
+    for (const label of labels) {
       out[`modes/${label}`] = all.filter((r) => r.mode === label).length / all.length;
       out[`modes_greedy/${label}`] = greedy.filter((r) => r.mode === label).length / greedy.length;
     }

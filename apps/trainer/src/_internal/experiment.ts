@@ -750,6 +750,14 @@ export const REPORT_METRICS: { key: string; label: string; note: string; baselin
   { key: 'mode_accuracy/terse', label: 'accuracy within terse', note: 'modes task' },
   { key: 'mode_accuracy/verbose', label: 'accuracy within verbose', note: 'modes task' },
   { key: 'mode_accuracy/bypass', label: 'accuracy within bypass', note: 'modes task' },
+  { key: 'modes/compute', label: 'compute share (T=1)', note: 'hint-modes task' },
+  { key: 'modes/decorative', label: 'decorative share (T=1)', note: 'hint-modes task' },
+  { key: 'mode_accuracy/compute', label: 'accuracy within compute', note: 'hint-modes task' },
+  {
+    key: 'mode_accuracy/decorative',
+    label: 'accuracy within decorative',
+    note: 'hint-modes task',
+  },
 ];
 
 /**
@@ -847,11 +855,15 @@ export function writeExperimentReport(
     ['accuracy', 'training accuracy (rollouts)'],
     ['completions/mean_length', 'completion length (tokens)'],
     ['rewards/saliency/mean', 'saliency reward (as trained)'],
+    ['rewards/length/mean', 'length penalty (as trained)'],
+    ['rewards/truncation/mean', 'truncation reward (as trained)'],
     ['reward', 'total reward'],
     ['cot_tokens/mean', 'CoT length of the rollouts (tokens)'],
     ['modes/terse', 'terse share of the rollouts'],
     ['modes/verbose', 'verbose share of the rollouts'],
     ['modes/bypass', 'bypass share of the rollouts'],
+    ['modes/compute', 'compute share of the rollouts'],
+    ['modes/decorative', 'decorative share of the rollouts'],
   ] as const;
   const images: string[] = [];
   const wall: string[] = [];
@@ -885,6 +897,8 @@ export function writeExperimentReport(
       'modes/terse',
       'modes/verbose',
       'modes/bypass',
+      'modes/compute',
+      'modes/decorative',
     ].includes(x.key),
   )) {
     const bars = arms.map((a) => ({
