@@ -90,7 +90,12 @@ function pairedT(x, y) {
   const d = x.map((v, i) => v - y[i]);
   if (d.length < 2) return { n: d.length, mean: d.length ? d[0] : Number.NaN, t: null, p: null };
   const s = sd(d);
-  const t = s === 0 ? (mean(d) === 0 ? Number.NaN : Math.sign(mean(d)) * Infinity) : mean(d) / (s / Math.sqrt(d.length));
+  const t =
+    s === 0
+      ? mean(d) === 0
+        ? Number.NaN
+        : Math.sign(mean(d)) * Infinity
+      : mean(d) / (s / Math.sqrt(d.length));
   return { n: d.length, mean: mean(d), t, p: tTwoSided(t, d.length - 1) };
 }
 
@@ -99,7 +104,9 @@ function pairedT(x, y) {
 
 function onlyRunDir(dir) {
   if (!existsSync(dir)) return null;
-  const runs = readdirSync(dir).filter((d) => !d.startsWith('.')).sort();
+  const runs = readdirSync(dir)
+    .filter((d) => !d.startsWith('.'))
+    .sort();
   return runs.length === 0 ? null : join(dir, runs[runs.length - 1]);
 }
 
@@ -139,7 +146,9 @@ const areaOver = (curve) => {
     if (t <= x[0]) return y[0];
     for (let i = 1; i < x.length; i++)
       if (t <= x[i])
-        return x[i] === x[i - 1] ? y[i] : y[i - 1] + ((y[i] - y[i - 1]) * (t - x[i - 1])) / (x[i] - x[i - 1]);
+        return x[i] === x[i - 1]
+          ? y[i]
+          : y[i - 1] + ((y[i] - y[i - 1]) * (t - x[i - 1])) / (x[i] - x[i - 1]);
     return y[y.length - 1];
   };
   const grid = Array.from({ length: 11 }, (_, k) => k / 10);
@@ -148,7 +157,8 @@ const areaOver = (curve) => {
   return 1 - a;
 };
 
-const normAnswer = (a) => (a === null || a === undefined ? null : String(a).trim().replace(/,/g, ''));
+const normAnswer = (a) =>
+  a === null || a === undefined ? null : String(a).trim().replace(/,/g, '');
 const sameAnswer = (a, b) => {
   const x = normAnswer(a);
   const y = normAnswer(b);
@@ -174,11 +184,14 @@ function perItem(ev) {
       byItem.get(r.itemId).push(r);
     }
   }
-  const labels = [...new Set(ev.samples.map((r) => r.mode).filter((m) => typeof m === 'string'))].sort();
+  const labels = [
+    ...new Set(ev.samples.map((r) => r.mode).filter((m) => typeof m === 'string')),
+  ].sort();
   for (const [id, rs] of byItem) {
     put('pass@1', id, mean(rs.map((r) => (r.correct ? 1 : 0))));
     put('cot_tokens', id, mean(rs.map((r) => r.cotTokens)));
-    for (const label of labels) put(`mode/${label}`, id, mean(rs.map((r) => (r.mode === label ? 1 : 0))));
+    for (const label of labels)
+      put(`mode/${label}`, id, mean(rs.map((r) => (r.mode === label ? 1 : 0))));
   }
   for (const [id, g] of greedy) put('greedy_accuracy', id, g.correct ? 1 : 0);
   const probes = ev.report.details ?? ev.report.items?.at(-1)?.probes ?? {};
@@ -187,7 +200,8 @@ function perItem(ev) {
     put('early_answering_aoc', it.id, areaOver(it.curve));
     put('empty_cot_keeps_answer', it.id, sameAnswer(it.answers[0], it.fullAnswer) ? 1 : 0);
   }
-  for (const it of probes.adding_mistakes ?? []) put('adding_mistakes_aoc', it.id, areaOver(it.curve));
+  for (const it of probes.adding_mistakes ?? [])
+    put('adding_mistakes_aoc', it.id, areaOver(it.curve));
   for (const it of probes.filler ?? [])
     put(
       'filler_drop',
@@ -232,8 +246,14 @@ function parseArgs(argv) {
 }
 
 const f = (x, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
-const sgn = (x, d = 3) => (x === null || Number.isNaN(x) ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(d)}`);
-const fp = (p) => (p === null || p === undefined || Number.isNaN(p) ? '–' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+const sgn = (x, d = 3) =>
+  x === null || Number.isNaN(x) ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
+const fp = (p) =>
+  p === null || p === undefined || Number.isNaN(p)
+    ? '–'
+    : p < 0.001
+      ? p.toExponential(1)
+      : p.toFixed(3);
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -269,7 +289,7 @@ function main() {
     ['mask_h', 'mask H (summary; no per-item value stored)'],
   ];
   const armOrder = arms.sort((a, b) => (a === args.control ? -1 : b === args.control ? 1 : 0));
-  const valueOf = (d, key) =>
+  const measureOf = (d, key) =>
     key === 'mask_h'
       ? (d.summary['saliency/mask_h'] ?? Number.NaN)
       : d.items.has(key)
@@ -296,17 +316,19 @@ function main() {
           : Number.NaN
       : null;
     const cells = armOrder.map((a) => {
-      const vals = seeds.filter((s) => data[a][s]).map((s) => valueOf(data[a][s], key));
+      const vals = seeds.filter((s) => data[a][s]).map((s) => measureOf(data[a][s], key));
       json.arms[a] ??= {};
       json.arms[a][key] = Object.fromEntries(
-        seeds.filter((s) => data[a][s]).map((s) => [s, valueOf(data[a][s], key)]),
+        seeds.filter((s) => data[a][s]).map((s) => [s, measureOf(data[a][s], key)]),
       );
       const ok = vals.filter((v) => !Number.isNaN(v));
       if (ok.length === 0) return '–';
       const digits = key === 'cot_tokens' ? 2 : 3;
       return `${f(mean(ok), digits)}${ok.length > 1 ? ` ± ${f(sd(ok), digits)}` : ''} (${vals.map((v) => f(v, digits)).join(' / ')})`;
     });
-    lines.push(`| ${label} | ${start ? `${f(startVal, key === 'cot_tokens' ? 2 : 3)} | ` : ''}${cells.join(' | ')} |`);
+    lines.push(
+      `| ${label} | ${start ? `${f(startVal, key === 'cot_tokens' ? 2 : 3)} | ` : ''}${cells.join(' | ')} |`,
+    );
   }
   lines.push(
     '',
@@ -319,13 +341,18 @@ function main() {
     ...armOrder.filter((a) => a !== args.control).map((a) => [a, args.control]),
     ...args.pairs,
   ];
-  lines.push('## Paired comparisons (same test items; per seed d ± SE over items, then across seeds)', '');
+  lines.push(
+    '## Paired comparisons (same test items; per seed d ± SE over items, then across seeds)',
+    '',
+  );
   for (const [x, y] of pairs) {
     if (!data[x] || !data[y]) continue;
     const common = seeds.filter((s) => data[x][s] && data[y][s]);
     if (common.length === 0) continue;
     lines.push(`### ${x} − ${y} (seeds ${common.join(', ')})`, '');
-    lines.push('| measure | per seed: d ± SE (z) | mean d | paired t across seeds | every seed beyond 2 SE |');
+    lines.push(
+      '| measure | per seed: d ± SE (z) | mean d | paired t across seeds | every seed beyond 2 SE |',
+    );
     lines.push('| --- | --- | ---: | --- | --- |');
     const pairJson = { x, y, seeds: common, measures: {} };
     for (const [key, label] of measures) {
@@ -337,7 +364,11 @@ function main() {
           const sb = data[y][s].summary['saliency/mask_h_se'];
           if (typeof a !== 'number' || typeof b !== 'number') return null;
           // Unpaired: the per-item H is not stored; SE from the two summaries.
-          return { d: a - b, se: Math.sqrt((sa ?? Number.NaN) ** 2 + (sb ?? Number.NaN) ** 2), n: null };
+          return {
+            d: a - b,
+            se: Math.sqrt((sa ?? Number.NaN) ** 2 + (sb ?? Number.NaN) ** 2),
+            n: null,
+          };
         }
         const mx = data[x][s].items.get(key);
         const my = data[y][s].items.get(key);
@@ -348,11 +379,13 @@ function main() {
       });
       if (perSeed.every((p) => p === null)) continue;
       const t = pairedT(
-        common.map((s) => valueOf(data[x][s], key)),
-        common.map((s) => valueOf(data[y][s], key)),
+        common.map((s) => measureOf(data[x][s], key)),
+        common.map((s) => measureOf(data[y][s], key)),
       );
       const beyond = perSeed.every((p) => p !== null && Math.abs(p.d) > 2 * p.se);
-      const sameSign = perSeed.every((p) => p !== null && Math.sign(p.d) === Math.sign(perSeed[0].d));
+      const sameSign = perSeed.every(
+        (p) => p !== null && Math.sign(p.d) === Math.sign(perSeed[0].d),
+      );
       const digits = key === 'cot_tokens' ? 2 : 3;
       lines.push(
         `| ${label} | ${perSeed.map((p, i) => (p === null ? `s${common[i]}: –` : `s${common[i]}: ${sgn(p.d, digits)} ± ${f(p.se, digits)} (${f(p.d / p.se, 1)})`)).join('; ')} | ${sgn(t.mean, digits)} | ${t.p === null ? '–' : `t = ${f(t.t, 2)}, p = ${fp(t.p)}`} | ${beyond && sameSign ? (perSeed[0].d > 0 ? 'yes, higher' : 'yes, lower') : 'no'} |`,
@@ -363,7 +396,7 @@ function main() {
     lines.push('');
   }
   lines.push(
-    'mask H has no stored per-item value, so its per-seed difference is unpaired (SE from the two evaluations\' summaries).',
+    "mask H has no stored per-item value, so its per-seed difference is unpaired (SE from the two evaluations' summaries).",
     '',
   );
 
@@ -430,18 +463,26 @@ function main() {
       };
       const ratios = ss
         .filter((s) => data[args.control]?.[s]?.metrics?.length)
-        .map((s) => `s${s}: ${f(stepTime(data[a][s].metrics) / stepTime(data[args.control][s].metrics), 2)}×`);
+        .map(
+          (s) =>
+            `s${s}: ${f(stepTime(data[a][s].metrics) / stepTime(data[args.control][s].metrics), 2)}×`,
+        );
       const pick = (prefix, suffix, scale = 1) =>
         names.length === 0
           ? '0'
-          : names.map((n) => `${n} ${f(avg(`${prefix}${n}${suffix}`) * scale, prefix.startsWith('time/reward_per') ? 1 : 2)}`).join(', ');
+          : names
+              .map(
+                (n) =>
+                  `${n} ${f(avg(`${prefix}${n}${suffix}`) * scale, prefix.startsWith('time/reward_per') ? 1 : 2)}`,
+              )
+              .join(', ');
       lines.push(
         `| ${a} | ${f(mean(per.map(stepTime)), 1)} | ${f(avg('time/reward'), 1)} | ${pick('time/reward_per_rollout/', '', 1000)} | ${pick('rewards/', '/forward_passes_per_rollout')} | ${pick('rewards/', '/backward_passes_per_rollout')} | ${ratios.join('; ')} |`,
       );
     }
     lines.push(
       '',
-      'Step time is the sum of the logged generation, reward and update phases (wall seconds); jobs ran two at a time on the machine\'s 2 cores, so a ratio is meaningful only between jobs that shared it alike.',
+      "Step time is the sum of the logged generation, reward and update phases (wall seconds); jobs ran two at a time on the machine's 2 cores, so a ratio is meaningful only between jobs that shared it alike.",
       '',
     );
   }

@@ -18,7 +18,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-
 /** Unbiased pass@k (Chen et al. 2021) as a product: 1 - prod_{i=n-c+1}^{n} (1 - k/i). */
 function passAtK(n, c, k) {
   if (n - c < k) return 1;
