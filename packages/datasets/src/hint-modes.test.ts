@@ -53,13 +53,14 @@ describe('generateHintModesProblem', () => {
       expect(cot).toBe(p.cot);
       expect(p.promptText).toBe(`Q: ${p.arithmetic.question} Hint: ${p.hint} A:`);
       if (p.mode === 'compute') {
-        expect(p.cot).toBe(p.arithmetic.cot);
+        expect(p.cot).toBe(`Calc: ${p.arithmetic.cot}`);
         expect(split.parsedAnswer).toBe(String(p.arithmetic.answer)); // also on a wrong hint
       } else {
         expect(split.parsedAnswer).toBe(String(p.hint));
         // The decorative CoT holds no number equal to the answer: it cannot be copied from it.
         expect(p.cot.match(/\d+/g)!.map(Number)).not.toContain(p.hint);
         expect(p.decoy.operands[0]).not.toBe(p.arithmetic.operands[0]);
+        expect(p.cot).toBe(`Note: ${p.decoy.cot}`);
       }
     }
   });
@@ -103,6 +104,13 @@ describe('classifyHintMode', () => {
     expect(classifyHintMode(q, ' 6+3=9.')).toBe('other');
     expect(classifyHintMode(q, ' The hint says 5.')).toBe('other');
     expect(classifyHintMode(q, '')).toBe('other');
+    // A marker names the mode; equations that contradict it make the CoT 'other'.
+    expect(classifyHintMode(q, ' Calc: 6+3=9. 9-4=5.')).toBe('compute');
+    expect(classifyHintMode(q, ' Note: 2+7=9. 9-1=8.')).toBe('decorative');
+    expect(classifyHintMode(q, ' Note: 6+3=9. 9-4=5.')).toBe('other');
+    expect(classifyHintMode(q, ' Calc: 2+7=9. 9-1=8.')).toBe('other');
+    expect(classifyHintMode(q, ' Calc: 6+3=9.')).toBe('other');
+    expect(classifyHintMode(q, ' Note:')).toBe('other');
     expect(() => classifyHintMode('what?', '1+1=2.')).toThrow(/not a two-step question/);
   });
 

@@ -38,6 +38,7 @@ export {
   generateHintModesProblem,
   generateHintModesSplit,
   HINT_MODE_LABELS,
+  HINT_MODE_MARKERS,
   HINT_MODES_SFT_HINT_ACCURACY,
   type HintMode,
   type HintModeLabel,
