@@ -252,7 +252,7 @@ export function classifyHintMode(question: string, cot: string): HintModeLabel {
       `classifyHintMode: question "${question}" is not a two-step question like "6+3-4=?"`,
     );
   }
-  const [o1, op1, o2, op2, o3] = [q[1], q[2], q[3], q[4], q[5]] as string[];
+  const steps = [q[1], q[2], q[3], q[4], q[5]] as QuestionSteps;
   let text = cot.trim();
   let marked: HintMode | null = null;
   for (const mode of ['compute', 'decorative'] as const) {
@@ -261,19 +261,16 @@ export function classifyHintMode(question: string, cot: string): HintModeLabel {
       text = text.slice(HINT_MODE_MARKERS[mode].length).trim();
     }
   }
-  const unmarked = classifyEquations(text, o1, op1, o2, op2, o3);
+  const unmarked = classifyEquations(text, steps);
   return marked === null || marked === unmarked ? unmarked : 'other';
 }
 
+/** A two-step question's operands and operators, `6+3-4=?` → `['6', '+', '3', '-', '4']`. */
+type QuestionSteps = readonly [string, string, string, string, string];
+
 /** The content rule of {@link classifyHintMode}, on the equations after any marker. */
-function classifyEquations(
-  text: string,
-  o1: string,
-  op1: string,
-  o2: string,
-  op2: string,
-  o3: string,
-): HintModeLabel {
+function classifyEquations(text: string, steps: QuestionSteps): HintModeLabel {
+  const [o1, op1, o2, op2, o3] = steps;
   if (text.length === 0 || !TERSE.test(text)) return 'other';
   const eqs = [...text.matchAll(EQUATION)].map((m) => ({
     a: Number(m[1]),
