@@ -271,6 +271,8 @@ describe('atmanrl sft', () => {
         '2',
         '--eval-limit',
         '4',
+        '--max-completion-length',
+        '48',
       ],
       io,
       COMMANDS,

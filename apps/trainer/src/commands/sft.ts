@@ -151,7 +151,15 @@ export const sftCommand: CommandDef = {
           progress.done(step, metrics, metrics.step_time);
         else progress.phase(step, 'sft', step, totalSteps);
       }
-      const acc = await greedyAccuracy(model, tokenizer, test, config.evalLimit, 48);
+      // Up to --max-completion-length new tokens, as training and eval decode (a fixed 48 cut the
+      // modes task's verbose CoTs before their delimiter, under-reporting the strict format).
+      const acc = await greedyAccuracy(
+        model,
+        tokenizer,
+        test,
+        config.evalLimit,
+        config.maxCompletionLength,
+      );
       run.logMetrics(totalSteps, {
         'eval/accuracy': acc.accuracy,
         'eval/strict_rate': acc.strictRate,
