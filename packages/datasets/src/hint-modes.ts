@@ -18,7 +18,7 @@
 //
 // Equal accuracy is a matter of one number: a decorative answer is right when the hint is,
 // a compute answer when the arithmetic is. `hintAccuracy` of the RL / test problems is set to the
-// SFT policy's compute-mode accuracy (measured: see experiments/decisive.predictions.md), so both
+// SFT policy's compute-mode accuracy over its hint-copy rate (measured: experiments/decisive/P0.md), so both
 // modes are equally accurate at the start and the outcome reward is indifferent between them.
 // Equal length holds by construction (both CoTs are terse CoTs from one generator).
 //
@@ -67,7 +67,7 @@ export interface HintModesOptions {
   mix?: HintModeMix;
   /**
    * Probability that the hint states the right answer (default 1). SFT references: e.g.
-   * {@link HINT_MODES_SFT_HINT_ACCURACY}; RL and test problems: the SFT policy's compute accuracy.
+   * {@link HINT_MODES_SFT_HINT_ACCURACY}; RL and test problems: the SFT policy's compute accuracy over its copy rate.
    */
   hintAccuracy?: number;
   /** Largest operand (default 9). */
