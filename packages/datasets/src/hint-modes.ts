@@ -18,8 +18,8 @@
 //
 // Equal accuracy is a matter of one number: a decorative answer is right when the hint is,
 // a compute answer when the arithmetic is. `hintAccuracy` of the RL / test problems is set to the
-// SFT policy's compute-mode accuracy over its hint-copy rate (measured: experiments/decisive/P0.md), so both
-// modes are equally accurate at the start and the outcome reward is indifferent between them.
+// SFT policy's compute-mode accuracy over its hint-copy rate (measured: experiments/decisive/P0.md),
+// so both modes are equally accurate at the start and the outcome reward is indifferent to them.
 // Equal length holds by construction (both CoTs are terse CoTs from one generator).
 //
 // Splits are held out by the question text without the hint (content-split.ts).
