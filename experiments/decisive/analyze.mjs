@@ -486,6 +486,60 @@ function main() {
       '',
     );
   }
+  // 4. Hint-modes: each reward by the mode its rollout's CoT names (the marker), from the logged
+  // training samples (samples.jsonl, every logSamplesEvery steps).
+  const byMarker = (completion) => {
+    const c = completion.trim();
+    return c.startsWith('Calc:') ? 'compute' : c.startsWith('Note:') ? 'decorative' : null;
+  };
+  const rewardRows = [];
+  for (const a of armOrder) {
+    for (const s of seeds) {
+      const run = onlyRunDir(join(runs, `${a}-s${s}`));
+      if (run === null || !existsSync(join(run, 'samples.jsonl')) || !data[a]?.[s]) continue;
+      const acc = new Map();
+      for (const line of readFileSync(join(run, 'samples.jsonl'), 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        const r = JSON.parse(line);
+        const mode = byMarker(r.completion ?? '');
+        if (mode === null) continue;
+        for (const [name, v] of Object.entries(r.rewards ?? {})) {
+          if (name === 'outcome' || typeof v !== 'number') continue;
+          const k = `${name}|${mode}`;
+          if (!acc.has(k)) acc.set(k, []);
+          acc.get(k).push(v);
+        }
+      }
+      for (const [k, vs] of acc) {
+        const [name, mode] = k.split('|');
+        rewardRows.push({ arm: a, seed: s, name, mode, n: vs.length, mean: mean(vs), se: se(vs) });
+      }
+    }
+  }
+  if (rewardRows.length > 0) {
+    lines.push(
+      "## Shaping reward by the rollout CoT's mode (hint-modes markers; logged training samples)",
+      '',
+      '| arm | seed | reward | compute: mean ± SE (n) | decorative: mean ± SE (n) | decorative − compute |',
+      '| --- | ---: | --- | --- | --- | ---: |',
+    );
+    const keys = [...new Set(rewardRows.map((r) => `${r.arm}|${r.seed}|${r.name}`))];
+    for (const key of keys) {
+      const [arm, seed, name] = key.split('|');
+      const get = (mode) =>
+        rewardRows.find(
+          (r) => r.arm === arm && `${r.seed}` === seed && r.name === name && r.mode === mode,
+        );
+      const c = get('compute');
+      const d = get('decorative');
+      const cell = (r) => (r ? `${f(r.mean)} ± ${f(r.se)} (${r.n})` : '–');
+      lines.push(
+        `| ${arm} | ${seed} | ${name} | ${cell(c)} | ${cell(d)} | ${c && d ? sgn(d.mean - c.mean) : '–'} |`,
+      );
+    }
+    lines.push('');
+    json.rewardByMode = rewardRows;
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   if (args.json) writeFileSync(args.json, `${JSON.stringify(json, null, 1)}\n`);
 }
