@@ -288,7 +288,10 @@ function main() {
     ...labels.map((l) => [`mode/${l}`, `${l} share (T = 1)`]),
     ['mask_h', 'mask H (summary; no per-item value stored)'],
   ];
-  const armOrder = arms.sort((a, b) => (a === args.control ? -1 : b === args.control ? 1 : 0));
+  // Arms with at least one finished evaluation (an evaluation still running has no report yet).
+  const armOrder = arms
+    .filter((a) => data[a] !== undefined)
+    .sort((a, b) => (a === args.control ? -1 : b === args.control ? 1 : 0));
   const measureOf = (d, key) =>
     key === 'mask_h'
       ? (d.summary['saliency/mask_h'] ?? Number.NaN)
