@@ -340,6 +340,11 @@ function main() {
   );
 
   // 2. Paired comparisons.
+  // `--pair X:start` compares an arm with the starting policy (the same evaluation for every seed).
+  if (start && args.pairs.some(([x, y]) => x === 'start' || y === 'start'))
+    data.start = Object.fromEntries(
+      seeds.map((s) => [s, { items: start.measures, summary: startEval.report.summary }]),
+    );
   const pairs = [
     ...armOrder.filter((a) => a !== args.control).map((a) => [a, args.control]),
     ...args.pairs,
