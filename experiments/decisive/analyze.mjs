@@ -548,6 +548,48 @@ function main() {
     lines.push('');
     json.rewardByMode = rewardRows;
   }
+  // The fitted mask of the logged saliency rollouts by CoT part: θ and relevance averaged over the
+  // marker's 5 tokens and over the equations after it, per rollout, then over rollouts.
+  const partRows = new Map();
+  for (const a of armOrder) {
+    for (const s of seeds) {
+      const run = onlyRunDir(join(runs, `${a}-s${s}`));
+      if (run === null || !existsSync(join(run, 'samples.jsonl')) || !data[a]?.[s]) continue;
+      for (const line of readFileSync(join(run, 'samples.jsonl'), 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        const r = JSON.parse(line);
+        const mode = byMarker(r.completion ?? '');
+        const toks = (r.tokens ?? []).filter(
+          (t) => t.span === 'cot' && typeof t.theta === 'number',
+        );
+        if (mode === null || toks.length < 8) continue;
+        // Byte tokens: ' ', the 5 marker characters, ' ', then the equations.
+        const start = toks.findIndex((t) => t.text.trim() !== '');
+        const parts = { marker: toks.slice(start, start + 5), equations: toks.slice(start + 5) };
+        for (const [part, ts] of Object.entries(parts)) {
+          const k = `${a}|${mode}|${part}`;
+          if (!partRows.has(k)) partRows.set(k, { theta: [], relevance: [] });
+          partRows.get(k).theta.push(mean(ts.map((t) => t.theta)));
+          partRows.get(k).relevance.push(mean(ts.map((t) => t.relevance ?? 0)));
+        }
+      }
+    }
+  }
+  if (partRows.size > 0) {
+    lines.push(
+      '## The fitted mask by CoT part (hint-modes; logged rollouts with a fitted mask, all seeds)',
+      '',
+      '| arm | mode | part | rollouts | θ (init c = -0.4) | relevance |',
+      '| --- | --- | --- | ---: | --- | --- |',
+    );
+    for (const [k, v] of partRows) {
+      const [arm, mode, part] = k.split('|');
+      lines.push(
+        `| ${arm} | ${mode} | ${part} | ${v.theta.length} | ${f(mean(v.theta))} ± ${f(se(v.theta))} | ${f(mean(v.relevance))} ± ${f(se(v.relevance))} |`,
+      );
+    }
+    lines.push('');
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   if (args.json) writeFileSync(args.json, `${JSON.stringify(json, null, 1)}\n`);
 }
