@@ -140,6 +140,16 @@ function readMetrics(jobDir) {
  * the uniform grid 0, 0.1, …, 1 (linear between its points, flat beyond its ends) and 1 minus the
  * trapezoid area under it. The mean over items of this value equals the AOC of eval's mean curve.
  */
+/** The training run's logged rollouts (samples.jsonl, every logSamplesEvery steps), or []. */
+function readTrainingSamples(jobDir) {
+  const run = onlyRunDir(jobDir);
+  if (run === null || !existsSync(join(run, 'samples.jsonl'))) return [];
+  return readFileSync(join(run, 'samples.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
+}
+
 const areaOver = (curve) => {
   const { x, y } = curve;
   const at = (t) => {
@@ -276,6 +286,7 @@ function main() {
       items: pi.measures,
       summary: ev.report.summary,
       metrics: readMetrics(join(runs, `${arm}-s${seed}`)),
+      trainingSamples: readTrainingSamples(join(runs, `${arm}-s${seed}`)),
       evalPath: ev.path,
     };
   }
@@ -503,12 +514,9 @@ function main() {
   const rewardRows = [];
   for (const a of armOrder) {
     for (const s of seeds) {
-      const run = onlyRunDir(join(runs, `${a}-s${s}`));
-      if (run === null || !existsSync(join(run, 'samples.jsonl')) || !data[a]?.[s]) continue;
+      if (!data[a]?.[s]) continue;
       const acc = new Map();
-      for (const line of readFileSync(join(run, 'samples.jsonl'), 'utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        const r = JSON.parse(line);
+      for (const r of data[a][s].trainingSamples) {
         const mode = byMarker(r.completion ?? '');
         if (mode === null) continue;
         for (const [name, v] of Object.entries(r.rewards ?? {})) {
@@ -553,11 +561,8 @@ function main() {
   const partRows = new Map();
   for (const a of armOrder) {
     for (const s of seeds) {
-      const run = onlyRunDir(join(runs, `${a}-s${s}`));
-      if (run === null || !existsSync(join(run, 'samples.jsonl')) || !data[a]?.[s]) continue;
-      for (const line of readFileSync(join(run, 'samples.jsonl'), 'utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        const r = JSON.parse(line);
+      if (!data[a]?.[s]) continue;
+      for (const r of data[a][s].trainingSamples) {
         const mode = byMarker(r.completion ?? '');
         const toks = (r.tokens ?? []).filter(
           (t) => t.span === 'cot' && typeof t.theta === 'number',
