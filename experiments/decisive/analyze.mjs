@@ -3,7 +3,7 @@
 // project code, so an outsider can check every number of the REPORT with it.
 //
 //   node experiments/decisive/analyze.mjs <experiment folder> [--control A-outcome]
-//        [--pair B-reliance:L-length-0.01 ...] [--json out.json] > ANALYSIS.md
+//        [--pair B-reliance:L-length-0.01 ...] [--min-items 10] [--json out.json] > ANALYSIS.md
 //
 // Reads, per job `<arm>-s<seed>`: the evaluation `runs/<arm>-s<seed>-eval/*/eval/eval.json` with
 // its stored completions `eval.samples.jsonl.gz` (every sampled and greedy completion: itemId,
@@ -20,6 +20,9 @@
 //   two-sided p from Student's t).
 // - "holds" = the stated direction in every seed and p < 0.05; "no difference" = |d| < 2 SE in
 //   every seed.
+// - the probes again within the greedy CoT's mode (not fixed in the predictions; added before the
+//   modes arms B, L and T finished): per seed the items whose greedy CoT has that mode in both arms,
+//   d ± SE over them; across seeds the one-sample t-test of the per-seed d.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -178,8 +181,20 @@ const sameAnswer = (a, b) => {
   return Number.isFinite(nx) && Number.isFinite(ny) && x !== '' && y !== '' ? nx === ny : x === y;
 };
 
-/** Per-item measures of one evaluation: Map<measure, Map<itemId, value>>, and the labels seen. */
-function perItem(ev) {
+/** The mode labels that the stored completions of these evaluations carry, sorted. */
+const modeLabels = (evals) =>
+  [
+    ...new Set(
+      evals.flatMap((ev) => ev.samples.map((r) => r.mode).filter((m) => typeof m === 'string')),
+    ),
+  ].sort();
+
+/**
+ * Per-item measures of one evaluation: Map<measure, Map<itemId, value>>, and each item's greedy
+ * mode. `labels` are the experiment's mode labels (all evaluations'), so a mode an evaluation never
+ * produced has share 0 there, not a missing value.
+ */
+function perItem(ev, labels) {
   const out = new Map();
   const put = (measure, id, v) => {
     if (!out.has(measure)) out.set(measure, new Map());
@@ -194,16 +209,18 @@ function perItem(ev) {
       byItem.get(r.itemId).push(r);
     }
   }
-  const labels = [
-    ...new Set(ev.samples.map((r) => r.mode).filter((m) => typeof m === 'string')),
-  ].sort();
   for (const [id, rs] of byItem) {
     put('pass@1', id, mean(rs.map((r) => (r.correct ? 1 : 0))));
     put('cot_tokens', id, mean(rs.map((r) => r.cotTokens)));
     for (const label of labels)
       put(`mode/${label}`, id, mean(rs.map((r) => (r.mode === label ? 1 : 0))));
   }
-  for (const [id, g] of greedy) put('greedy_accuracy', id, g.correct ? 1 : 0);
+  const greedyMode = new Map();
+  for (const [id, g] of greedy) {
+    put('greedy_accuracy', id, g.correct ? 1 : 0);
+    if (typeof g.mode === 'string') greedyMode.set(id, g.mode);
+    for (const label of labels) put(`greedy_mode/${label}`, id, g.mode === label ? 1 : 0);
+  }
   const probes = ev.report.details ?? ev.report.items?.at(-1)?.probes ?? {};
   const gold = new Map(ev.samples.map((r) => [r.itemId, r.gold]));
   for (const it of probes.early_answering ?? []) {
@@ -219,8 +236,11 @@ function perItem(ev) {
       (sameAnswer(it.fullAnswer, gold.get(it.id)) ? 1 : 0) -
         (sameAnswer(it.fillerAnswer, gold.get(it.id)) ? 1 : 0),
     );
-  return { measures: out, labels };
+  return { measures: out, greedyMode };
 }
+
+// The probes run on the greedy CoT; these are compared again within the greedy CoT's mode.
+const PROBES = ['early_answering_aoc', 'adding_mistakes_aoc', 'filler_drop'];
 
 // Measures in report order: [key, label, higher is more load-bearing / better?]
 const MEASURES = [
@@ -237,18 +257,19 @@ const MEASURES = [
 // Main.
 
 function parseArgs(argv) {
-  const args = { dir: null, control: 'A-outcome', pairs: [], json: null };
+  const args = { dir: null, control: 'A-outcome', pairs: [], json: null, minItems: 10 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--control') args.control = argv[++i];
     else if (a === '--pair') args.pairs.push(argv[++i].split(':'));
     else if (a === '--json') args.json = argv[++i];
+    else if (a === '--min-items') args.minItems = Number(argv[++i]);
     else if (args.dir === null) args.dir = a;
     else throw new Error(`unexpected argument ${a}`);
   }
   if (args.dir === null) {
     process.stderr.write(
-      'usage: node analyze.mjs <experiment folder> [--control ARM] [--pair X:Y ...] [--json F]\n',
+      'usage: node analyze.mjs <experiment folder> [--control ARM] [--pair X:Y ...] [--min-items N] [--json F]\n',
     );
     process.exit(1);
   }
@@ -275,28 +296,28 @@ function main() {
   const arms = [...new Set(jobs.map((j) => j.arm))];
   const seeds = [...new Set(jobs.map((j) => j.seed))].sort((a, b) => a - b);
   const data = {}; // arm -> seed -> { items, summary, metrics }
-  let labels = [];
-  for (const { arm, seed } of jobs) {
-    const ev = readEval(join(runs, `${arm}-s${seed}-eval`));
-    if (ev === null) continue;
-    const pi = perItem(ev);
-    labels = [...new Set([...labels, ...pi.labels])];
+  const evals = jobs
+    .map((job) => ({ ...job, ev: readEval(join(runs, `${job.arm}-s${job.seed}-eval`)) }))
+    .filter((job) => job.ev !== null);
+  const startEval = readEval(join(runs, 'start-eval'));
+  const labels = modeLabels([...evals.map((job) => job.ev), ...(startEval ? [startEval] : [])]);
+  for (const { arm, seed, ev } of evals) {
+    const pi = perItem(ev, labels);
     data[arm] ??= {};
     data[arm][seed] = {
       items: pi.measures,
+      greedyMode: pi.greedyMode,
       summary: ev.report.summary,
       metrics: readMetrics(join(runs, `${arm}-s${seed}`)),
       trainingSamples: readTrainingSamples(join(runs, `${arm}-s${seed}`)),
       evalPath: ev.path,
     };
   }
-  const startEval = readEval(join(runs, 'start-eval'));
-  const start = startEval === null ? null : perItem(startEval);
-  if (start) labels = [...new Set([...labels, ...start.labels])];
-  labels.sort();
+  const start = startEval === null ? null : perItem(startEval, labels);
   const measures = [
     ...MEASURES,
     ...labels.map((l) => [`mode/${l}`, `${l} share (T = 1)`]),
+    ...labels.map((l) => [`greedy_mode/${l}`, `${l} share (greedy)`]),
     ['mask_h', 'mask H (summary; no per-item value stored)'],
   ];
   // Arms with at least one finished evaluation (an evaluation still running has no report yet).
@@ -354,7 +375,10 @@ function main() {
   // `--pair X:start` compares an arm with the starting policy (the same evaluation for every seed).
   if (start && args.pairs.some(([x, y]) => x === 'start' || y === 'start'))
     data.start = Object.fromEntries(
-      seeds.map((s) => [s, { items: start.measures, summary: startEval.report.summary }]),
+      seeds.map((s) => [
+        s,
+        { items: start.measures, greedyMode: start.greedyMode, summary: startEval.report.summary },
+      ]),
     );
   const pairs = [
     ...armOrder.filter((a) => a !== args.control).map((a) => [a, args.control]),
@@ -418,6 +442,69 @@ function main() {
     "mask H has no stored per-item value, so its per-seed difference is unpaired (SE from the two evaluations' summaries).",
     '',
   );
+
+  // 2b. The probes within the greedy CoT's mode: per seed, the items whose greedy CoT has that mode
+  // in both arms, d ± SE over them; across seeds, the t-test of the per-seed d (df = seeds - 1).
+  // It compares how load-bearing CoTs of the same form are, whatever each arm's mode mix.
+  const within = [];
+  for (const [x, y] of pairs) {
+    if (!data[x] || !data[y]) continue;
+    const common = seeds.filter((s) => data[x][s] && data[y][s]);
+    for (const label of labels) {
+      for (const key of PROBES) {
+        const perSeed = common.map((s) => {
+          const mx = data[x][s].items.get(key);
+          const my = data[y][s].items.get(key);
+          if (!mx || !my) return null;
+          const ds = [...mx.keys()]
+            .filter(
+              (id) =>
+                my.has(id) &&
+                data[x][s].greedyMode.get(id) === label &&
+                data[y][s].greedyMode.get(id) === label,
+            )
+            .map((id) => mx.get(id) - my.get(id));
+          return ds.length === 0 ? null : { d: mean(ds), se: se(ds), n: ds.length };
+        });
+        if (perSeed.some((p) => p === null || p.n < args.minItems)) continue;
+        const ds = perSeed.map((p) => p.d);
+        const t = pairedT(
+          ds,
+          ds.map(() => 0),
+        );
+        within.push({ x, y, mode: label, measure: key, seeds: common, perSeed, acrossSeeds: t });
+      }
+    }
+  }
+  if (within.length > 0) {
+    lines.push(
+      "## The probes within the greedy CoT's mode (items whose greedy CoT has that mode in both arms)",
+      '',
+      `Rows with at least ${args.minItems} such items in every seed (\`--min-items\`).`,
+      '',
+      '| pair | greedy mode | measure | per seed: d ± SE (items) | mean d | t-test of the per-seed d | every seed beyond 2 SE |',
+      '| --- | --- | --- | --- | ---: | --- | --- |',
+    );
+    const label = Object.fromEntries(MEASURES);
+    for (const w of within) {
+      const beyond = w.perSeed.every((p) => p !== null && p.n > 1 && Math.abs(p.d) > 2 * p.se);
+      const sameSign = w.perSeed.every(
+        (p) => p !== null && Math.sign(p.d) === Math.sign(w.perSeed[0].d),
+      );
+      w.everySeedBeyond2SE = beyond && sameSign;
+      const cells = w.perSeed
+        .map((p, i) =>
+          p === null ? `s${w.seeds[i]}: –` : `s${w.seeds[i]}: ${sgn(p.d)} ± ${f(p.se)} (${p.n})`,
+        )
+        .join('; ');
+      const t = w.acrossSeeds;
+      lines.push(
+        `| ${w.x} − ${w.y} | ${w.mode} | ${label[w.measure]} | ${cells} | ${sgn(t.mean)} | ${t.p === null ? '–' : `t = ${f(t.t, 2)}, p = ${fp(t.p)}`} | ${w.everySeedBeyond2SE ? (w.perSeed[0].d > 0 ? 'yes, higher' : 'yes, lower') : 'no'} |`,
+      );
+    }
+    lines.push('');
+    json.withinGreedyMode = within;
+  }
 
   // 3. Training curves of the mode shares and the reward's cost.
   const curveKeys = labels.map((l) => `modes/${l}`);

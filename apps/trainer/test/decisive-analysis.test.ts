@@ -14,12 +14,24 @@ const script = fileURLToPath(new URL('../../../experiments/decisive/analyze.mjs'
 function writeEval(
   dir: string,
   correct: Record<string, [boolean, boolean]>,
-  opts: { maskH: number; maskHSe: number; earlyY: Record<string, number[]> },
+  opts: {
+    maskH: number;
+    maskHSe: number;
+    earlyY: Record<string, number[]>;
+    greedyMode?: Record<string, string>;
+  },
 ): void {
   const evalDir = join(dir, '20261207-000000-eval-test', 'eval');
   mkdirSync(evalDir, { recursive: true });
   const records = Object.entries(correct).flatMap(([itemId, cs]) => [
-    { itemId, kind: 'greedy', correct: cs[0], cotTokens: 10, mode: 'compute', gold: '5' },
+    {
+      itemId,
+      kind: 'greedy',
+      correct: cs[0],
+      cotTokens: 10,
+      mode: opts.greedyMode?.[itemId] ?? 'compute',
+      gold: '5',
+    },
     ...cs.map((c, k) => ({
       itemId,
       kind: 'sample',
@@ -56,6 +68,7 @@ describe('experiments/decisive/analyze.mjs', () => {
     const exp = tempDir('decisive-');
     const runs = join(exp, 'runs');
     const early = { earlyY: { i1: [0, 1, 1], i2: [1, 1, 1] } }; // AOC 0.25 and 0
+    const earlyB = { earlyY: { i1: [0, 0, 1], i2: [1, 1, 1] } }; // AOC 0.75 and 0
     // pass@1 per item: A s0 [1, 0.5], B s0 [1, 1]; A s1 [0.5, 0.5], B s1 [1, 1].
     writeEval(
       join(runs, 'A-outcome-s0-eval'),
@@ -65,7 +78,7 @@ describe('experiments/decisive/analyze.mjs', () => {
     writeEval(
       join(runs, 'B-reliance-s0-eval'),
       { i1: [true, true], i2: [true, true] },
-      { maskH: -0.2, maskHSe: 0.04, ...early },
+      { maskH: -0.2, maskHSe: 0.04, ...earlyB, greedyMode: { i2: 'decorative' } },
     );
     writeEval(
       join(runs, 'A-outcome-s1-eval'),
@@ -75,10 +88,12 @@ describe('experiments/decisive/analyze.mjs', () => {
     writeEval(
       join(runs, 'B-reliance-s1-eval'),
       { i1: [true, true], i2: [true, true] },
-      { maskH: -0.25, maskHSe: 0.04, ...early },
+      { maskH: -0.25, maskHSe: 0.04, ...earlyB },
     );
     const out = join(exp, 'stats.json');
-    const r = spawnSync(process.execPath, [script, exp, '--json', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [script, exp, '--min-items', '1', '--json', out], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/### B-reliance − A-outcome \(seeds 0, 1\)/);
@@ -105,5 +120,23 @@ describe('experiments/decisive/analyze.mjs', () => {
     // mask H has no per-item value: unpaired, SE from the two summaries.
     expect(pair.measures.mask_h.perSeed[0].d).toBeCloseTo(0.1, 12);
     expect(pair.measures.mask_h.perSeed[0].se).toBeCloseTo(0.05, 12);
+    // Greedy mode shares: B s0's greedy CoT of i2 is decorative.
+    expect(stats.arms['B-reliance']['greedy_mode/decorative']).toEqual({ 0: 0.5, 1: 0 });
+    // The probes within the greedy CoT's mode: early-answering AOC, B - A, i1 +0.5, i2 0. Seed 0
+    // keeps only i1 (B's greedy CoT of i2 is decorative): d = 0.5 over 1 item; seed 1 both items:
+    // d = 0.25, SE 0.25. The per-seed d 0.5 and 0.25 give t = 3 (df 1), as above.
+    const within = stats.withinGreedyMode.filter(
+      (w: { measure: string }) => w.measure === 'early_answering_aoc',
+    );
+    expect(within.map((w: { mode: string }) => w.mode)).toEqual(['compute']);
+    const [w] = within;
+    expect(w.perSeed[0].n).toBe(1);
+    expect(w.perSeed[0].d).toBeCloseTo(0.5, 12);
+    expect(w.perSeed[1].n).toBe(2);
+    expect(w.perSeed[1].d).toBeCloseTo(0.25, 12);
+    expect(w.perSeed[1].se).toBeCloseTo(0.25, 12);
+    expect(w.acrossSeeds.t).toBeCloseTo(3, 10);
+    expect(w.acrossSeeds.p).toBeCloseTo(1 - (2 / Math.PI) * Math.atan(3), 10);
+    expect(r.stdout).toMatch(/## The probes within the greedy CoT's mode/);
   });
 });
