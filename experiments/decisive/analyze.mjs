@@ -592,22 +592,26 @@ function main() {
       '',
     );
   }
-  // 4. Hint-modes: each reward by the mode its rollout's CoT names (the marker), from the logged
-  // training samples (samples.jsonl, every logSamplesEvery steps).
+  // 4. Each reward by the mode of its rollout's CoT, from the logged training samples
+  // (samples.jsonl, every logSamplesEvery steps): on hint-modes the mode its marker names, on other
+  // tasks the mode the sample log recorded.
   const byMarker = (completion) => {
     const c = completion.trim();
     return c.startsWith('Calc:') ? 'compute' : c.startsWith('Note:') ? 'decorative' : null;
   };
+  const hintModes = labels.includes('compute') && labels.includes('decorative');
+  const modeOf = (r) =>
+    hintModes ? byMarker(r.completion ?? '') : typeof r.mode === 'string' ? r.mode : null;
   const rewardRows = [];
   for (const a of armOrder) {
     for (const s of seeds) {
       if (!data[a]?.[s]) continue;
       const acc = new Map();
       for (const r of data[a][s].trainingSamples) {
-        const mode = byMarker(r.completion ?? '');
+        const mode = modeOf(r);
         if (mode === null) continue;
         for (const [name, v] of Object.entries(r.rewards ?? {})) {
-          if (name === 'outcome' || typeof v !== 'number') continue;
+          if (typeof v !== 'number') continue;
           const k = `${name}|${mode}`;
           if (!acc.has(k)) acc.set(k, []);
           acc.get(k).push(v);
@@ -620,11 +624,13 @@ function main() {
     }
   }
   if (rewardRows.length > 0) {
+    const cols = [...new Set(rewardRows.map((r) => r.mode))].sort();
+    const diff = hintModes && cols.includes('compute') && cols.includes('decorative');
     lines.push(
-      "## Shaping reward by the rollout CoT's mode (hint-modes markers; logged training samples)",
+      `## Each reward by the rollout CoT's mode (${hintModes ? 'hint-modes markers' : 'the logged mode'}; logged training samples)`,
       '',
-      '| arm | seed | reward | compute: mean ± SE (n) | decorative: mean ± SE (n) | decorative − compute |',
-      '| --- | ---: | --- | --- | --- | ---: |',
+      `| arm | seed | reward | ${cols.map((c) => `${c}: mean ± SE (n)`).join(' | ')} |${diff ? ' decorative − compute |' : ''}`,
+      `| --- | ---: | --- | ${cols.map(() => '---').join(' | ')} |${diff ? ' ---: |' : ''}`,
     );
     const keys = [...new Set(rewardRows.map((r) => `${r.arm}|${r.seed}|${r.name}`))];
     for (const key of keys) {
@@ -633,11 +639,11 @@ function main() {
         rewardRows.find(
           (r) => r.arm === arm && `${r.seed}` === seed && r.name === name && r.mode === mode,
         );
+      const cell = (r) => (r ? `${f(r.mean)} ± ${f(r.se)} (${r.n})` : '–');
       const c = get('compute');
       const d = get('decorative');
-      const cell = (r) => (r ? `${f(r.mean)} ± ${f(r.se)} (${r.n})` : '–');
       lines.push(
-        `| ${arm} | ${seed} | ${name} | ${cell(c)} | ${cell(d)} | ${c && d ? sgn(d.mean - c.mean) : '–'} |`,
+        `| ${arm} | ${seed} | ${name} | ${cols.map((m) => cell(get(m))).join(' | ')} |${diff ? ` ${c && d ? sgn(d.mean - c.mean) : '–'} |` : ''}`,
       );
     }
     lines.push('');
