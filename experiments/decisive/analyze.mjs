@@ -3,7 +3,8 @@
 // project code, so an outsider can check every number of the REPORT with it.
 //
 //   node experiments/decisive/analyze.mjs <experiment folder> [--control A-outcome]
-//        [--pair B-reliance:L-length-0.01 ...] [--min-items 10] [--json out.json] > ANALYSIS.md
+//        [--pair B-reliance:L-length-0.01 ...] [--seeds 0,1,2] [--min-items 10] [--json out.json]
+//        > ANALYSIS.md   (--seeds: only these seeds' jobs; default every finished seed)
 //
 // Reads, per job `<arm>-s<seed>`: the evaluation `runs/<arm>-s<seed>-eval/*/eval/eval.json` with
 // its stored completions `eval.samples.jsonl.gz` (every sampled and greedy completion: itemId,
@@ -257,19 +258,27 @@ const MEASURES = [
 // Main.
 
 function parseArgs(argv) {
-  const args = { dir: null, control: 'A-outcome', pairs: [], json: null, minItems: 10 };
+  const args = {
+    dir: null,
+    control: 'A-outcome',
+    pairs: [],
+    json: null,
+    minItems: 10,
+    seeds: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--control') args.control = argv[++i];
     else if (a === '--pair') args.pairs.push(argv[++i].split(':'));
     else if (a === '--json') args.json = argv[++i];
     else if (a === '--min-items') args.minItems = Number(argv[++i]);
+    else if (a === '--seeds') args.seeds = argv[++i].split(',').map(Number);
     else if (args.dir === null) args.dir = a;
     else throw new Error(`unexpected argument ${a}`);
   }
   if (args.dir === null) {
     process.stderr.write(
-      'usage: node analyze.mjs <experiment folder> [--control ARM] [--pair X:Y ...] [--min-items N] [--json F]\n',
+      'usage: node analyze.mjs <experiment folder> [--control ARM] [--pair X:Y ...] [--seeds 0,1,2] [--min-items N] [--json F]\n',
     );
     process.exit(1);
   }
@@ -292,7 +301,8 @@ function main() {
   const jobs = readdirSync(runs)
     .map((d) => /^(.+)-s(\d+)-eval$/.exec(d))
     .filter((m) => m !== null)
-    .map((m) => ({ arm: m[1], seed: Number(m[2]) }));
+    .map((m) => ({ arm: m[1], seed: Number(m[2]) }))
+    .filter((j) => args.seeds === null || args.seeds.includes(j.seed));
   const arms = [...new Set(jobs.map((j) => j.arm))];
   const seeds = [...new Set(jobs.map((j) => j.seed))].sort((a, b) => a - b);
   const data = {}; // arm -> seed -> { items, summary, metrics }
@@ -334,7 +344,7 @@ function main() {
   const json = { experiment: args.dir, control: args.control, seeds, arms: {}, pairs: [] };
   lines.push(`# Statistics of \`${args.dir}\` (experiments/decisive/analyze.mjs)`, '');
   lines.push(
-    `Finished evaluations: ${armOrder.map((a) => `${a} (seeds ${Object.keys(data[a]).join(', ')})`).join('; ')}.`,
+    `Finished evaluations: ${armOrder.map((a) => `${a} (seeds ${Object.keys(data[a]).join(', ')})`).join('; ')}${args.seeds === null ? '' : ` (only seeds ${args.seeds.join(', ')}: \`--seeds\`)`}.`,
     '',
   );
 

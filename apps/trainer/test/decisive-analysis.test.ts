@@ -138,5 +138,13 @@ describe('experiments/decisive/analyze.mjs', () => {
     expect(w.acrossSeeds.t).toBeCloseTo(3, 10);
     expect(w.acrossSeeds.p).toBeCloseTo(1 - (2 / Math.PI) * Math.atan(3), 10);
     expect(r.stdout).toMatch(/## The probes within the greedy CoT's mode/);
+    // --seeds keeps only those seeds' jobs.
+    const one = join(exp, 'one.json');
+    const r1 = spawnSync(process.execPath, [script, exp, '--seeds', '1', '--json', one], {
+      encoding: 'utf8',
+    });
+    expect(r1.status).toBe(0);
+    expect(r1.stdout).toMatch(/only seeds 1/);
+    expect(JSON.parse(readFileSync(one, 'utf8')).arms['A-outcome']['pass@1']).toEqual({ 1: 0.5 });
   });
 });
