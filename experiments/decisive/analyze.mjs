@@ -103,8 +103,33 @@ function pairedT(x, y) {
   return { n: d.length, mean: mean(d), t, p: tTwoSided(t, d.length - 1) };
 }
 
+/**
+ * One seed's paired comparison of two per-item maps (Map<itemId, value>): d = mean over the items
+ * both measured (and `keep` accepts) of x - y, its SE over items, and the item count; null if none.
+ */
+function pairedItems(mx, my, keep = () => true) {
+  if (!mx || !my) return null;
+  const ds = [...mx.keys()]
+    .filter((id) => my.has(id) && keep(id))
+    .map((id) => mx.get(id) - my.get(id));
+  return ds.length === 0 ? null : { d: mean(ds), se: se(ds), n: ds.length };
+}
+
+/** Whether every seed's d is beyond 2 SE, all with the sign of the first. */
+const everySeedBeyond2SE = (perSeed) =>
+  perSeed.every(
+    (p) => p !== null && Math.abs(p.d) > 2 * p.se && Math.sign(p.d) === Math.sign(perSeed[0].d),
+  );
+
 // ---------------------------------------------------------------------------------------------
 // Reading an experiment folder.
+
+/** The records of a JSON-lines text (blank lines skipped). */
+const jsonLines = (text) =>
+  text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 
 function onlyRunDir(dir) {
   if (!existsSync(dir)) return null;
@@ -121,22 +146,22 @@ function readEval(jobDir) {
   const samplesPath = join(run, 'eval', 'eval.samples.jsonl.gz');
   if (!existsSync(path) || !existsSync(samplesPath)) return null;
   const report = JSON.parse(readFileSync(path, 'utf8'));
-  const samples = gunzipSync(readFileSync(samplesPath))
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
+  const samples = jsonLines(gunzipSync(readFileSync(samplesPath)).toString('utf8'));
   return { path, report, samples };
 }
 
 function readMetrics(jobDir) {
   const run = onlyRunDir(jobDir);
   if (run === null || !existsSync(join(run, 'metrics.jsonl'))) return null;
-  const rows = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
+  const rows = jsonLines(readFileSync(join(run, 'metrics.jsonl'), 'utf8'));
   return rows.filter((r) => typeof r.step === 'number' && r.metrics);
+}
+
+/** The training run's logged rollouts (samples.jsonl, every logSamplesEvery steps), or []. */
+function readTrainingSamples(jobDir) {
+  const run = onlyRunDir(jobDir);
+  if (run === null || !existsSync(join(run, 'samples.jsonl'))) return [];
+  return jsonLines(readFileSync(join(run, 'samples.jsonl'), 'utf8'));
 }
 
 /**
@@ -144,16 +169,6 @@ function readMetrics(jobDir) {
  * the uniform grid 0, 0.1, …, 1 (linear between its points, flat beyond its ends) and 1 minus the
  * trapezoid area under it. The mean over items of this value equals the AOC of eval's mean curve.
  */
-/** The training run's logged rollouts (samples.jsonl, every logSamplesEvery steps), or []. */
-function readTrainingSamples(jobDir) {
-  const run = onlyRunDir(jobDir);
-  if (run === null || !existsSync(join(run, 'samples.jsonl'))) return [];
-  return readFileSync(join(run, 'samples.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l));
-}
-
 const areaOver = (curve) => {
   const { x, y } = curve;
   const at = (t) => {
@@ -272,10 +287,21 @@ function parseArgs(argv) {
     else if (a === '--pair') args.pairs.push(argv[++i].split(':'));
     else if (a === '--json') args.json = argv[++i];
     else if (a === '--min-items') args.minItems = Number(argv[++i]);
-    else if (a === '--seeds') args.seeds = argv[++i].split(',').map(Number);
+    else if (a === '--seeds') args.seeds = argv[++i] ?? '';
     else if (args.dir === null) args.dir = a;
     else throw new Error(`unexpected argument ${a}`);
   }
+  const bad =
+    !Number.isInteger(args.minItems) || args.minItems < 1
+      ? `--min-items must be a positive integer (got ${argv[argv.indexOf('--min-items') + 1]})`
+      : args.seeds !== null && !/^\d+(,\d+)*$/.test(args.seeds)
+        ? `--seeds must be comma-separated seed numbers such as 0,1,2 (got "${args.seeds}")`
+        : null;
+  if (bad !== null) {
+    process.stderr.write(`analyze.mjs: ${bad}\n`);
+    process.exit(1);
+  }
+  if (args.seeds !== null) args.seeds = args.seeds.split(',').map(Number);
   if (args.dir === null) {
     process.stderr.write(
       'usage: node analyze.mjs <experiment folder> [--control ARM] [--pair X:Y ...] [--seeds 0,1,2] [--min-items N] [--json F]\n',
@@ -423,27 +449,19 @@ function main() {
             n: null,
           };
         }
-        const mx = data[x][s].items.get(key);
-        const my = data[y][s].items.get(key);
-        if (!mx || !my) return null;
-        const ds = [...mx.keys()].filter((id) => my.has(id)).map((id) => mx.get(id) - my.get(id));
-        if (ds.length === 0) return null;
-        return { d: mean(ds), se: se(ds), n: ds.length };
+        return pairedItems(data[x][s].items.get(key), data[y][s].items.get(key));
       });
       if (perSeed.every((p) => p === null)) continue;
       const t = pairedT(
         common.map((s) => measureOf(data[x][s], key)),
         common.map((s) => measureOf(data[y][s], key)),
       );
-      const beyond = perSeed.every((p) => p !== null && Math.abs(p.d) > 2 * p.se);
-      const sameSign = perSeed.every(
-        (p) => p !== null && Math.sign(p.d) === Math.sign(perSeed[0].d),
-      );
+      const beyond = everySeedBeyond2SE(perSeed);
       const digits = key === 'cot_tokens' ? 2 : 3;
       lines.push(
-        `| ${label} | ${perSeed.map((p, i) => (p === null ? `s${common[i]}: –` : `s${common[i]}: ${sgn(p.d, digits)} ± ${f(p.se, digits)} (${f(p.d / p.se, 1)})`)).join('; ')} | ${sgn(t.mean, digits)} | ${t.p === null ? '–' : `t = ${f(t.t, 2)}, p = ${fp(t.p)}`} | ${beyond && sameSign ? (perSeed[0].d > 0 ? 'yes, higher' : 'yes, lower') : 'no'} |`,
+        `| ${label} | ${perSeed.map((p, i) => (p === null ? `s${common[i]}: –` : `s${common[i]}: ${sgn(p.d, digits)} ± ${f(p.se, digits)} (${f(p.d / p.se, 1)})`)).join('; ')} | ${sgn(t.mean, digits)} | ${t.p === null ? '–' : `t = ${f(t.t, 2)}, p = ${fp(t.p)}`} | ${beyond ? (perSeed[0].d > 0 ? 'yes, higher' : 'yes, lower') : 'no'} |`,
       );
-      pairJson.measures[key] = { perSeed, acrossSeeds: t, everySeedBeyond2SE: beyond && sameSign };
+      pairJson.measures[key] = { perSeed, acrossSeeds: t, everySeedBeyond2SE: beyond };
     }
     json.pairs.push(pairJson);
     lines.push('');
@@ -462,20 +480,14 @@ function main() {
     const common = seeds.filter((s) => data[x][s] && data[y][s]);
     for (const label of labels) {
       for (const key of PROBES) {
-        const perSeed = common.map((s) => {
-          const mx = data[x][s].items.get(key);
-          const my = data[y][s].items.get(key);
-          if (!mx || !my) return null;
-          const ds = [...mx.keys()]
-            .filter(
-              (id) =>
-                my.has(id) &&
-                data[x][s].greedyMode.get(id) === label &&
-                data[y][s].greedyMode.get(id) === label,
-            )
-            .map((id) => mx.get(id) - my.get(id));
-          return ds.length === 0 ? null : { d: mean(ds), se: se(ds), n: ds.length };
-        });
+        const perSeed = common.map((s) =>
+          pairedItems(
+            data[x][s].items.get(key),
+            data[y][s].items.get(key),
+            (id) =>
+              data[x][s].greedyMode.get(id) === label && data[y][s].greedyMode.get(id) === label,
+          ),
+        );
         if (perSeed.some((p) => p === null || p.n < args.minItems)) continue;
         const ds = perSeed.map((p) => p.d);
         const t = pairedT(
@@ -497,15 +509,9 @@ function main() {
     );
     const label = Object.fromEntries(MEASURES);
     for (const w of within) {
-      const beyond = w.perSeed.every((p) => p !== null && p.n > 1 && Math.abs(p.d) > 2 * p.se);
-      const sameSign = w.perSeed.every(
-        (p) => p !== null && Math.sign(p.d) === Math.sign(w.perSeed[0].d),
-      );
-      w.everySeedBeyond2SE = beyond && sameSign;
+      w.everySeedBeyond2SE = everySeedBeyond2SE(w.perSeed);
       const cells = w.perSeed
-        .map((p, i) =>
-          p === null ? `s${w.seeds[i]}: –` : `s${w.seeds[i]}: ${sgn(p.d)} ± ${f(p.se)} (${p.n})`,
-        )
+        .map((p, i) => `s${w.seeds[i]}: ${sgn(p.d)} ± ${f(p.se)} (${p.n})`)
         .join('; ');
       const t = w.acrossSeeds;
       lines.push(

@@ -147,4 +147,19 @@ describe('experiments/decisive/analyze.mjs', () => {
     expect(r1.stdout).toMatch(/only seeds 1/);
     expect(JSON.parse(readFileSync(one, 'utf8')).arms['A-outcome']['pass@1']).toEqual({ 1: 0.5 });
   });
+
+  it('refuses a bad --seeds or --min-items with exit 1 and the option named', () => {
+    const exp = tempDir('decisive-bad-');
+    for (const [flag, value] of [
+      ['--seeds', '0,x'],
+      ['--seeds', ''],
+      ['--min-items', '0'],
+    ]) {
+      const r = spawnSync(process.execPath, [script, exp, flag as string, value as string], {
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${flag} must be`);
+    }
+  });
 });
