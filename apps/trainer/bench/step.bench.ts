@@ -11,7 +11,9 @@
 //
 // Env: BENCH_STEP_REPS (default 3), BENCH_STEP_SIZES (default "demo,modes"),
 // BENCH_STEP_MODES_PROMPTS (default 64 = the recipe's 64 prompts × 8; fewer scales the batch down
-// at the same micro-batch size of 64 rollouts). Writes .test-results/step-bench.json.
+// at the same micro-batch size of 64 rollouts), BENCH_STEP_WORKERS (default "1", as the recipes
+// run; e.g. "1,2": each size at each worker count, the variants alternating within each).
+// Writes .test-results/step-bench.json.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -25,13 +27,12 @@ const cli = join(app, 'dist', 'cli.js');
 const REPS = Number(process.env['BENCH_STEP_REPS'] ?? 3);
 const SIZES = (process.env['BENCH_STEP_SIZES'] ?? 'demo,modes').split(',');
 const MODES_PROMPTS = Number(process.env['BENCH_STEP_MODES_PROMPTS'] ?? 64);
+const WORKERS = (process.env['BENCH_STEP_WORKERS'] ?? '1').split(',').map(Number);
 const once = { time: 0, iterations: 1, warmupIterations: 0, warmupTime: 0 };
 
 const common = [
   '--backend',
   'wasm',
-  '--workers',
-  '1',
   '--max-steps',
   '1',
   '--probe-prompts',
@@ -77,10 +78,15 @@ const variants: { name: string; flags: string[] }[] = [
     name: `AtManRL, fast preset (${FIT_PRESETS.fast.steps} steps)`,
     flags: preset(FIT_PRESETS.fast),
   },
+  {
+    name: `AtManRL, fast preset, --overlap-rewards`,
+    flags: [...preset(FIT_PRESETS.fast), '--overlap-rewards', 'true'],
+  },
 ];
 
 interface Sample {
   size: string;
+  workers: number;
   variant: string;
   rep: number;
   stepTime: number;
@@ -94,13 +100,21 @@ const samples: Sample[] = [];
 // vitest's bench may call a task more than once (tinybench's minimum samples); each size runs once.
 const ran = new Set<string>();
 
-function runOnce(size: string, variant: (typeof variants)[number], rep: number): void {
+function runOnce(
+  size: string,
+  workers: number,
+  variant: (typeof variants)[number],
+  rep: number,
+): void {
   const runsDir = mkdtempSync(join(tmpdir(), 'atmanrl-step-bench-'));
   try {
     const loadBefore = loadavg()[0]!;
     const r = spawnSync(
       process.execPath,
-      [cli, 'train', ...common, ...sizes[size]!.flags, ...variant.flags, '--runs-dir', runsDir],
+      [
+        ...[cli, 'train', ...common, '--workers', String(workers), ...sizes[size]!.flags],
+        ...[...variant.flags, '--runs-dir', runsDir],
+      ],
       { encoding: 'utf8', cwd: root },
     );
     if (r.status !== 0) throw new Error(`${size} / ${variant.name}: exit ${r.status}\n${r.stderr}`);
@@ -112,6 +126,7 @@ function runOnce(size: string, variant: (typeof variants)[number], rep: number):
     const m = (last.metrics ?? (last as Record<string, number>)) as Record<string, number>;
     samples.push({
       size,
+      workers,
       variant: variant.name,
       rep,
       stepTime: m['step_time']!,
@@ -127,17 +142,21 @@ function runOnce(size: string, variant: (typeof variants)[number], rep: number):
 }
 
 for (const size of SIZES) {
-  describe(`GRPO step, ${sizes[size]!.label}`, () => {
-    bench(
-      `outcome-only vs AtManRL, ${REPS} alternating repetitions`,
-      () => {
-        if (ran.has(size)) return;
-        ran.add(size);
-        for (let rep = 1; rep <= REPS; rep++) for (const v of variants) runOnce(size, v, rep);
-      },
-      once,
-    );
-  });
+  for (const workers of WORKERS) {
+    const key = `${size} × ${workers}`;
+    describe(`GRPO step, ${sizes[size]!.label}, --workers ${workers}`, () => {
+      bench(
+        `outcome-only vs AtManRL, ${REPS} alternating repetitions`,
+        () => {
+          if (ran.has(key)) return;
+          ran.add(key);
+          for (let rep = 1; rep <= REPS; rep++)
+            for (const v of variants) runOnce(size, workers, v, rep);
+        },
+        once,
+      );
+    });
+  }
 }
 
 afterAll(() => {
@@ -149,32 +168,36 @@ afterAll(() => {
   const lines = [
     `machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}; load average (1 min) during the runs ${Math.min(...loads).toFixed(1)} .. ${Math.max(...loads).toFixed(1)}; median of ${REPS} alternating repetitions, seconds`,
     '',
-    '| size | variant | step s | generation s | reward s | update s | ratio to outcome-only (median of per-rep ratios) |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| size | workers | variant | step s | generation s | reward s | update s | ratio to outcome-only (median of per-rep ratios) |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
   ];
   const out = [];
   for (const size of SIZES) {
-    const base = samples.filter((s) => s.size === size && s.variant === variants[0]!.name);
-    for (const v of variants) {
-      const mine = samples.filter((s) => s.size === size && s.variant === v.name);
-      if (mine.length === 0) continue;
-      const ratios = mine.flatMap((s) => {
-        const b = base.find((x) => x.rep === s.rep);
-        return b ? [s.stepTime / b.stepTime] : [];
-      });
-      const row = {
-        size,
-        variant: v.name,
-        step: median(mine.map((s) => s.stepTime)),
-        generation: median(mine.map((s) => s.generation)),
-        reward: median(mine.map((s) => s.reward)),
-        update: median(mine.map((s) => s.update)),
-        ratio: median(ratios),
-      };
-      out.push(row);
-      lines.push(
-        `| ${sizes[size]!.label} | ${v.name} | ${row.step.toFixed(2)} | ${row.generation.toFixed(2)} | ${row.reward.toFixed(2)} | ${row.update.toFixed(2)} | ${row.ratio.toFixed(2)}× |`,
-      );
+    for (const workers of WORKERS) {
+      const at = (s: Sample) => s.size === size && s.workers === workers;
+      const base = samples.filter((s) => at(s) && s.variant === variants[0]!.name);
+      for (const v of variants) {
+        const mine = samples.filter((s) => at(s) && s.variant === v.name);
+        if (mine.length === 0) continue;
+        const ratios = mine.flatMap((s) => {
+          const b = base.find((x) => x.rep === s.rep);
+          return b ? [s.stepTime / b.stepTime] : [];
+        });
+        const row = {
+          size,
+          workers,
+          variant: v.name,
+          step: median(mine.map((s) => s.stepTime)),
+          generation: median(mine.map((s) => s.generation)),
+          reward: median(mine.map((s) => s.reward)),
+          update: median(mine.map((s) => s.update)),
+          ratio: median(ratios),
+        };
+        out.push(row);
+        lines.push(
+          `| ${sizes[size]!.label} | ${workers} | ${v.name} | ${row.step.toFixed(2)} | ${row.generation.toFixed(2)} | ${row.reward.toFixed(2)} | ${row.update.toFixed(2)} | ${row.ratio.toFixed(2)}× |`,
+        );
+      }
     }
   }
   console.info(`\n${lines.join('\n')}\n`);

@@ -429,6 +429,14 @@ export const OPTIONS = [
     group: 'grpo',
   },
   {
+    key: 'overlapRewards',
+    type: bool,
+    default: false,
+    doc: "score the rewards per micro-batch of groups (all started at once) and run each micro-batch's first update pass as soon as its rewards are in, alongside the worker threads' or --queue workers' mask fits; the same rewards and update as false but for the float rounding of mask-fit batches cut per micro-batch; the saliency reward's ms per rollout then includes waiting for earlier micro-batches' fits. measured no faster on 2 local cores (the fits already fill both; apps/trainer README), so off by default; meant for --queue workers on other machines",
+    source: 'project',
+    group: 'grpo',
+  },
+  {
     key: 'promptsPerStep',
     type: int(1),
     default: 8,

@@ -47,5 +47,11 @@ export type { LrScheduleOptions } from './schedule.js';
 export { learningRateAt, warmupStepCount } from './schedule.js';
 export type { GrpoBatch, GrpoStepOptions, GrpoStepResult } from './step.js';
 export { createOptimizer, grpoStep } from './step.js';
-export type { MicroBatchStats, UpdateEpisode, UpdateModels, UpdateStats } from './update.js';
+export type {
+  MicroBatchStats,
+  UpdateEpisode,
+  UpdateModels,
+  UpdateOptions,
+  UpdateStats,
+} from './update.js';
 export { updateLearningRate, updatePolicy } from './update.js';

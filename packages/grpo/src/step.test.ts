@@ -233,3 +233,157 @@ describe('grpoStep', () => {
     model.dispose();
   });
 });
+
+describe('grpoStep with overlapRewards', () => {
+  const config = { ...base, gradientAccumulationSteps: 2, numIterations: 2 };
+  /** A step on fresh copies; the rewards log (call, sizes); call 1 waits 10 ms, later ones 60. */
+  async function run(overlapRewards: boolean, events: string[]) {
+    const before = tf.memory().numTensors;
+    const model = tinyModel(3);
+    const hidden = model.hiddenStates.bind(model);
+    model.hiddenStates = ((...a: Parameters<typeof hidden>) => {
+      events.push('forward');
+      return hidden(...a);
+    }) as typeof model.hiddenStates;
+    const optimizer = createOptimizer(model, config);
+    let calls = 0;
+    const slow: RewardSpec<string> = {
+      name: 'target',
+      fn: async (samples, completions, ctx) => {
+        const call = ++calls;
+        events.push(`reward ${call} start (${completions.length}, G ${ctx.groupSize})`);
+        await new Promise((r) => setTimeout(r, call === 1 ? 10 : 60));
+        events.push(`reward ${call} end`);
+        return targetReward.fn(samples, completions, ctx);
+      },
+    };
+    const result = await grpoStep(
+      {
+        policy: model,
+        optimizer,
+        rewards: [slow, endsReward],
+        rng: createRng(5),
+        config,
+        overlapRewards,
+      },
+      batch,
+    );
+    const weights = await Promise.all(model.trainableVariables.map((v) => v.data()));
+    optimizer.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    return { result, weights };
+  }
+
+  it('scores each micro-batch of whole groups and updates exactly as the whole batch does', async () => {
+    const whole: string[] = [];
+    const split: string[] = [];
+    const a = await run(false, whole);
+    const b = await run(true, split);
+    // 2 prompts × G 4 in 2 micro-batches: one call per micro-batch (one group each), all started
+    // at once in episode order
+    expect(whole.filter((e) => e.startsWith('reward'))).toEqual([
+      'reward 1 start (8, G 4)',
+      'reward 1 end',
+    ]);
+    expect(split.filter((e) => e.startsWith('reward'))).toEqual([
+      'reward 1 start (4, G 4)',
+      'reward 2 start (4, G 4)',
+      'reward 1 end',
+      'reward 2 end',
+    ]);
+    expect(b.result.episodes.map((e) => [e.rewards, e.reward, e.advantage])).toEqual(
+      a.result.episodes.map((e) => [e.rewards, e.reward, e.advantage]),
+    );
+    expect(b.weights).toEqual(a.weights); // bit for bit: the same ops in the same order
+    const {
+      'time/generation': _g,
+      'time/reward': _r,
+      'time/update': _u,
+      ...rest
+    } = a.result.metrics;
+    for (const [k, v] of Object.entries(rest)) {
+      if (k.startsWith('time/') || k === 'tokens_per_second') continue;
+      expect(b.result.metrics[k], k).toBe(v);
+    }
+    // the advantages are not all zero (else the comparison would be vacuous)
+    expect(a.result.episodes.some((e) => Math.abs(e.advantage) > 0.1)).toBe(true);
+  });
+
+  it("runs micro-batch 0's update passes while micro-batch 1 is being scored", async () => {
+    const split: string[] = [];
+    await run(true, split);
+    // generation also runs forward passes: the update's are those after the first reward call
+    const updateForward = (events: string[]) =>
+      events.indexOf('forward', events.indexOf('reward 1 start (4, G 4)') + 1);
+    expect(updateForward(split)).toBeGreaterThan(split.indexOf('reward 1 end'));
+    expect(updateForward(split)).toBeLessThan(split.indexOf('reward 2 end'));
+    const whole: string[] = [];
+    await run(false, whole);
+    const first = whole.indexOf('forward', whole.indexOf('reward 1 start (8, G 4)') + 1);
+    expect(first).toBeGreaterThan(whole.indexOf('reward 1 end'));
+  });
+
+  it('a failing micro-batch reward fails the step, leaks nothing and leaves no call running', async () => {
+    const model = tinyModel(3);
+    const optimizer = createOptimizer(model, config);
+    const ends: number[] = [];
+    let calls = 0;
+    const failing: RewardSpec<string> = {
+      name: 'target',
+      fn: async (_s, completions) => {
+        const call = ++calls;
+        await new Promise((r) => setTimeout(r, 10 * call));
+        ends.push(call);
+        if (call === 2) throw new Error('reward 2 failed');
+        return completions.map(() => 0);
+      },
+    };
+    const before = tf.memory().numTensors;
+    await expect(
+      grpoStep(
+        {
+          policy: model,
+          optimizer,
+          rewards: [failing],
+          rng: createRng(5),
+          config,
+          overlapRewards: true,
+        },
+        batch,
+      ),
+    ).rejects.toThrow('reward 2 failed');
+    expect(ends).toEqual([1, 2]);
+    expect(optimizer.step).toBe(0); // no update applied
+    expect(tf.memory().numTensors).toBe(before);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('scores the whole batch when the advantages are not per group (scaleRewards batch)', async () => {
+    const model = tinyModel(3);
+    const optimizer = createOptimizer(model, config);
+    const sizes: number[] = [];
+    const spec: RewardSpec<string> = {
+      name: 'target',
+      fn: async (s, completions, ctx) => {
+        sizes.push(completions.length);
+        return targetReward.fn(s, completions, ctx);
+      },
+    };
+    await grpoStep(
+      {
+        policy: model,
+        optimizer,
+        rewards: [spec],
+        rng: createRng(5),
+        config: { ...config, scaleRewards: 'batch' },
+        overlapRewards: true,
+      },
+      batch,
+    );
+    expect(sizes).toEqual([8]);
+    optimizer.dispose();
+    model.dispose();
+  });
+});

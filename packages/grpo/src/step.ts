@@ -8,7 +8,13 @@ import { GrpoError } from './errors.js';
 import type { Logger } from './logger.js';
 import { buildStepMetrics, type GrpoMetrics } from './metrics.js';
 import { AdamW } from './optimizer.js';
-import { combineRewards, type RewardSpec, scoreCompletions } from './rewards.js';
+import {
+  type CombinedRewards,
+  combineRewards,
+  type RewardSpec,
+  type ScoredCompletions,
+  scoreCompletions,
+} from './rewards.js';
 import {
   InProcessRolloutEngine,
   type Rollout,
@@ -35,6 +41,21 @@ export interface GrpoStepOptions<S> {
   reference?: CausalLM;
   /** Receives warnings (e.g. a reward that returned only NaN). */
   logger?: Logger;
+  /**
+   * Score each micro-batch's completions on its own and start the first update iteration's
+   * micro-batch k as soon as its rewards are in, while later micro-batches are still being scored
+   * (default false). Worth it only when rewards run off this thread (a worker pool's or remote
+   * workers' mask fits): the update's forward and backward passes then fill a core the fits leave
+   * idle. Each reward function is called once per micro-batch, all calls started at once in
+   * episode order (so a reward's own wall-time measure includes waiting for earlier micro-batches'
+   * work), with that micro-batch's whole groups; the rewards, advantages and update are the same
+   * as without it when every reward (and gate) of a completion depends on its own group only.
+   * Applies only where the advantages are per group: `multiObjectiveAggregation:
+   * 'sum_then_normalize'`, `scaleRewards` 'group' or 'none', and micro-batches of whole groups
+   * (`P·G / gradientAccumulationSteps` a multiple of G); otherwise the step scores the whole batch
+   * first, as without it.
+   */
+  overlapRewards?: boolean;
 }
 
 /** One step's input: P samples and their tokenised prompts. */
@@ -170,41 +191,80 @@ export async function grpoStep<S>(
   const episodes = episodesFromRollouts(rollouts, batch.samples, g);
   const tGen = now();
 
-  // 2. Rewards
-  const scored = await scoreCompletions(
-    options.rewards,
-    episodes.map((e) => e.sample),
-    episodes.map((e) => ({ text: e.text, tokenIds: e.completionIds, truncated: e.truncated })),
-    {
-      promptIds: episodes.map((e) => e.promptIds),
-      completionIds: episodes.map((e) => e.completionIds),
+  // 2-4. Rewards, advantages, update: the whole batch, or one micro-batch of groups at a time
+  const size = n / cfg.gradientAccumulationSteps;
+  const chunked =
+    options.overlapRewards === true &&
+    cfg.gradientAccumulationSteps > 1 &&
+    size % g === 0 &&
+    cfg.multiObjectiveAggregation === 'sum_then_normalize' &&
+    cfg.scaleRewards !== 'batch';
+  const ranges = chunked
+    ? Array.from({ length: cfg.gradientAccumulationSteps }, (_, k) => [k * size, (k + 1) * size])
+    : [[0, n]];
+  let tReward = tGen;
+  const combine = (raw: Readonly<Record<string, readonly number[]>>) =>
+    combineRewards(options.rewards, raw, {
       groupSize: g,
-      step: stepIndex,
-    },
-  );
+      aggregation: cfg.multiObjectiveAggregation,
+      scaleRewards: cfg.scaleRewards,
+      epsilon: cfg.advantageEpsilon,
+      ...(cfg.rewardWeights ? { rewardWeights: cfg.rewardWeights } : {}),
+    });
+  const scoreRange = async ([start, end]: readonly number[]): Promise<ScoredRange> => {
+    const part = episodes.slice(start, end);
+    const scored = await scoreCompletions(
+      options.rewards,
+      part.map((e) => e.sample),
+      part.map((e) => ({ text: e.text, tokenIds: e.completionIds, truncated: e.truncated })),
+      {
+        promptIds: part.map((e) => e.promptIds),
+        completionIds: part.map((e) => e.completionIds),
+        groupSize: g,
+        step: stepIndex,
+      },
+    );
+    recordRewards(part, scored);
+    const combined = combine(scored.raw);
+    recordAdvantages(part, combined);
+    tReward = now();
+    return { scored, combined };
+  };
+  // Every range's reward calls start now, in episode order: a worker pool then queues their jobs
+  // in that order and never waits between micro-batches (measured: one after the other left a
+  // worker idle at the end of each micro-batch and was slower than no overlap at all).
+  const pending = ranges.map(scoreRange);
+  const settled = Promise.allSettled(pending); // nothing left running or unobserved
+  let parts: ScoredRange[];
+  let update: UpdateStats;
+  try {
+    const models = {
+      policy,
+      optimizer,
+      ...(options.reference ? { reference: options.reference } : {}),
+    };
+    if (chunked) {
+      update = await updatePolicy(models, episodes, cfg, {
+        ready: async (k) => {
+          await pending[k];
+        },
+      });
+      parts = await Promise.all(pending);
+    } else {
+      parts = await Promise.all(pending);
+      update = await updatePolicy(models, episodes, cfg);
+    }
+  } finally {
+    await settled;
+  }
+  // One range: its own; micro-batches: their rewards joined and combined again (per group, so
+  // the same advantages as those recorded per micro-batch).
+  const scored = parts.length === 1 ? parts[0]!.scored : joinScored(parts.map((x) => x.scored));
+  const combined = parts.length === 1 ? parts[0]!.combined : combine(scored.raw);
   for (const [name, values] of Object.entries(scored.raw)) {
     if (values.every(Number.isNaN))
       options.logger?.warn(`reward '${name}' returned NaN for every completion`);
   }
-  recordRewards(episodes, scored);
-
-  // 3. Advantages
-  const combined = combineRewards(options.rewards, scored.raw, {
-    groupSize: g,
-    aggregation: cfg.multiObjectiveAggregation,
-    scaleRewards: cfg.scaleRewards,
-    epsilon: cfg.advantageEpsilon,
-    ...(cfg.rewardWeights ? { rewardWeights: cfg.rewardWeights } : {}),
-  });
-  recordAdvantages(episodes, combined);
-  const tReward = now();
-
-  // 4. Update
-  const update = await updatePolicy(
-    { policy, optimizer, ...(options.reference ? { reference: options.reference } : {}) },
-    episodes,
-    cfg,
-  );
   const tEnd = now();
 
   const metrics = buildStepMetrics({
@@ -223,6 +283,26 @@ export async function grpoStep<S>(
     },
   });
   return { metrics, episodes, update };
+}
+
+/** The rewards of one range of episodes and what they combine to. */
+interface ScoredRange {
+  scored: ScoredCompletions;
+  combined: CombinedRewards;
+}
+
+/** Consecutive ranges' rewards as one: values and info joined in order, times summed. */
+function joinScored(parts: readonly ScoredCompletions[]): ScoredCompletions {
+  const out: ScoredCompletions = { raw: {}, info: {}, timesMs: {} };
+  for (const part of parts) {
+    for (const [name, values] of Object.entries(part.raw))
+      out.raw[name] = [...(out.raw[name] ?? []), ...values];
+    for (const [name, info] of Object.entries(part.info))
+      out.info[name] = [...(out.info[name] ?? []), ...info];
+    for (const [name, ms] of Object.entries(part.timesMs))
+      out.timesMs[name] = (out.timesMs[name] ?? 0) + ms;
+  }
+  return out;
 }
 
 function checkRollouts(rollouts: readonly Rollout[], p: number, g: number): void {

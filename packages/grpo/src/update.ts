@@ -27,6 +27,17 @@ export interface UpdateModels {
   reference?: CausalLM;
 }
 
+/** Options of {@link updatePolicy}. */
+export interface UpdateOptions {
+  /**
+   * Awaited before micro-batch k (0-based, episode order) of the first iteration is prepared:
+   * resolve it once the advantages of that micro-batch's episodes are set, so the first
+   * iteration's forward and backward passes run while later rewards are still being computed
+   * (`grpoStep` with `overlapRewards`). A rejection ends the update with that error.
+   */
+  ready?: (microBatch: number) => Promise<void>;
+}
+
 /**
  * Statistics of one micro-batch of one update (token means are over its active tokens). With
  * `maxTokensPerMicroBatch` a micro-batch runs as several passes; its record combines them (loss
@@ -137,6 +148,7 @@ export async function updatePolicy(
   models: UpdateModels,
   episodes: readonly UpdateEpisode[],
   cfg: GrpoConfig,
+  options: UpdateOptions = {},
 ): Promise<UpdateStats> {
   const { policy, optimizer } = models;
   const n = episodes.length;
@@ -175,22 +187,27 @@ export async function updatePolicy(
   const perSequenceStats = lossOptions.importanceSamplingLevel === 'sequence';
   try {
     const size = n / cfg.gradientAccumulationSteps;
-    for (let start = 0; start < n; start += size) {
-      micro.push(
-        prepareMicroBatch(
-          models,
-          cfg,
-          episodes.slice(start, start + size),
-          rowActive.slice(start, start + size),
-          lossOptions,
-        ),
-      );
-    }
     const vars = optimizer.variables as tf.Variable[];
     for (let it = 0; it < cfg.numIterations; it++) {
       const rows: tf.Tensor[] = [];
       try {
-        for (const mb of micro) {
+        for (let k = 0; k < cfg.gradientAccumulationSteps; k++) {
+          if (micro.length === k) {
+            // First iteration: prepare micro-batch k once its advantages are in (options.ready);
+            // the policy is still the rollout policy here, so recomputed old log-probs are too.
+            await options.ready?.(k);
+            const start = k * size;
+            micro.push(
+              prepareMicroBatch(
+                models,
+                cfg,
+                episodes.slice(start, start + size),
+                rowActive.slice(start, start + size),
+                lossOptions,
+              ),
+            );
+          }
+          const mb = micro[k]!;
           for (const pass of mb.passes) {
             const { grads, row } = passGradients(policy, vars, pass, cfg, mb.lossOptions);
             rows.push(row);

@@ -155,7 +155,7 @@ afterAll(() => {
   ];
   for (const r of rows) {
     const fit = r.what.startsWith('fit');
-    // fixed part (prefix, three CE evaluations) + 200 steps, divided over the batch
+    // fixed part (prefix, two CE evaluations) + 200 steps, divided over the batch
     const est = fit ? (r.totalMs - r.stepMs * STEPS + 200 * r.stepMs) / r.batch : Number.NaN;
     lines.push(
       `| ${r.what} | ${r.prompt} | ${r.cot} | ${r.batch} | ${r.totalMs.toFixed(0)} | ${r.stepMs.toFixed(0)} | ${fit ? est.toFixed(0) : '-'} |`,

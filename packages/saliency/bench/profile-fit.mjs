@@ -9,7 +9,8 @@
 // side of the GEMM ratio; `bench/profile-fit.py` times the same shapes with PyTorch.
 //
 // Not part of `pnpm test` or `pnpm bench` (a script, not a *.bench.ts). Run from packages/saliency:
-//   pnpm build && node bench/profile-fit.mjs     (PROFILE_B, PROFILE_COT, PROFILE_REPS to change)
+//   pnpm build && node bench/profile-fit.mjs     (PROFILE_B, PROFILE_COT, PROFILE_PROMPT, PROFILE_REPS,
+//   PROFILE_MODEL=modes to change)
 //   OPENBLAS_CORETYPE=Cooperlake /usr/bin/python3 bench/profile-fit.py   (reads the JSON below)
 //   PROFILE_GEMM_ONLY=1 node bench/profile-fit.mjs   (re-times the last profile's GEMM shapes only)
 // Writes .test-results/profile-fit.json. Timings on a loaded machine are contention: use shares
@@ -19,30 +20,42 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@atmanrl/attention-mask/node';
-import { createRandomModel } from '@atmanrl/model';
+import { createRandomModel, parseLlamaConfig } from '@atmanrl/model';
 import { fitSaliencyMasks } from '@atmanrl/saliency';
 import * as tf from '@tensorflow/tfjs-core';
 
 const B = Number(process.env.PROFILE_B ?? 8);
 const COT = Number(process.env.PROFILE_COT ?? 128);
-const PROMPT = 128;
 const REPS = Number(process.env.PROFILE_REPS ?? 20);
 // PROFILE_ROWS=r times a block of at most r rows and scales by m / r: on a loaded machine the
 // minimum over repetitions only finds an uncontended run for calls shorter than a time slice.
 const ROWS = Number(process.env.PROFILE_ROWS ?? 0);
-const CONFIG = {
-  vocab_size: 2048,
-  hidden_size: 384,
-  intermediate_size: 1024,
-  num_hidden_layers: 6,
-  num_attention_heads: 6,
-  num_key_value_heads: 2,
-  tie_word_embeddings: true,
-  rope_theta: 500000,
-};
+// PROFILE_MODEL=modes: the modes recipe's policy shape (experiments/modes-cpu/sft-model's
+// config.json: D=128, L=4, byte vocabulary) with random weights and a 13-token prompt, where a
+// step is dispatch-bound (issue 31: apps/trainer README, "Benchmark").
+const MODES = process.env.PROFILE_MODEL === 'modes';
+const here = dirname(fileURLToPath(import.meta.url));
+const CONFIG = MODES
+  ? parseLlamaConfig(
+      JSON.parse(
+        readFileSync(join(here, '../../../experiments/modes-cpu/sft-model/config.json'), 'utf8'),
+      ),
+    )
+  : {
+      vocab_size: 2048,
+      hidden_size: 384,
+      intermediate_size: 1024,
+      num_hidden_layers: 6,
+      num_attention_heads: 6,
+      num_key_value_heads: 2,
+      tie_word_embeddings: true,
+      rope_theta: 500000,
+    };
 
+const PROMPT = Number(process.env.PROFILE_PROMPT ?? (MODES ? 13 : 128));
 function items(batch, prompt, cot) {
-  const ids = (n, salt) => Array.from({ length: n }, (_, i) => (i * 7919 + salt * 104729) % 2048);
+  const ids = (n, salt) =>
+    Array.from({ length: n }, (_, i) => (i * 7919 + salt * 104729) % CONFIG.vocab_size);
   return Array.from({ length: batch }, (_, b) => ({
     promptIds: ids(prompt, b),
     cotIds: ids(cot, b + 100),
@@ -57,7 +70,7 @@ const load = () =>
     .join(' ');
 const loadBefore = load();
 const backend = await initBackend({ prefer: 'wasm' });
-const outDir = join(dirname(fileURLToPath(import.meta.url)), '..', '.test-results');
+const outDir = join(here, '..', '.test-results');
 if (process.env.PROFILE_GEMM_ONLY) {
   // Re-time the GEMM shapes of the last profile only (REPS each), e.g. right before the PyTorch
   // side, and update them in the JSON.

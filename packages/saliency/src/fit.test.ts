@@ -136,6 +136,26 @@ describe('fitSaliencyMasks', () => {
     }
   });
 
+  it("the CE under the initial mask is step 1's loss, equal to its own evaluation without steps", async () => {
+    const fitted = await fitSaliencyMasks(model, ITEMS, { steps: 2, lr: 0.01 });
+    const evaluated = await fitSaliencyMasks(model, ITEMS, { steps: 0 });
+    let withCot = 0;
+    fitted.forEach((r, i) => {
+      // steps: 0 evaluates it with a separate forward pass (no tape), under θ = c
+      expect(evaluated[i]!.steps).toBe(0);
+      expect(r.ceInitial).toBeCloseTo(evaluated[i]!.ceInitial, 6);
+      if (r.cotIds.length === 0) {
+        expect(r.ceInitial).toBeCloseTo(r.ceNoBias, 6); // nothing to suppress
+        return;
+      }
+      withCot++;
+      expect(r.ceInitial).toBe(r.losses[0]);
+      // suppression changes the gold CE from the unmasked one (else the check would be vacuous)
+      expect(Math.abs(r.ceInitial - r.ceNoBias)).toBeGreaterThan(1e-3);
+    });
+    expect(withCot).toBeGreaterThan(1);
+  });
+
   it('gradient of the objective w.r.t. θ matches central finite differences', async () => {
     const layout = buildLayout(ITEMS.slice(0, 3), model.config.vocab_size, 39);
     const obj = createObjective(model, layout, { prefixReuse: true, queries: 'all' });

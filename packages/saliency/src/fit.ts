@@ -156,7 +156,9 @@ function resolve(options: FitSaliencyOptions): Resolved {
  *
  * Cost: the prompt prefix never sees a CoT key (causality), so its keys/values are computed once
  * into a KV cache and every step recomputes only `[last prompt token, CoT, delimiter, answer]`
- * (`prefixReuse: false` recomputes everything, for benchmarks and checks).
+ * (`prefixReuse: false` recomputes everything, for benchmarks and checks). Besides one forward
+ * and one backward pass per step, a fit runs two forward-only passes: the CE without a mask and
+ * under the fitted mask (the CE under the initial mask is step 1's loss).
  *
  * @param model a frozen causal LM (its variables are not updated)
  * @param items prompt / CoT / delimiter / gold answer ids per item
@@ -297,12 +299,9 @@ async function fitBatch(
     const ceNoBias = Array.from(await ceNoBiasT.data());
     ceNoBiasT.dispose();
     requireFinite(ceNoBias, 'the gold-answer CE without a mask', batchItems);
-    const ceInitialT = tf.tidy(() =>
-      objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
-    );
-    const ceInitial = Array.from(await ceInitialT.data());
-    ceInitialT.dispose();
-    requireFinite(ceInitial, 'the gold-answer CE under the initial mask', batchItems);
+    // The CE under the initial mask is step 1's loss (the same forward at θ = c), so it costs no
+    // pass of its own unless no step runs.
+    let ceInitial: number[] | null = null;
     const ones = tf.ones([b]) as tf.Tensor1D;
     const lossOf = (th: tf.Tensor) =>
       objective.perItemCe({ bias: objective.biasFromTheta(th as tf.Tensor2D, o.scale) });
@@ -329,6 +328,7 @@ async function fitBatch(
         const values = await out.value.data();
         out.value.dispose();
         requireFinite(values, `the mask-fit loss at step ${step}`, batchItems, active);
+        if (step === 1) ceInitial = Array.from(values);
         for (let i = 0; i < b; i++) {
           if (!active[i]) continue;
           const loss = values[i]!;
@@ -355,6 +355,14 @@ async function fitBatch(
     } finally {
       ones.dispose();
     }
+    if (ceInitial === null) {
+      const ceInitialT = tf.tidy(() =>
+        objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
+      );
+      ceInitial = Array.from(await ceInitialT.data());
+      ceInitialT.dispose();
+    }
+    requireFinite(ceInitial, 'the gold-answer CE under the initial mask', batchItems);
     const ceFinalT = tf.tidy(() =>
       objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
     );

@@ -46,6 +46,24 @@ const samples = [{ gold: '5' }, { gold: '2' }, { gold: '4' }, { gold: '18' }];
 const ctx = { promptIds: completions.map(() => tok.encode('2+3=')) };
 const fit = { steps: 8, lr: 0.02 };
 
+/** The reward with `fit`, recording the items each call hands to the fit. */
+function recordingReward() {
+  const seen: SaliencyItem[][] = [];
+  const fn = createSaliencyReward({
+    model,
+    tokenizer: tok,
+    gold: (s: { gold: string }) => s.gold,
+    split,
+    delimiter: '####',
+    fit,
+    fitMasks: async (items, o) => {
+      seen.push([...items]);
+      return fitSaliencyMasks(model, items, o);
+    },
+  });
+  return { seen, fn };
+}
+
 describe('createSaliencyReward', () => {
   it('fits the teacher-forced items of the completions and maps H to the reliance reward', async () => {
     const fn = createSaliencyReward({
@@ -145,19 +163,7 @@ describe('createSaliencyReward', () => {
   });
 
   it('fits identical items once and gives the duplicates the same result', async () => {
-    const seen: SaliencyItem[][] = [];
-    const fn = createSaliencyReward({
-      model,
-      tokenizer: tok,
-      gold: (s: { gold: string }) => s.gold,
-      split,
-      delimiter: '####',
-      fit,
-      fitMasks: async (items, o) => {
-        seen.push([...items]);
-        return fitSaliencyMasks(model, items, o);
-      },
-    });
+    const { seen, fn } = recordingReward();
     // 0 and 2 repeat one completion of one prompt; 1 repeats 0's text under another gold answer,
     // 3 under another prompt: neither is a duplicate.
     const c = [completions[0]!, completions[0]!, completions[0]!, completions[0]!];
@@ -165,10 +171,10 @@ describe('createSaliencyReward', () => {
     const promptIds = [ctx.promptIds[0]!, ctx.promptIds[0]!, ctx.promptIds[0]!, tok.encode('5=')];
     const { values, info } = await fn(s, c, { promptIds });
     expect(seen.map((x) => x.length)).toEqual([3]);
-    // cost: 3 distinct fits of 8 steps (no early stop) over 4 completions: 8 backward and 3 + 8
-    // forward passes per fit
+    // cost: 3 distinct fits of 8 steps (no early stop) over 4 completions: 8 backward and 2 + 8
+    // forward passes per fit (step 1's forward is the CE under the initial mask)
     expect(info[0]!.cost.backwardPasses).toBeCloseTo((3 * 8) / 4, 12);
-    expect(info[0]!.cost.forwardPasses).toBeCloseTo((3 * (3 + 8)) / 4, 12);
+    expect(info[0]!.cost.forwardPasses).toBeCloseTo((3 * (2 + 8)) / 4, 12);
     expect(info[0]!.cost.ms).toBeGreaterThanOrEqual(0);
     expect(info[3]!.cost).toBe(info[0]!.cost);
     expect(info[2]!.fit).toBe(info[0]!.fit);
@@ -188,5 +194,23 @@ describe('createSaliencyReward', () => {
     direct.forEach((d, i) => {
       expect(values[i]).toBeCloseTo(saliencyReward(d.h), 6);
     });
+  });
+
+  it('hands the fit the distinct items shortest CoT first and maps each result back', async () => {
+    const { seen, fn } = recordingReward();
+    // CoT lengths 7, 7, 3, 8 in call order; 0 and 1 tie on both lengths and keep call order
+    const { values, info } = await fn(samples, completions, ctx);
+    expect(seen[0]!.map((it) => it.cotIds.length)).toEqual([3, 7, 7, 8]);
+    expect(seen[0]!.map((it) => tok.decode([...it.goldAnswerIds]))).toEqual(['4', '5', '2', '18']);
+    // each completion gets the fit of its own item: against fitting each alone
+    for (let i = 0; i < completions.length; i++) {
+      expect(tok.decode([...info[i]!.fit!.cotIds])).toBe(completions[i]!.text.split(' ####')[0]);
+      const [alone] = await fitSaliencyMasks(
+        model,
+        [seen[0]!.find((it) => tok.decode([...it.goldAnswerIds]) === samples[i]!.gold)!],
+        fit,
+      );
+      expect(values[i]).toBeCloseTo(saliencyReward(alone!.h), 5);
+    }
   });
 });

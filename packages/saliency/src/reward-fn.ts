@@ -22,8 +22,9 @@ export interface SaliencyRewardInfo {
   fit: MaskFitResult | null;
   /**
    * Per-rollout cost of the call (shared by every completion of the call): per distinct fitted
-   * item, 3 + steps forward passes (CE without mask, under the initial and the fitted mask, one
-   * per AdamW step) and `steps` backward passes, summed and divided by the completions.
+   * item, 2 + steps forward passes (one per AdamW step, whose first gives the CE under the
+   * initial mask, plus the CE without mask and under the fitted mask; 3 when no step ran) and
+   * `steps` backward passes, summed and divided by the completions.
    */
   cost: RewardCost;
 }
@@ -89,13 +90,15 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
   return async (samples, completions, ctx) => {
     const t0 = performance.now();
     // Identical items (GRPO groups repeat short completions often) are fitted once and share the
-    // result: items are independent, so this is exact.
+    // result: items are independent, so this is exact. They come shortest CoT first, so batches a
+    // pool cuts from them in order pad little (a group's CoTs differ much in length).
     const { spans, unique, slotOf } = gatedItems(options, samples, completions, ctx);
     const fits = unique.length > 0 ? await fitMasks(unique, fitOptions) : [];
     const n = Math.max(1, completions.length);
     const steps = fits.reduce((sum, f) => sum + f.steps, 0);
+    const evaluations = fits.reduce((sum, f) => sum + (f.steps > 0 ? 2 : 3), 0);
     const cost: RewardCost = {
-      forwardPasses: (3 * fits.length + steps) / n,
+      forwardPasses: (evaluations + steps) / n,
       backwardPasses: steps / n,
       ms: (performance.now() - t0) / n,
     };

@@ -43,7 +43,10 @@ export interface StepResult {
 }
 
 /** The config keys of {@link trainStep}. */
-export type StepConfig = Pick<RunConfig, 'shuffleDataset' | 'promptsPerStep' | 'maxPromptLength'>;
+export type StepConfig = Pick<
+  RunConfig,
+  'shuffleDataset' | 'promptsPerStep' | 'maxPromptLength' | 'overlapRewards'
+>;
 
 /**
  * One GRPO step on the next batch: rollouts, rewards (their judgements ride on the episodes),
@@ -74,6 +77,10 @@ export async function trainStep(run: OpenedRun, config: StepConfig): Promise<Ste
       config: run.grpo,
       rng: state.rng,
       engine: run.engine,
+      // --overlap-rewards: rewards per micro-batch, the first update pass of each starting as its
+      // rewards are in. A run setting, not tied to the worker count, so the rewards are cut alike
+      // for any number of workers.
+      overlapRewards: config.overlapRewards,
       ...(run.reference ? { reference: run.reference } : {}),
     },
     { samples: batch.items, promptIds },

@@ -29,7 +29,11 @@ export interface GatedItems {
   scored: number[];
   /** The admitted completions' items (`items[k]` is completion `scored[k]`'s). */
   items: SaliencyItem[];
-  /** The distinct items, in first-seen order. */
+  /**
+   * The distinct items, shortest CoT first, then shortest item, ties in first-seen order: the
+   * batches a caller cuts from it in order (a worker pool's jobs) pad little. A group's CoTs
+   * differ a lot in length (terse vs verbose), so cut in group order a batch pads to its longest.
+   */
   unique: SaliencyItem[];
   /** Completion index -> its item's index in `unique` (admitted completions only). */
   slotOf: Map<number, number>;
@@ -66,18 +70,36 @@ export function gatedItems<S>(
       options.delimiter,
     ),
   );
-  const unique: SaliencyItem[] = [];
-  const slotByKey = new Map<string, number>();
-  const slotOf = new Map<number, number>();
-  items.forEach((item, k) => {
+  const seen: SaliencyItem[] = [];
+  const seenSlot = new Map<string, number>();
+  const firstSlot: number[] = []; // item k -> its slot in `seen`
+  items.forEach((item) => {
     const key = itemKey(item);
-    let slot = slotByKey.get(key);
+    let slot = seenSlot.get(key);
     if (slot === undefined) {
-      slot = unique.length;
-      slotByKey.set(key, slot);
-      unique.push(item);
+      slot = seen.length;
+      seenSlot.set(key, slot);
+      seen.push(item);
     }
-    slotOf.set(scored[k]!, slot);
+    firstSlot.push(slot);
   });
-  return { spans, scored, items, unique, slotOf };
+  const length = (it: SaliencyItem) =>
+    it.promptIds.length + it.cotIds.length + it.delimiterIds.length + it.goldAnswerIds.length;
+  const order = seen
+    .map((_, i) => i)
+    .sort(
+      (a, b) =>
+        seen[a]!.cotIds.length - seen[b]!.cotIds.length ||
+        length(seen[a]!) - length(seen[b]!) ||
+        a - b,
+    );
+  const rank = new Array<number>(seen.length);
+  order.forEach((s, r) => {
+    rank[s] = r;
+  });
+  const slotOf = new Map<number, number>();
+  firstSlot.forEach((slot, k) => {
+    slotOf.set(scored[k]!, rank[slot]!);
+  });
+  return { spans, scored, items, unique: order.map((s) => seen[s]!), slotOf };
 }
