@@ -170,4 +170,28 @@ describe('matMul argument checks', () => {
     ).toBe(3);
     tf.dispose([a, w]);
   });
+
+  it('runs a 2-D product as one kernel, forward and backward, with no reshape', async () => {
+    const a = tf.randomNormal([6, 5], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([5, 7], 0, 1, 'float32', 2);
+    // kernels only: matMul's own-gradient op also records as an 'unnamed scope'
+    const kernels = async (f: () => void) =>
+      (await tf.profile(f)).kernels.map((k) => k.name).filter((n) => n !== 'unnamed scope');
+    expect(await kernels(() => matMul(a, w).dispose())).toEqual(['BatchMatMul']);
+    // backward: no reshape to the same shape (tf.sum's own gradient reshapes [] -> [1,1])
+    const backward = await tf.profile(() =>
+      tf
+        .grad((x: tf.Tensor) => tf.sum(matMul(x, w)))(a)
+        .dispose(),
+    );
+    const noOps = backward.kernels.filter(
+      (k) => k.name === 'Reshape' && `${k.inputShapes[0]}` === `${k.outputShapes[0]}`,
+    );
+    expect(noOps).toEqual([]);
+    expect(backward.kernels.filter((k) => k.name === 'BatchMatMul')).toHaveLength(2);
+    // a rank-3 input still folds into rows and back: [2,3,5]·[5,7] -> [2,3,7]
+    const a3 = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 3);
+    expect(matMul(a3, w).shape).toEqual([2, 3, 7]);
+    tf.dispose([a, w, a3]);
+  });
 });
