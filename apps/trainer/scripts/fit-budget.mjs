@@ -117,7 +117,7 @@ const b0 = (steps, lr = 0.2 / steps, beta2 = 0.9999) => ({
 });
 const paperSetting = { name: 'paper: AdamW 200 × 1e-3', rule: 'adamw', steps: 200, lr: 1e-3 };
 const settings = beta0
-  ? [paperSetting, ...[2, 3, 5, 7, 8, 10].map((k) => b0(k)), b0(5, 0.02), b0(5, 0.04, 0.9)]
+  ? [paperSetting, ...[2, 3, 5, 6, 7, 8, 10].map((k) => b0(k)), b0(5, 0.02), b0(5, 0.04, 0.9)]
   : quick
     ? [
         { name: 'paper: AdamW 200 × 1e-3', rule: 'adamw', steps: 200, lr: 1e-3 },
