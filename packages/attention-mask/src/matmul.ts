@@ -186,10 +186,11 @@ export function matMul(
     const k = kA;
     const n = bb.shape[bb.rank - 1]!;
     if (bb.rank === 2) {
-      // Linear layer: fold every batch axis of a into the rows (a 2-D a as it is: a reshape to
-      // the same shape is still a kernel call, and a clone of it on the gradient tape).
-      const out = matMul2(aa.rank === 2 ? aa : tf.reshape(aa, [-1, k]), bb); // [prod(batchA)*M, N]
-      return aa.rank === 2 ? out : tf.reshape(out, [...batchA, m, n]);
+      // A 2-D a as it is: a reshape to the same shape is still a kernel call (and a tape clone).
+      if (aa.rank === 2) return matMul2(aa, bb);
+      // Linear layer: fold every batch axis of a into the rows.
+      const out = matMul2(tf.reshape(aa, [-1, k]), bb); // [prod(batchA)*M, N]
+      return tf.reshape(out, [...batchA, m, n]);
     }
     const size = batch.reduce((p, q) => p * q, 1);
     const a3 = tf.reshape(sameShape(batchA, batch) ? aa : tf.broadcastTo(aa, [...batch, m, k]), [

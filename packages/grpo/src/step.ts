@@ -195,7 +195,6 @@ export async function grpoStep<S>(
   const size = n / cfg.gradientAccumulationSteps;
   const chunked =
     options.overlapRewards === true &&
-    cfg.gradientAccumulationSteps > 1 &&
     size % g === 0 &&
     cfg.multiObjectiveAggregation === 'sum_then_normalize' &&
     cfg.scaleRewards !== 'batch';
@@ -243,17 +242,13 @@ export async function grpoStep<S>(
       optimizer,
       ...(options.reference ? { reference: options.reference } : {}),
     };
-    if (chunked) {
-      update = await updatePolicy(models, episodes, cfg, {
-        ready: async (k) => {
-          await pending[k];
-        },
-      });
-      parts = await Promise.all(pending);
-    } else {
-      parts = await Promise.all(pending);
-      update = await updatePolicy(models, episodes, cfg);
-    }
+    // Micro-batch k waits for its own range's rewards, or for the whole batch's.
+    update = await updatePolicy(models, episodes, cfg, {
+      ready: async (k) => {
+        await pending[chunked ? k : 0];
+      },
+    });
+    parts = await Promise.all(pending);
   } finally {
     await settled;
   }

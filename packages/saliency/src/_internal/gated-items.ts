@@ -70,36 +70,18 @@ export function gatedItems<S>(
       options.delimiter,
     ),
   );
-  const seen: SaliencyItem[] = [];
-  const seenSlot = new Map<string, number>();
-  const firstSlot: number[] = []; // item k -> its slot in `seen`
-  items.forEach((item) => {
-    const key = itemKey(item);
-    let slot = seenSlot.get(key);
-    if (slot === undefined) {
-      slot = seen.length;
-      seenSlot.set(key, slot);
-      seen.push(item);
-    }
-    firstSlot.push(slot);
+  const keys = items.map(itemKey);
+  const firstSeen = new Map<string, SaliencyItem>();
+  items.forEach((item, k) => {
+    if (!firstSeen.has(keys[k]!)) firstSeen.set(keys[k]!, item);
   });
   const length = (it: SaliencyItem) =>
     it.promptIds.length + it.cotIds.length + it.delimiterIds.length + it.goldAnswerIds.length;
-  const order = seen
-    .map((_, i) => i)
-    .sort(
-      (a, b) =>
-        seen[a]!.cotIds.length - seen[b]!.cotIds.length ||
-        length(seen[a]!) - length(seen[b]!) ||
-        a - b,
-    );
-  const rank = new Array<number>(seen.length);
-  order.forEach((s, r) => {
-    rank[s] = r;
-  });
-  const slotOf = new Map<number, number>();
-  firstSlot.forEach((slot, k) => {
-    slotOf.set(scored[k]!, rank[slot]!);
-  });
-  return { spans, scored, items, unique: order.map((s) => seen[s]!), slotOf };
+  // Array sort is stable: ties keep first-seen order.
+  const unique = [...firstSeen].sort(
+    ([, x], [, y]) => x.cotIds.length - y.cotIds.length || length(x) - length(y),
+  );
+  const slotByKey = new Map(unique.map(([key], slot) => [key, slot]));
+  const slotOf = new Map(scored.map((i, k) => [i, slotByKey.get(keys[k]!)!]));
+  return { spans, scored, items, unique: unique.map(([, item]) => item), slotOf };
 }
