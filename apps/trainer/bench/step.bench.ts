@@ -12,7 +12,8 @@
 // Env: BENCH_STEP_REPS (default 3), BENCH_STEP_SIZES (default "demo,modes"),
 // BENCH_STEP_MODES_PROMPTS (default 64 = the recipe's 64 prompts × 8; fewer scales the batch down
 // at the same micro-batch size of 64 rollouts), BENCH_STEP_WORKERS (default "1", as the recipes
-// run; e.g. "1,2": each size at each worker count, the variants alternating within each).
+// run; e.g. "1,2": each size at each worker count, the variants alternating within each),
+// BENCH_STEP_VARIANTS (default "outcome,recipe,fast,overlap,lean"; outcome-only always runs).
 // Writes .test-results/step-bench.json.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,21 +69,41 @@ const preset = (p: (typeof FIT_PRESETS)[keyof typeof FIT_PRESETS]) => [
   ...['--saliency-beta1', String(p.betas[0]), '--saliency-beta2', String(p.betas[1])],
   ...['--saliency-weight-decay', String(p.weightDecay)],
 ];
-const variants: { name: string; flags: string[] }[] = [
-  { name: 'outcome only', flags: ['--saliency-reward', 'false'] },
+const allVariants: { key: string; name: string; flags: string[] }[] = [
+  { key: 'outcome', name: 'outcome only', flags: ['--saliency-reward', 'false'] },
   {
+    key: 'recipe',
     name: 'AtManRL, recipe fit (20 × 1e-2)',
     flags: ['--saliency-steps', '20', '--saliency-lr', '0.01'],
   },
   {
+    key: 'fast',
     name: `AtManRL, fast preset (${FIT_PRESETS.fast.steps} steps)`,
     flags: preset(FIT_PRESETS.fast),
   },
   {
+    key: 'overlap',
     name: `AtManRL, fast preset, --overlap-rewards`,
     flags: [...preset(FIT_PRESETS.fast), '--overlap-rewards', 'true'],
   },
+  {
+    key: 'lean',
+    name: 'AtManRL, fast preset, --overlap-rewards, --saliency-diagnostics false',
+    flags: [
+      ...preset(FIT_PRESETS.fast),
+      ...['--overlap-rewards', 'true', '--saliency-diagnostics', 'false'],
+    ],
+  },
 ];
+const KEYS = (process.env['BENCH_STEP_VARIANTS'] ?? 'outcome,recipe,fast,overlap,lean').split(',');
+for (const k of KEYS) {
+  if (!allVariants.some((v) => v.key === k))
+    throw new Error(
+      `BENCH_STEP_VARIANTS: unknown variant '${k}'; use a comma list of ${allVariants.map((v) => v.key).join(', ')}`,
+    );
+}
+// Outcome-only always runs first: the ratios are to it.
+const variants = allVariants.filter((v) => v.key === 'outcome' || KEYS.includes(v.key));
 
 interface Sample {
   size: string;

@@ -360,6 +360,16 @@ describe('the README options table', () => {
   });
 });
 
+describe('--saliency-diagnostics', () => {
+  it('is on by default (the fit options unchanged) and reaches the mask fits when false', async () => {
+    const { saliencyFitOptions } = await import('./_internal/run-setup.js');
+    expect(defaultConfig().saliencyDiagnostics).toBe(true);
+    expect('diagnostics' in saliencyFitOptions(defaultConfig())).toBe(false);
+    const c = { ...defaultConfig(), saliencyDiagnostics: false };
+    expect(saliencyFitOptions(c).diagnostics).toBe(false);
+  });
+});
+
 describe('--max-tokens-per-micro-batch', () => {
   it('is off by default and reaches grpo and the mask fits when set', async () => {
     expect(defaultConfig().maxTokensPerMicroBatch).toBeNull();

@@ -432,7 +432,7 @@ export const OPTIONS = [
     key: 'overlapRewards',
     type: bool,
     default: false,
-    doc: "score the rewards per micro-batch of groups (all started at once) and run each micro-batch's first update pass as soon as its rewards are in, alongside the worker threads' or --queue workers' mask fits; the same rewards and update as false but for the float rounding of mask-fit batches cut per micro-batch; the saliency reward's ms per rollout then includes waiting for earlier micro-batches' fits. measured no faster on 2 local cores (the fits already fill both; apps/trainer README), so off by default; meant for --queue workers on other machines",
+    doc: "score the rewards per micro-batch of groups (all started at once) and run each micro-batch's first update pass as soon as its rewards are in, alongside the worker threads' or --queue workers' mask fits; the same rewards and update as false but for the float rounding of mask-fit batches cut per micro-batch; the saliency reward's ms per rollout then includes waiting for earlier micro-batches' fits. With --workers 2 on 2 cores it took the modes recipe's AtManRL step from 1.4x to about 1.25x outcome-only (apps/trainer README); in-process (--workers 1) it is slower, so off by default",
     source: 'project',
     group: 'grpo',
   },
@@ -805,6 +805,14 @@ export const OPTIONS = [
     default: 'all',
     doc: 'query rows that get the bias',
     source: 'method.md [choice]',
+    group: 'saliency',
+  },
+  {
+    key: 'saliencyDiagnostics',
+    type: bool,
+    default: true,
+    doc: "compute each fit's diagnostic CEs without a mask and under the fitted mask (the sample log's ceNoBias and ceFinal); false skips those two forward passes per fit (about a tenth of a 7-step fit) and leaves them out of the log; the rewards do not depend on it",
+    source: 'project',
     group: 'saliency',
   },
   {

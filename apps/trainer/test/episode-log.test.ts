@@ -10,6 +10,7 @@ import {
   type LlamaModel,
   TINY_VOCAB_SIZE,
 } from '@atmanrl/model';
+import { SampleRecordSchema } from '@atmanrl/runs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolloutMetrics, sampleRecords } from '../src/_internal/episode-log.js';
 import { judgementOf, outcomeReward, rewardSpecs } from '../src/_internal/rewards.js';
@@ -53,7 +54,7 @@ function countingTask(): { task: Task; calls: { judge: number; split: number } }
   return { task, calls };
 }
 
-async function scoredEpisodes(task: Task, texts: string[], saliency: boolean) {
+async function scoredEpisodes(task: Task, texts: string[], saliency: boolean, diagnostics = true) {
   const items = [task.items[0]!];
   const promptIds = [task.encodePrompt(tokenizer, items[0]!)];
   const rollouts = texts.map((text) => ({
@@ -65,7 +66,12 @@ async function scoredEpisodes(task: Task, texts: string[], saliency: boolean) {
     truncated: false,
   }));
   const episodes = episodesFromRollouts(rollouts, items, texts.length);
-  const config = { ...defaultConfig(), saliencyReward: saliency, saliencySteps: 2 };
+  const config = {
+    ...defaultConfig(),
+    saliencyReward: saliency,
+    saliencySteps: 2,
+    saliencyDiagnostics: diagnostics,
+  };
   const specs = rewardSpecs(model, tokenizer, task, config);
   const scored = await scoreCompletions(
     specs,
@@ -125,6 +131,27 @@ describe('the judgement on the episode', () => {
       expect(records.every((r) => typeof r.mode === 'string')).toBe(true);
       expect(records.every((r) => (r.saliency !== undefined) === saliency)).toBe(true);
     }
+  });
+
+  it('--saliency-diagnostics false: the records leave out the CEs not computed, and still validate', async () => {
+    const { task } = countingTask();
+    const texts = [task.items[0]!.referenceCompletion!];
+    const [full] = sampleRecords(1, tokenizer, await scoredEpisodes(task, texts, true), undefined);
+    const [lean] = sampleRecords(
+      1,
+      tokenizer,
+      await scoredEpisodes(task, texts, true, false),
+      undefined,
+    );
+    expect(Object.keys(full!.saliency!).sort()).toEqual(
+      ['H', 'ceFinal', 'ceInitial', 'ceNoBias', 'fitSteps', 'reward'].sort(),
+    );
+    expect(Object.keys(lean!.saliency!).sort()).toEqual(
+      ['H', 'ceInitial', 'fitSteps', 'reward'].sort(),
+    );
+    expect(lean!.saliency!.H).toBe(full!.saliency!.H);
+    const line = JSON.parse(JSON.stringify({ ...lean, version: 1 }));
+    expect(SampleRecordSchema.safeParse(line).success).toBe(true);
   });
 
   it('the records show what the episode carries, not a new judgement', async () => {

@@ -287,6 +287,35 @@ describe('WorkerPool', () => {
     }
   });
 
+  it('workers claim every job of a batch themselves, while the main thread is blocked', async () => {
+    const two = pool(2);
+    try {
+      await two.setWeights(1, policy);
+      const items = [...fitItems(), ...fitItems()];
+      const done = pooledFit(two, items, { steps: 2, itemsPerJob: 1 }); // 10 jobs
+      const { batches } = two as unknown as {
+        batches: Map<number, { claims: Int32Array; pending: unknown[] }>;
+      };
+      while (batches.size === 0) await new Promise((r) => setImmediate(r));
+      const [batch] = [...batches.values()];
+      // No event-loop turn from here until every job is claimed: were the main thread handing
+      // out jobs, each worker would hold its first one and the count would stop at 2.
+      const deadline = Date.now() + 60_000;
+      while (Atomics.load(batch!.claims, 0) < items.length && Date.now() < deadline) {
+        // spin
+      }
+      expect(Atomics.load(batch!.claims, 0)).toBeGreaterThanOrEqual(items.length);
+      const fits = await done;
+      expect(fits.map((f) => f.cotIds)).toEqual(items.map((it) => it.cotIds));
+      // every worker reports the batch drained (right after its last result)
+      for (let turn = 0; batches.size > 0 && turn < 1000; turn++)
+        await new Promise((r) => setImmediate(r));
+      expect(batches.size).toBe(0);
+    } finally {
+      await two.dispose();
+    }
+  });
+
   it('names the job and its items when a job throws, and keeps the pool usable', async () => {
     const two = pool(2);
     try {

@@ -60,6 +60,12 @@ export interface BlockInputs {
   bias?: tf.Tensor2D;
   /** Tpast: absolute position of query row 0. */
   past: number;
+  /**
+   * Output rows `[start, end)` of this call's T rows: the block computes its queries, attention
+   * output and MLP for these rows only (every row still gives its keys and values) and returns
+   * `[B, end-start, D]`. For the last block when only some rows' hidden states are read.
+   */
+  rows?: { start: number; end: number };
 }
 
 /** The constant tensors of {@link BlockInputs} (queries only when it is a tensor). */
@@ -98,27 +104,52 @@ function selfAttention(
     fusedRope
       ? fusedRopeHeads(matMul(xn, proj), c.cos, c.sin, n)
       : applyRope(heads(proj, n), c.cos, c.sin);
-  const q = rotated(w.q, h); // [B,H,T,hd]
+  const r = c.rows;
+  const tq = r ? r.end - r.start : t; // query rows
+  let q: tf.Tensor4D;
+  if (r) {
+    // Queries of rows [start, end) only: their inputs, RoPE tables and bias row selection.
+    const d = xn.shape[1]!;
+    const xq = tf.reshape(tf.slice(tf.reshape(xn, [b, t, d]), [0, r.start, 0], [b, tq, d]), [
+      b * tq,
+      d,
+    ]); // [B*T,D] -> [B,R,D] -> [B*R,D]
+    const cos = tf.slice(c.cos, [0, 0, r.start, 0], [-1, -1, tq, -1]) as tf.Tensor4D; // [B|1,1,R,hd]
+    const sin = tf.slice(c.sin, [0, 0, r.start, 0], [-1, -1, tq, -1]) as tf.Tensor4D;
+    q =
+      useFusedKernels() && cos.shape[0] === b
+        ? fusedRopeHeads(matMul(xq, w.q), cos, sin, h)
+        : applyRope(
+            tf.transpose(tf.reshape(matMul(xq, w.q), [b, tq, h, hd]), [0, 2, 1, 3]) as tf.Tensor4D,
+            cos,
+            sin,
+          ); // [B,R,H,hd] -> [B,H,R,hd]
+  } else q = rotated(w.q, h); // [B,H,T,hd]
   let k = rotated(w.k, hkv); // [B,Hkv,T,hd]
   let v = heads(w.v, hkv); // [B,Hkv,T,hd]
   if (c.pastK && c.pastV) {
     k = tf.concat([c.pastK, k], 2) as tf.Tensor4D; // [B,Hkv,Tk,hd], Tk = Tpast+T
     v = tf.concat([c.pastV, v], 2) as tf.Tensor4D; // [B,Hkv,Tk,hd]
   }
+  // A [B,T] query-row mask follows the rows kept; a position range is absolute, so it holds.
+  const queries =
+    r && c.queries instanceof tf.Tensor
+      ? (tf.slice(c.queries, [0, r.start], [b, tq]) as tf.Tensor2D)
+      : c.queries;
   const options = {
     ...(c.bias ? { bias: c.bias } : {}),
-    ...(c.queries !== undefined ? { queries: c.queries } : {}),
+    ...(queries !== undefined ? { queries } : {}),
     ...(c.suppress ? { suppress: c.suppress } : {}),
     ...(c.keyMask ? { keyMask: c.keyMask } : {}),
-    queryOffset: c.past,
+    queryOffset: c.past + (r?.start ?? 0),
   };
   // One fused kernel on webgpu (AtMan suppression keeps the unfused path).
   const a =
     useFusedKernels() && options.suppress === undefined
       ? fusedAttention(q, k, v, options)
-      : attention(q, k, v, options); // [B,H,T,hd]
-  const merged = tf.reshape(tf.transpose(a, [0, 2, 1, 3]), [b * t, h * hd]); // [B,T,H,hd] -> [B*T,H*hd]
-  const x = tf.reshape(matMul(merged, w.o), [b, t, cfg.hidden_size]); // [B*T,D] -> [B,T,D]
+      : attention(q, k, v, options); // [B,H,R,hd] (R = T without rows)
+  const merged = tf.reshape(tf.transpose(a, [0, 2, 1, 3]), [b * tq, h * hd]); // [B,R,H,hd] -> [B*R,H*hd]
+  const x = tf.reshape(matMul(merged, w.o), [b, tq, cfg.hidden_size]); // [B*R,D] -> [B,R,D]
   return { x, k, v };
 }
 
@@ -131,7 +162,7 @@ function mlp(xn: tf.Tensor, w: BlockWeights): tf.Tensor {
 
 /**
  * One decoder block: x `[B,T,D]` -> `[B,T,D]` (pre-norm residual attention, then pre-norm residual
- * MLP), with the keys and values its attention read. Call in tf.tidy.
+ * MLP), with the keys and values its attention read; `[B,R,D]` with `c.rows`. Call in tf.tidy.
  */
 export function block(
   x: tf.Tensor,
@@ -142,9 +173,12 @@ export function block(
   const [b, t, d] = x.shape as [number, number, number];
   const xn = tf.reshape(rmsNorm(x, w.inputNorm, cfg.rms_norm_eps), [b * t, d]); // [B,T,D] -> [B*T,D]
   const attn = selfAttention(xn, w, c, cfg, b, t);
-  const x1 = tf.add(x, attn.x); // [B,T,D]
-  const xn2 = tf.reshape(rmsNorm(x1, w.postNorm, cfg.rms_norm_eps), [b * t, d]); // [B,T,D] -> [B*T,D]
-  const out = tf.add(x1, tf.reshape(mlp(xn2, w), [b, t, d])); // [B*T,D] -> [B,T,D]
+  const r = c.rows;
+  const tq = r ? r.end - r.start : t;
+  const xr = r ? tf.slice(x, [0, r.start, 0], [b, tq, d]) : x; // [B,R,D]
+  const x1 = tf.add(xr, attn.x); // [B,R,D]
+  const xn2 = tf.reshape(rmsNorm(x1, w.postNorm, cfg.rms_norm_eps), [b * tq, d]); // [B,R,D] -> [B*R,D]
+  const out = tf.add(x1, tf.reshape(mlp(xn2, w), [b, tq, d])); // [B*R,D] -> [B,R,D]
   return { x: out, k: attn.k, v: attn.v };
 }
 

@@ -175,6 +175,82 @@ describe('LlamaModel.forward', () => {
     expect(maxAbsDiff(plain, damped)).toBeGreaterThan(1e-4);
   });
 
+  it('outputRows returns those rows of the full output (cache, padding, query mask, recompute), bias gradient included', async () => {
+    const p = 4;
+    const b = 2;
+    const full = [ids, [0, 0, ...ids.slice(2)]]; // row 1 left-padded by 2
+    const mask = tf.tensor2d([Array(T).fill(1), [0, 0, ...Array(T - 2).fill(1)]]);
+    const rows = { start: 5, end: 9 }; // of the T - p suffix rows
+    const r = rows.end - rows.start;
+    // A [B,T-p] query-row mask (saliency's 'answer' queries): rows 6 and 7 of item 0 only.
+    const qm = tf.tensor2d([
+      Array.from({ length: T - p }, (_, i) => (i === 6 || i === 7 ? 1 : 0)),
+      Array(T - p).fill(0),
+    ]);
+    const cache = model.createCache(b);
+    tf.tidy(() => {
+      model.hiddenStates(input(full.map((x) => x.slice(0, p))), {
+        cache,
+        attentionMask: tf.slice(mask, [0, 0], [b, p]) as tf.Tensor2D,
+      });
+    });
+    const suffix = input(full.map((x) => x.slice(p)));
+    const cols = tf.tensor2d([
+      Array.from({ length: T }, (_, i) => (i >= p + 1 && i < p + 5 ? 1 : 0)),
+    ]);
+    const weights = tf.randomNormal([b, r, TINY_CONFIG.hidden_size], 0, 1, 'float32', 3);
+    const lossWith = (theta: tf.Tensor, cut: boolean): tf.Scalar => {
+      const bias = tf.mul(tf.mul(10, tf.minimum(theta, 0)), cols) as tf.Tensor2D; // [B,T]
+      const o = {
+        cache,
+        updateCache: false,
+        attentionMask: mask as tf.Tensor2D,
+        attentionBias: bias,
+        queries: qm as tf.Tensor2D,
+      };
+      const h = cut
+        ? model.hiddenStates(suffix, { ...o, outputRows: rows })
+        : tf.slice(model.hiddenStates(suffix, o), [0, rows.start, 0], [b, r, -1]);
+      expect(h.shape).toEqual([b, r, TINY_CONFIG.hidden_size]);
+      return tf.sum(tf.mul(h, weights)) as tf.Scalar;
+    };
+    const theta = tf.tensor2d(
+      [0, 1].map((k) => Array.from({ length: T }, (_, i) => (i % 2 === k ? -0.4 : 0.1 - i / 10))),
+    );
+    const before = tf.memory().numTensors;
+    for (const recompute of [false, true]) {
+      model.recompute = recompute;
+      try {
+        const cut = tf.valueAndGrad((t: tf.Tensor) => lossWith(t, true))(theta);
+        const all = tf.valueAndGrad((t: tf.Tensor) => lossWith(t, false))(theta);
+        const [v1, v2] = [(await cut.value.data())[0]!, (await all.value.data())[0]!];
+        expect(Math.abs(v1 - v2)).toBeLessThan(1e-4 * Math.max(1, Math.abs(v2)));
+        const gCut = await cut.grad.data();
+        const gAll = await all.grad.data();
+        expect(maxAbsDiff(gCut, gAll)).toBeLessThan(1e-4);
+        // item 0 only gets the bias on rows 6, 7 (kept), item 1 on none: its gradient is 0
+        expect(Math.max(...Array.from(gAll.subarray(0, T), Math.abs))).toBeGreaterThan(1e-3);
+        expect(Math.max(...Array.from(gAll.subarray(T), Math.abs))).toBe(0);
+        tf.dispose([cut.value, cut.grad, all.value, all.grad]);
+      } finally {
+        model.recompute = false;
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(cache.length).toBe(p);
+    // Without a cache, on logits: the rows equal, and a bad range names the option.
+    const a = await logitsOf(() => tf.slice(model.forward(input([ids])), [0, 2, 0], [1, 3, -1]));
+    const c = await logitsOf(() =>
+      model.forward(input([ids]), { outputRows: { start: 2, end: 5 } }),
+    );
+    expect(maxAbsDiff(a, c)).toBeLessThan(1e-5);
+    expect(() =>
+      tf.tidy(() => model.forward(input([ids]), { outputRows: { start: 3, end: T + 1 } })),
+    ).toThrow(`outputRows is [3, ${T + 1}); expected integers 0 <= start < end <= T = ${T}`);
+    tf.dispose([mask, qm, suffix, cols, weights, theta]);
+    cache.dispose();
+  });
+
   it('inputEmbeds equals inputIds through embed()', async () => {
     const a = await logitsOf(() => model.forward(input([ids])));
     const b = await logitsOf(() => model.forward(null, { inputEmbeds: model.embed(input([ids])) }));

@@ -174,7 +174,8 @@ export class LlamaModel implements CausalLM {
 
   /**
    * The decoder stack without the head: `[B,T]` ids (or `inputEmbeds`) -> normalised hidden
-   * states `[B,T,D]`. Extends `options.cache` unless `updateCache` is false. Call in tf.tidy.
+   * states `[B,T,D]` (`[B,R,D]` for `outputRows` of R rows). Extends `options.cache` unless
+   * `updateCache` is false. Call in tf.tidy.
    */
   hiddenStates(inputIds: tf.Tensor2D | null, options: ForwardOptions = {}): tf.Tensor3D {
     const cfg = this.config;
@@ -209,6 +210,22 @@ export class LlamaModel implements CausalLM {
         `positionIds has shape [${options.positionIds.shape}], expected [B,T] = [${b},${t}]`,
       );
     }
+    const rows = options.outputRows;
+    if (
+      rows !== undefined &&
+      !(
+        Number.isInteger(rows.start) &&
+        Number.isInteger(rows.end) &&
+        0 <= rows.start &&
+        rows.start < rows.end &&
+        rows.end <= t
+      )
+    ) {
+      throw new ModelError(
+        'BAD_ARGUMENT',
+        `outputRows is [${rows.start}, ${rows.end}); expected integers 0 <= start < end <= T = ${t}`,
+      );
+    }
     const update = options.updateCache ?? true;
     const newKeys: tf.Tensor4D[] = [];
     const newValues: tf.Tensor4D[] = [];
@@ -230,6 +247,8 @@ export class LlamaModel implements CausalLM {
           ...(options.suppress ? { suppress: options.suppress } : {}),
           ...(options.queries !== undefined ? { queries: options.queries } : {}),
           ...(options.attentionBias ? { bias: options.attentionBias } : {}),
+          // The last layer's output is the result: only the wanted rows.
+          ...(rows !== undefined && layer === this.weights.layers.length - 1 ? { rows } : {}),
         };
         if (recompute) {
           x = recomputedBlock(x, w, inputs, cfg);
@@ -242,7 +261,7 @@ export class LlamaModel implements CausalLM {
         }
         x = o.x;
       });
-      return rmsNorm(x, this.weights.norm, cfg.rms_norm_eps) as tf.Tensor3D; // [B,T,D]
+      return rmsNorm(x, this.weights.norm, cfg.rms_norm_eps) as tf.Tensor3D; // [B,T|R,D]
     });
     if (cache && update) {
       for (let l = 0; l < newKeys.length; l++) {

@@ -25,6 +25,13 @@ export interface ForwardOptions {
   updateCache?: boolean;
   /** `[B,T,D]` input embeddings used instead of `inputIds` (gradient x input). */
   inputEmbeds?: tf.Tensor3D;
+  /**
+   * Rows `[start, end)` of this call's T rows whose output is wanted: the result has `end-start`
+   * rows instead of T, and the last decoder layer computes its queries, attention and MLP for
+   * those rows only (the keys and values of every row, and so a cache update, are unchanged). The
+   * rows equal those of the full output. For losses that read a few rows (the mask fit's answer).
+   */
+  outputRows?: { start: number; end: number };
 }
 
 /** Options of `CausalLM.generate`. */

@@ -156,6 +156,29 @@ describe('fitSaliencyMasks', () => {
     expect(withCot).toBeGreaterThan(1);
   });
 
+  it('diagnostics: false skips the unmasked and final CEs (NaN), the fit itself unchanged', async () => {
+    const full = await fitSaliencyMasks(model, ITEMS, { steps: 3, lr: 0.05 });
+    const before = tf.memory().numTensors;
+    const lean = await fitSaliencyMasks(model, ITEMS, { steps: 3, lr: 0.05, diagnostics: false });
+    expect(tf.memory().numTensors).toBe(before);
+    lean.forEach((r, i) => {
+      const f = full[i]!;
+      expect(r.theta).toEqual(f.theta);
+      expect(r.losses).toEqual(f.losses);
+      expect([r.h, r.ceInitial, r.steps]).toEqual([f.h, f.ceInitial, f.steps]);
+      expect(r.ceNoBias).toBeNaN();
+      expect(r.ceFinal).toBeNaN();
+      expect(Number.isFinite(f.ceNoBias) && Number.isFinite(f.ceFinal)).toBe(true);
+    });
+    expect(lean.some((r) => r.steps === 3)).toBe(true);
+    // without a step, ceInitial still gets its own pass
+    const none = await fitSaliencyMasks(model, ITEMS, { steps: 0, diagnostics: false });
+    none.forEach((r, i) => {
+      expect(r.ceInitial).toBeCloseTo(full[i]!.ceInitial, 6);
+      expect(r.ceNoBias).toBeNaN();
+    });
+  });
+
   it('gradient of the objective w.r.t. θ matches central finite differences', async () => {
     const layout = buildLayout(ITEMS.slice(0, 3), model.config.vocab_size, 39);
     const obj = createObjective(model, layout, { prefixReuse: true, queries: 'all' });

@@ -66,6 +66,12 @@ export interface FitSaliencyOptions {
    * `maxBatchSize`; results stay in input order.
    */
   maxTokensPerBatch?: number;
+  /**
+   * Compute the diagnostic CEs `ceNoBias` (no mask) and `ceFinal` (the fitted mask), one forward
+   * pass each per batch (default true). false leaves both NaN and saves those two passes, about a
+   * tenth of a 7-step fit; θ, H, relevance, `losses` and `ceInitial` do not depend on it.
+   */
+  diagnostics?: boolean;
   /** Called after every step with the per-item losses (read back once per step). */
   onStep?: (info: FitStepInfo) => void;
   logger?: Logger;
@@ -81,6 +87,7 @@ interface Resolved {
   scale: number;
   queries: 'all' | 'answer';
   prefixReuse: boolean;
+  diagnostics: boolean;
 }
 
 function resolve(options: FitSaliencyOptions): Resolved {
@@ -95,6 +102,7 @@ function resolve(options: FitSaliencyOptions): Resolved {
     scale: options.scale ?? 10,
     queries: options.queries ?? 'all',
     prefixReuse: options.prefixReuse ?? true,
+    diagnostics: options.diagnostics ?? true,
   };
   checkNumber(w, 'steps', r.steps, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer');
   checkNumber(w, 'lr', r.lr, (x) => x >= 0, 'a non-negative number');
@@ -158,12 +166,14 @@ function resolve(options: FitSaliencyOptions): Resolved {
  * into a KV cache and every step recomputes only `[last prompt token, CoT, delimiter, answer]`
  * (`prefixReuse: false` recomputes everything, for benchmarks and checks). Besides one forward
  * and one backward pass per step, a fit runs two forward-only passes: the CE without a mask and
- * under the fitted mask (the CE under the initial mask is step 1's loss).
+ * under the fitted mask (the CE under the initial mask is step 1's loss); `diagnostics: false`
+ * skips both. Each pass computes the last layer for the answer rows only (`outputRows`): the loss
+ * reads no other row.
  *
  * @param model a frozen causal LM (its variables are not updated)
  * @param items prompt / CoT / delimiter / gold answer ids per item
  * @param options steps, lr, betas, weightDecay, init, scale, queries, prefixReuse, earlyStop,
- *   maxBatchSize, maxTokensPerBatch, onStep
+ *   maxBatchSize, maxTokensPerBatch, diagnostics, onStep
  * @returns one {@link MaskFitResult} per item, in input order
  * @throws SaliencyError `BAD_ITEM`, `BAD_OPTION`, `NO_GRADIENTS`; `NON_FINITE` when a loss, a CE
  *   or H of an item is NaN/±Infinity (names the item)
@@ -295,10 +305,14 @@ async function fitBatch(
   try {
     theta = tf.fill([b, cotMax], o.init) as tf.Tensor2D;
     state = initAdamW(theta);
-    const ceNoBiasT = objective.perItemCe();
-    const ceNoBias = Array.from(await ceNoBiasT.data());
-    ceNoBiasT.dispose();
-    requireFinite(ceNoBias, 'the gold-answer CE without a mask', batchItems);
+    const unset = () => new Array<number>(b).fill(Number.NaN); // diagnostics: false
+    let ceNoBias = unset();
+    if (o.diagnostics) {
+      const ceNoBiasT = objective.perItemCe();
+      ceNoBias = Array.from(await ceNoBiasT.data());
+      ceNoBiasT.dispose();
+      requireFinite(ceNoBias, 'the gold-answer CE without a mask', batchItems);
+    }
     // The CE under the initial mask is step 1's loss (the same forward at θ = c), so it costs no
     // pass of its own unless no step runs.
     let ceInitial: number[] | null = null;
@@ -363,12 +377,15 @@ async function fitBatch(
       ceInitialT.dispose();
     }
     requireFinite(ceInitial, 'the gold-answer CE under the initial mask', batchItems);
-    const ceFinalT = tf.tidy(() =>
-      objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
-    );
-    const ceFinal = Array.from(await ceFinalT.data());
-    ceFinalT.dispose();
-    requireFinite(ceFinal, 'the gold-answer CE under the fitted mask', batchItems);
+    let ceFinal = unset();
+    if (o.diagnostics) {
+      const ceFinalT = tf.tidy(() =>
+        objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
+      );
+      ceFinal = Array.from(await ceFinalT.data());
+      ceFinalT.dispose();
+      requireFinite(ceFinal, 'the gold-answer CE under the fitted mask', batchItems);
+    }
     const thetaFlat = await theta.data();
     return items.map((item, i) => {
       const n = layout.cotLens[i]!;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpBackend, tinyModel } from '../test/helpers.js';
 import type { SplitTokenizer } from './completion-split.js';
-import { fitSaliencyMasks } from './fit.js';
+import { type FitSaliencyOptions, fitSaliencyMasks } from './fit.js';
 import { FIT_PRESETS } from './fit-presets.js';
 import { saliencyReward } from './reward.js';
 import { createSaliencyReward } from './reward-fn.js';
@@ -47,7 +47,7 @@ const ctx = { promptIds: completions.map(() => tok.encode('2+3=')) };
 const fit = { steps: 8, lr: 0.02 };
 
 /** The reward with `fit`, recording the items each call hands to the fit. */
-function recordingReward() {
+function recordingReward(fitOptions: FitSaliencyOptions = fit) {
   const seen: SaliencyItem[][] = [];
   const fn = createSaliencyReward({
     model,
@@ -55,7 +55,7 @@ function recordingReward() {
     gold: (s: { gold: string }) => s.gold,
     split,
     delimiter: '####',
-    fit,
+    fit: fitOptions,
     fitMasks: async (items, o) => {
       seen.push([...items]);
       return fitSaliencyMasks(model, items, o);
@@ -194,6 +194,22 @@ describe('createSaliencyReward', () => {
     direct.forEach((d, i) => {
       expect(values[i]).toBeCloseTo(saliencyReward(d.h), 6);
     });
+  });
+
+  it('diagnostics: false costs 2 forward passes fewer per fit and gives the same values', async () => {
+    const a = recordingReward();
+    const b = recordingReward({ ...fit, diagnostics: false });
+    const full = await a.fn(samples, completions, ctx);
+    const lean = await b.fn(samples, completions, ctx);
+    expect(lean.values).toEqual(full.values);
+    const fits = b.seen[0]!.length;
+    const n = completions.length;
+    expect(full.info[0]!.cost.forwardPasses - lean.info[0]!.cost.forwardPasses).toBeCloseTo(
+      (2 * fits) / n,
+      12,
+    );
+    expect(lean.info[0]!.cost.backwardPasses).toBe(full.info[0]!.cost.backwardPasses);
+    expect(lean.info[0]!.fit!.ceFinal).toBeNaN();
   });
 
   it('hands the fit the distinct items shortest CoT first and maps each result back', async () => {

@@ -23,8 +23,9 @@ export interface SaliencyRewardInfo {
   /**
    * Per-rollout cost of the call (shared by every completion of the call): per distinct fitted
    * item, 2 + steps forward passes (one per AdamW step, whose first gives the CE under the
-   * initial mask, plus the CE without mask and under the fitted mask; 3 when no step ran) and
-   * `steps` backward passes, summed and divided by the completions.
+   * initial mask, plus the CE without mask and under the fitted mask; 3 when no step ran; 2
+   * fewer with the fit's `diagnostics: false`) and `steps` backward passes, summed and divided by
+   * the completions.
    */
   cost: RewardCost;
 }
@@ -96,7 +97,10 @@ export function createSaliencyReward<S>(options: SaliencyRewardFnOptions<S>): Sa
     const fits = unique.length > 0 ? await fitMasks(unique, fitOptions) : [];
     const n = Math.max(1, completions.length);
     const steps = fits.reduce((sum, f) => sum + f.steps, 0);
-    const evaluations = fits.reduce((sum, f) => sum + (f.steps > 0 ? 2 : 3), 0);
+    // Forward-only passes: the two diagnostic CEs (unless diagnostics: false), and the CE under
+    // the initial mask when no step gave it.
+    const diagnostics = fitOptions.diagnostics === false ? 0 : 2;
+    const evaluations = fits.reduce((sum, f) => sum + diagnostics + (f.steps > 0 ? 0 : 1), 0);
     const cost: RewardCost = {
       forwardPasses: (evaluations + steps) / n,
       backwardPasses: steps / n,

@@ -23,7 +23,10 @@ export interface SaliencyMap {
   cotIds: number[];
   /** One value per CoT token (units depend on the method; see its TSDoc). */
   relevance: number[];
-  /** Mean gold-answer cross-entropy (nats/token) of the unperturbed model. */
+  /**
+   * Mean gold-answer cross-entropy (nats/token) of the unperturbed model (NaN from a mask fit
+   * with `diagnostics: false`).
+   */
   ceNoBias: number;
 }
 
@@ -38,7 +41,7 @@ export interface MaskFitResult extends SaliencyMap {
   losses: number[];
   /** Gold CE with the initial mask (every CoT key at `scale · c`, "full suppression"). */
   ceInitial: number;
-  /** Gold CE with the fitted mask. */
+  /** Gold CE with the fitted mask (NaN with `diagnostics: false`). */
   ceFinal: number;
   /** Number of AdamW steps taken for this item (fewer than `steps` after an early stop). */
   steps: number;

@@ -143,9 +143,10 @@ export function sampleRecords(
             saliency: {
               H: fit.h,
               reward: finiteOr(e.rewards['saliency'] ?? Number.NaN, 0),
-              ceNoBias: fit.ceNoBias,
+              // --saliency-diagnostics false: no CE without a mask or under the fitted mask
+              ...(Number.isFinite(fit.ceNoBias) ? { ceNoBias: fit.ceNoBias } : {}),
               ceInitial: fit.ceInitial,
-              ceFinal: fit.ceFinal,
+              ...(Number.isFinite(fit.ceFinal) ? { ceFinal: fit.ceFinal } : {}),
               fitSteps: fit.steps,
             },
           }

@@ -59,6 +59,7 @@ export type SaliencyFitConfig = Pick<
   | 'saliencyInit'
   | 'saliencyScale'
   | 'saliencyQueries'
+  | 'saliencyDiagnostics'
   | 'maxTokensPerMicroBatch'
 >;
 
@@ -75,6 +76,8 @@ export function saliencyFitOptions(config: SaliencyFitConfig): FitSaliencyOption
     init: config.saliencyInit,
     scale: config.saliencyScale,
     queries: config.saliencyQueries,
+    // the default (true) is left unset, so a run's fit options read as before
+    ...(config.saliencyDiagnostics ? {} : { diagnostics: false }),
     ...(config.maxTokensPerMicroBatch === null
       ? {}
       : { maxTokensPerBatch: config.maxTokensPerMicroBatch }),

@@ -51,13 +51,24 @@ export function createObjective(
     owned.push(x);
     return x;
   };
+  // Only the loss rows' hidden states are read: the forward returns rows [first, last] of every
+  // item (outputRows; the last layer computes its queries, attention and MLP for those only). The
+  // layout puts every item's answer after Cmax CoT slots, so the loss rows share one short range.
+  let first = tq;
+  let last = -1;
+  for (const r of layout.lossRows) {
+    first = Math.min(first, rowOffset + r);
+    last = Math.max(last, rowOffset + r);
+  }
+  const outputRows = n > 0 ? { start: first, end: last + 1 } : { start: 0, end: tq };
+  const tr = outputRows.end - outputRows.start; // rows returned per item
   const flatRows = new Int32Array(n);
   const weights = new Float32Array(b * n); // [B,N]: 1/|A_b| on item b's loss rows
   const queryMask = new Float32Array(b * tq);
   for (let i = 0; i < n; i++) {
     const item = layout.lossItem[i]!;
     const row = rowOffset + layout.lossRows[i]!;
-    flatRows[i] = item * tq + row;
+    flatRows[i] = item * tr + row - outputRows.start;
     weights[item * n + i] = 1 / layout.answerLens[item]!;
     queryMask[item * tq + row] = 1;
   }
@@ -91,7 +102,7 @@ export function createObjective(
   // of [B,Tq,V], so its cost scales with the answer length, not the sequence length.
   const ceFromHidden = (hidden: tf.Tensor3D): tf.Tensor1D => {
     const d = hidden.shape[2];
-    const rows = tf.gather(tf.reshape(hidden, [b * tq, d]), lossIndex); // [N,D]
+    const rows = tf.gather(tf.reshape(hidden, [b * tr, d]), lossIndex); // [B,R,D] -> [B*R,D] -> [N,D]
     const logits = tf.reshape(model.head(tf.reshape(rows, [1, n, d]) as tf.Tensor3D), [n, v]); // [N,V]
     const logp = tf.logSoftmax(logits); // [N,V]
     const nll = tf.neg(tf.sum(tf.mul(logp, targets), 1, true)); // [N,1]
@@ -99,6 +110,7 @@ export function createObjective(
   };
   const baseOptions = (): ForwardOptions => ({
     attentionMask: attentionMask as tf.Tensor2D,
+    outputRows,
     ...(answerQueries ? { queries: answerQueries as tf.Tensor2D } : {}),
     ...(cache ? { cache, updateCache: false } : {}),
   });
@@ -112,7 +124,7 @@ export function createObjective(
           ...baseOptions(),
           ...(perturb.bias ? { attentionBias: perturb.bias } : {}),
           ...(perturb.suppress ? { suppress: perturb.suppress } : {}),
-        }); // [B,Tq,D]
+        }); // [B,R,D]
         return ceFromHidden(hidden);
       });
     },

@@ -95,11 +95,26 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/**
+ * One `run` call's jobs. Every worker gets the whole batch and claims jobs itself, one at a time,
+ * from a shared counter (worker.ts): a worker that finishes a job starts the next at once, even
+ * while the main thread is busy in a long synchronous computation (a policy update overlapping
+ * the fits, `--overlap-rewards`), and no job waits behind another in a busy worker's inbox.
+ */
+interface Batch {
+  id: number;
+  /** Per job, until it settles; null after. */
+  pending: (Pending | null)[];
+  /** Shared: `[0]` the next unclaimed job; `[1 + w]` 1 + the job worker w runs (0: none). */
+  claims: Int32Array;
+  /** Workers that have not yet reported the batch drained. */
+  open: number;
+}
+
 interface Slot {
   worker: Worker;
   index: number;
-  busy: Pending | null;
-  /** Outstanding replies (start, weights, memory, job): the worker keeps the process alive. */
+  /** Outstanding replies (start, weights, memory, batch): the worker keeps the process alive. */
   waits: number;
   memory: ((n: number) => void)[];
 }
@@ -121,7 +136,8 @@ export class WorkerPool implements JobRunner {
    */
   readonly workerSettings: { backend: string; recompute: boolean }[] = [];
   private readonly threads: Slot[] = [];
-  private readonly queue: Pending[] = [];
+  private readonly batches = new Map<number, Batch>();
+  private batchCounter = 0;
   private readonly started: Promise<void>;
   private policy: CausalLM | null = null;
   private version: number | null = null;
@@ -147,7 +163,7 @@ export class WorkerPool implements JobRunner {
       return;
     }
     const url = options.workerUrl ?? findWorkerScript();
-    const init: WorkerInit = {
+    const init: Omit<WorkerInit, 'index'> = {
       modelDir: options.modelDir,
       backend: options.backend,
       ...(options.recompute ? { recompute: true } : {}),
@@ -158,7 +174,7 @@ export class WorkerPool implements JobRunner {
       let worker: Worker;
       try {
         worker = new Worker(url, {
-          workerData: init,
+          workerData: { ...init, index: i } satisfies WorkerInit,
           ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
         });
       } catch (cause) {
@@ -170,7 +186,7 @@ export class WorkerPool implements JobRunner {
           { cause },
         );
       }
-      const slot: Slot = { worker, index: i, busy: null, waits: 1, memory: [] };
+      const slot: Slot = { worker, index: i, waits: 1, memory: [] };
       this.threads.push(slot);
       starts.push(
         new Promise<void>((resolve, reject) => {
@@ -348,28 +364,82 @@ export class WorkerPool implements JobRunner {
     jobs: readonly J[],
     tick: () => void,
   ): Promise<JobResult<J>[]> {
-    const pending = jobs.map((job) =>
-      this.submit(job).then((r) => {
-        tick();
-        return r as JobResult<J>;
-      }),
+    const n = jobs.length;
+    const shared = new SharedArrayBuffer(4 * (1 + this.slots));
+    const batch: Batch = {
+      id: ++this.batchCounter,
+      pending: [],
+      claims: new Int32Array(shared),
+      open: 0,
+    };
+    const promises = jobs.map(
+      (job) =>
+        new Promise<JobResult<J>>((resolve, reject) => {
+          batch.pending.push({
+            job,
+            resolve: (r) => {
+              tick();
+              resolve(r as JobResult<J>);
+            },
+            reject,
+          });
+        }),
     );
-    try {
-      return await Promise.all(pending);
-    } catch (e) {
-      // One job failed: drop this batch's queued jobs and let its running ones finish, so that no
-      // job of this batch is left in a worker when the caller goes on (or disposes).
-      const mine = new Set<Job>(jobs);
-      for (let i = this.queue.length - 1; i >= 0; i--) {
-        const p = this.queue[i]!;
-        if (mine.has(p.job)) {
-          this.queue.splice(i, 1);
-          p.reject(new PoolError('POOL_CLOSED', `${describeJob(p.job)} was cancelled`));
+    if (this.failure) {
+      this.cancel(batch, 0, this.failure);
+    } else {
+      this.batches.set(batch.id, batch);
+      const msg: ToWorker = { type: 'batch', batch: batch.id, jobs, claims: shared };
+      let at: Slot | undefined;
+      try {
+        for (at of this.threads) {
+          this.send(at, msg);
+          batch.open++;
         }
+      } catch (e) {
+        // Not structured-clone-able (a function or a tensor in a job): posting it to the first
+        // worker threw, so no worker got the batch.
+        if (at !== undefined) this.release(at);
+        Atomics.store(batch.claims, 0, n);
+        if (batch.open === 0) this.batches.delete(batch.id);
+        const bad = jobs.find((job) => !cloneable(job)) ?? jobs[0]!;
+        const error = new PoolError(
+          'BAD_ARGUMENT',
+          `${describeJob(bad)} cannot be sent to a worker: ${(e as Error).message}. Jobs must be plain data (no functions, no tensors).`,
+          { jobId: bad.id, cause: e },
+        );
+        this.cancel(batch, 0, error);
       }
-      await Promise.allSettled(pending);
+    }
+    try {
+      return await Promise.all(promises);
+    } catch (e) {
+      // One job failed: no worker claims another job of this batch, and its running ones finish,
+      // so that no job of this batch is left in a worker when the caller goes on (or disposes).
+      const claimed = Atomics.exchange(batch.claims, 0, n);
+      this.cancel(batch, Math.min(claimed, n));
+      await Promise.allSettled(promises);
       // After a crash, name the crashed job rather than one the crash cancelled.
       throw this.failure && this.failure.code !== 'POOL_CLOSED' ? this.failure : e;
+    }
+  }
+
+  /** Rejects the batch's unsettled jobs from `from` on: cancelled, or not run because of `cause`. */
+  private cancel(batch: Batch, from: number, cause?: PoolError): void {
+    for (let i = from; i < batch.pending.length; i++) {
+      const p = batch.pending[i];
+      if (!p) continue;
+      batch.pending[i] = null;
+      p.reject(
+        cause === undefined
+          ? new PoolError('POOL_CLOSED', `${describeJob(p.job)} was cancelled`)
+          : cause.code === 'BAD_ARGUMENT'
+            ? cause
+            : new PoolError('POOL_CLOSED', `${describeJob(p.job)} was not run: ${cause.message}`, {
+                jobId: p.job.id,
+                cause,
+              }),
+      );
     }
   }
 
@@ -377,36 +447,6 @@ export class WorkerPool implements JobRunner {
     if (r.cpuMs === null) return;
     this.times.cpuMs += r.cpuMs;
     this.times.cpuMsPerSlot[slot] = (this.times.cpuMsPerSlot[slot] ?? 0) + r.cpuMs;
-  }
-
-  private submit(job: Job): Promise<JobResult> {
-    return new Promise<JobResult>((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
-      this.dispatch();
-    });
-  }
-
-  private dispatch(): void {
-    for (;;) {
-      if (this.failure || this.queue.length === 0) return;
-      const slot = this.threads.find((t) => t.busy === null);
-      if (slot === undefined) return;
-      const next = this.queue.shift()!;
-      try {
-        this.send(slot, { type: 'job', job: next.job });
-        slot.busy = next;
-      } catch (e) {
-        // Not structured-clone-able (a function or a tensor in the job): the worker never saw it.
-        this.release(slot);
-        next.reject(
-          new PoolError(
-            'BAD_ARGUMENT',
-            `${describeJob(next.job)} cannot be sent to a worker: ${(e as Error).message}. Jobs must be plain data (no functions, no tensors).`,
-            { jobId: next.job.id, cause: e },
-          ),
-        );
-      }
-    }
   }
 
   private send(slot: Slot, msg: ToWorker): void {
@@ -420,26 +460,34 @@ export class WorkerPool implements JobRunner {
   }
 
   private onMessage(slot: Slot, msg: FromWorker): void {
-    this.release(slot);
     switch (msg.type) {
       case 'memory':
+        this.release(slot);
         slot.memory.shift()?.(msg.numTensors);
         return;
       case 'weights-done':
+        this.release(slot);
         return;
       case 'weights-error':
+        this.release(slot);
         this.fail(new PoolError('WEIGHTS_MISMATCH', `pool worker ${slot.index}: ${msg.message}`));
         return;
+      case 'batch-done': {
+        this.release(slot);
+        const b = this.batches.get(msg.batch);
+        if (b !== undefined && --b.open === 0) this.batches.delete(b.id);
+        return;
+      }
       case 'result':
       case 'job-error': {
-        const p = slot.busy;
-        slot.busy = null;
-        if (p === null) return;
+        const b = this.batches.get(msg.batch);
+        const p = b?.pending[msg.index];
+        if (!b || !p) return;
+        b.pending[msg.index] = null;
         if (msg.type === 'result') {
           this.noteCpu(slot.index, msg.result);
           p.resolve(msg.result);
         } else p.reject(jobFailed(p.job, msg.name, msg.message, undefined, msg.code));
-        this.dispatch();
         return;
       }
       default:
@@ -449,8 +497,16 @@ export class WorkerPool implements JobRunner {
 
   private onDeath(slot: Slot, why: string): void {
     if (this.disposed || this.failure) return;
-    const p = slot.busy;
-    slot.busy = null;
+    // The job it was running: its claim in a batch (fail() closes the rest).
+    let p: Pending | null = null;
+    for (const b of this.batches.values()) {
+      const claim = Atomics.load(b.claims, 1 + slot.index);
+      p = claim > 0 ? (b.pending[claim - 1] ?? null) : null;
+      if (p !== null) {
+        b.pending[claim - 1] = null;
+        break;
+      }
+    }
     const error = p
       ? new PoolError(
           'WORKER_CRASHED',
@@ -471,11 +527,15 @@ export class WorkerPool implements JobRunner {
         jobId: job.id,
         cause,
       });
-    for (const p of this.queue.splice(0)) p.reject(closed(p.job));
+    for (const b of this.batches.values()) {
+      Atomics.store(b.claims, 0, b.pending.length); // live workers claim no more
+      b.pending.forEach((p, i) => {
+        b.pending[i] = null;
+        p?.reject(closed(p.job));
+      });
+    }
+    this.batches.clear();
     for (const slot of this.threads) {
-      const p = slot.busy;
-      slot.busy = null;
-      p?.reject(closed(p.job));
       for (const m of slot.memory.splice(0)) m(Number.NaN);
     }
     return this.failure;
@@ -487,6 +547,16 @@ export class WorkerPool implements JobRunner {
         cause: this.failure,
       });
     }
+  }
+}
+
+/** Whether a job survives structured cloning (what posting it to a worker does). */
+function cloneable(job: Job): boolean {
+  try {
+    structuredClone(job);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -18,6 +18,8 @@ export interface CrashHook {
 
 /** `workerData` of a pool worker. */
 export interface WorkerInit {
+  /** The worker's slot: where it marks the job it runs in a batch's shared claims. */
+  index: number;
   modelDir: string;
   backend: BackendName;
   /** Activation recomputation in the worker's model (`LlamaModel.recompute`; default false). */
@@ -28,7 +30,12 @@ export interface WorkerInit {
 /** Main thread to worker. */
 export type ToWorker =
   | { type: 'weights'; weights: PackedWeights }
-  | { type: 'job'; job: Job }
+  /**
+   * A batch of jobs every worker receives; each claims jobs from `claims` (Int32: `[0]` next job,
+   * `[1 + index]` 1 + the job this worker runs, 0 between jobs) until none is left, then answers
+   * `batch-done`.
+   */
+  | { type: 'batch'; batch: number; jobs: readonly Job[]; claims: SharedArrayBuffer }
   | { type: 'memory' };
 
 /** Worker to main thread. */
@@ -37,6 +44,15 @@ export type FromWorker =
   | { type: 'start-error'; message: string }
   | { type: 'weights-done'; version: number }
   | { type: 'weights-error'; version: number; message: string }
-  | { type: 'result'; result: JobResult }
-  | { type: 'job-error'; id: string; name: string; code?: string; message: string }
+  | { type: 'result'; batch: number; index: number; result: JobResult }
+  | {
+      type: 'job-error';
+      batch: number;
+      index: number;
+      id: string;
+      name: string;
+      code?: string;
+      message: string;
+    }
+  | { type: 'batch-done'; batch: number }
   | { type: 'memory'; numTensors: number };

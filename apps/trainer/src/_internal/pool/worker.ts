@@ -1,11 +1,12 @@
 // Entry of one pool worker thread: its own tfjs backend and model (architecture and tokenizer
-// from the model folder), weights assigned per version, jobs run one at a time in arrival order.
+// from the model folder), weights assigned per version, the jobs of each batch claimed one at a
+// time from a counter shared with the other workers, batches in arrival order.
 // Leaves out scheduling and crash handling (the pool's side, pool.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '@atmanrl/attention-mask/node';
 import { type LlamaModel, loadModel } from '@atmanrl/model/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { runJob } from './jobs.js';
+import { type Job, runJob } from './jobs.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { assignWeights } from './weights.js';
 
@@ -54,7 +55,21 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     return;
   }
-  const job = msg.job;
+  // A batch: claim its jobs one at a time until none is left (other workers claim from the same
+  // counter), marking the running one so the pool can name it if this thread dies.
+  const claims = new Int32Array(msg.claims);
+  const slot = 1 + init.index;
+  for (;;) {
+    const index = Atomics.add(claims, 0, 1);
+    if (index >= msg.jobs.length) break;
+    Atomics.store(claims, slot, index + 1);
+    await runClaimed(msg.batch, index, msg.jobs[index]!);
+    Atomics.store(claims, slot, 0);
+  }
+  post({ type: 'batch-done', batch: msg.batch });
+}
+
+async function runClaimed(batch: number, index: number, job: Job): Promise<void> {
   try {
     if (init.crash?.jobId === job.id) await crash(init.crash.mode);
     if (version !== job.weightsVersion) {
@@ -65,11 +80,13 @@ async function handle(msg: ToWorker): Promise<void> {
         { code: 'NO_WEIGHTS' },
       );
     }
-    post({ type: 'result', result: await runJob(model!, job) });
+    post({ type: 'result', batch, index, result: await runJob(model!, job) });
   } catch (e) {
     const err = e as Error & { code?: unknown };
     post({
       type: 'job-error',
+      batch,
+      index,
       id: job.id,
       name: err.name,
       ...(typeof err.code === 'string' ? { code: err.code } : {}),

@@ -110,6 +110,7 @@ const fitJob = z.strictObject({
     earlyStop: z.strictObject({ patience: int.positive(), minDelta: float.optional() }).optional(),
     maxBatchSize: int.positive().optional(),
     maxTokensPerBatch: int.positive().optional(),
+    diagnostics: z.boolean().optional(),
   }),
   offset: nat,
 });
