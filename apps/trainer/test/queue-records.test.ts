@@ -128,6 +128,32 @@ describe('parseResult and parseEnvelope', () => {
     }
   });
 
+  it('carries the fit option diagnostics: false, and names a bad one', () => {
+    const envelope = (options: Record<string, unknown>) =>
+      encodeValue({
+        protocol: QUEUE_PROTOCOL,
+        run: 'r',
+        session: 's',
+        step: 2,
+        weights: {
+          sha256: 'a'.repeat(64),
+          spec: 'b'.repeat(64),
+          bytes: 8,
+          store: { kind: 'redis' },
+        },
+        job: { ...fitJob, options },
+      });
+    const job = parseEnvelope(envelope({ steps: 7, diagnostics: false }), 'j1').job as FitJob;
+    expect(job.options.diagnostics).toBe(false);
+    expect(() => parseEnvelope(envelope({ diagnostics: 'no' }), 'j2')).toThrow(
+      /^job j2 is malformed: job\.options\.diagnostics: /,
+    );
+    // a result without the diagnostic CEs (NaN) is read back as computed
+    const lean = { ...fitValue, ceNoBias: Number.NaN, ceFinal: Number.NaN };
+    const r = parseResult(result({ value: [lean] }), 'q2', fitJob);
+    expect(Object.is((r.value[0] as typeof fitValue).ceFinal, Number.NaN)).toBe(true);
+  });
+
   it('rejects a malformed envelope naming its fields', () => {
     expect(() => parseEnvelope({ protocol: QUEUE_PROTOCOL, run: 'r' }, 'j9')).toThrow(
       /^job j9 is malformed: session: /,

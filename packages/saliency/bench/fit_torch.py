@@ -4,7 +4,9 @@ Llama (D=384, L=6, H=6, Hkv=2, I=1024, V=2048, tied head; float32, 1 thread), sa
 128, CoT 32/128, delimiter 1, answer 4, ids (i*7919 + salt*104729) % 2048), same objective (sum over
 items of the mean gold-answer CE under bias 10*min(theta, 0) on CoT keys, every layer, head and
 query row) and AdamW (lr 1e-3, betas (0.6, 0.9999), weight decay 0.05), in two variants:
-naive (the whole sequence every step) and prefix reuse (prompt[:-1] keys/values computed once).
+naive (the whole sequence every step) and prefix reuse (prompt[:-1] keys/values computed once);
+in both the last layer computes queries, attention and MLP for the 4 answer-predicting rows only
+(the project's `outputRows`; the loss reads no other row).
 Weights are random (timing only). Prints ms per fit step, the minimum over BENCH_STEPS (default 3)
 steps after one warm-up step; with the project's numbers from .test-results/fit-bench.json
 (written by `pnpm --filter @atmanrl/saliency bench`), also the project/PyTorch ratios.
@@ -48,15 +50,18 @@ def rope(x, pos):
     return x * ang.cos() + torch.cat([-x[..., h:], x[..., :h]], -1) * ang.sin()
 
 
-def forward(ids, past, bias):
-    """ids [B,T] from position `past`; cache: list of (k, v) per layer or None; bias [B,Tk]."""
+def forward(ids, past, bias, rows):
+    """ids [B,T] from position `past`; cache: list of (k, v) per layer or None; bias [B,Tk].
+    Returns rows [r0, r1) of the T rows: the last layer computes queries, attention and MLP for
+    those rows only (every row still gives its keys and values), as the project's fit does."""
     cache, start = past
     b, t = ids.shape
     pos = torch.arange(start, start + t)
     x = embed[ids]
     for li, w in enumerate(layers):
         h = rms(x, w["n1"])
-        q = rope((h @ w["q"].T).view(b, t, H, HD).transpose(1, 2), pos)
+        r0, r1 = rows if li == len(layers) - 1 else (0, t)
+        q = rope((h[:, r0:r1] @ w["q"].T).view(b, r1 - r0, H, HD).transpose(1, 2), pos[r0:r1])
         k = rope((h @ w["k"].T).view(b, t, KV, HD).transpose(1, 2), pos)
         v = (h @ w["v"].T).view(b, t, KV, HD).transpose(1, 2)
         if cache is not None:
@@ -66,13 +71,13 @@ def forward(ids, past, bias):
         vv = v.repeat_interleave(H // KV, 1)
         s = q @ kk.transpose(-1, -2) / math.sqrt(HD)  # [B,H,T,Tk]
         tk = kk.shape[2]
-        mask = torch.ones(t, tk, dtype=torch.bool).triu(tk - t + 1)
+        mask = torch.ones(t, tk, dtype=torch.bool).triu(tk - t + 1)[r0:r1]
         s = s.masked_fill(mask, float("-inf")) + bias[:, None, None, :]
         a = torch.softmax(s, -1) @ vv
-        x = x + a.transpose(1, 2).reshape(b, t, D) @ w["o"].T
+        x = x[:, r0:r1] + a.transpose(1, 2).reshape(b, r1 - r0, D) @ w["o"].T
         h2 = rms(x, w["n2"])
         x = x + (torch.nn.functional.silu(h2 @ w["g"].T) * (h2 @ w["u"].T)) @ w["d"].T
-    return rms(x, norm)  # [B,T,D]
+    return rms(x, norm)  # [B,R,D]
 
 
 def prefix_cache(ids):
@@ -116,8 +121,8 @@ def fit_ms(batch, cot, reuse, prompt=128):
     def step():
         bias = torch.zeros(batch, t)
         bias = torch.cat([bias[:, :cot0], 10 * theta.clamp(max=0), bias[:, cot0 + cot:]], 1)
-        hidden = forward(inp, past, bias)  # [B,Tq,D]
-        rows = hidden[:, -5:-1]  # the answer-predicting rows, head on them only
+        tq = inp.shape[1]
+        rows = forward(inp, past, bias, (tq - 5, tq - 1))  # [B,4,D]: the answer-predicting rows
         logp = torch.log_softmax(rows @ embed.T, -1)  # [B,4,V]
         loss = -logp.gather(2, gold[:, :, None]).mean((1, 2)).sum()
         opt.zero_grad()
