@@ -13,7 +13,8 @@
 // BENCH_STEP_MODES_PROMPTS (default 64 = the recipe's 64 prompts × 8; fewer scales the batch down
 // at the same micro-batch size of 64 rollouts), BENCH_STEP_WORKERS (default "1", as the recipes
 // run; e.g. "1,2": each size at each worker count, the variants alternating within each),
-// BENCH_STEP_VARIANTS (default "outcome,recipe,fast,overlap,lean"; outcome-only always runs).
+// BENCH_STEP_VARIANTS (default "outcome,recipe,fast,overlap,lean"; also "lean6"; outcome-only
+// always runs).
 // Writes .test-results/step-bench.json.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,7 +65,12 @@ const sizes: Record<string, { label: string; flags: string[] }> = {
     ],
   },
 };
-const preset = (p: (typeof FIT_PRESETS)[keyof typeof FIT_PRESETS]) => [
+const preset = (p: {
+  steps: number;
+  lr: number;
+  betas: readonly [number, number];
+  weightDecay: number;
+}) => [
   ...['--saliency-steps', String(p.steps), '--saliency-lr', String(p.lr)],
   ...['--saliency-beta1', String(p.betas[0]), '--saliency-beta2', String(p.betas[1])],
   ...['--saliency-weight-decay', String(p.weightDecay)],
@@ -91,6 +97,15 @@ const allVariants: { key: string; name: string; flags: string[] }[] = [
     name: 'AtManRL, fast preset, --overlap-rewards, --saliency-diagnostics false',
     flags: [
       ...preset(FIT_PRESETS.fast),
+      ...['--overlap-rewards', 'true', '--saliency-diagnostics', 'false'],
+    ],
+  },
+  {
+    // Not run by default: 6 steps also pass the Spearman rule, narrowly (saliency README).
+    key: 'lean6',
+    name: 'AtManRL, 6 steps (lr 0.2/6, β1 = 0), --overlap-rewards, --saliency-diagnostics false',
+    flags: [
+      ...preset({ ...FIT_PRESETS.fast, steps: 6, lr: 0.2 / 6 }),
       ...['--overlap-rewards', 'true', '--saliency-diagnostics', 'false'],
     ],
   },
