@@ -83,7 +83,8 @@ export interface BlockOutput {
 
 /**
  * Causal self-attention of one block on normalised input `xn` `[B*T,D]`: q/k/v projections, RoPE,
- * the cached keys and values, the biased attention op, the output projection -> `[B,T,D]`.
+ * the cached keys and values, the biased attention op, the output projection -> `[B,T,D]`
+ * (`[B,R,D]`: the queries of `c.rows` only).
  */
 function selfAttention(
   xn: tf.Tensor,
@@ -96,37 +97,34 @@ function selfAttention(
   const h = cfg.num_attention_heads;
   const hkv = cfg.num_key_value_heads;
   const hd = cfg.head_dim;
-  const heads = (proj: tf.Tensor, n: number): tf.Tensor4D =>
-    tf.transpose(tf.reshape(matMul(xn, proj), [b, t, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B,T,n,hd] -> [B,n,T,hd]
+  // Rows of the input in, heads out: x `[B*R,D]` -> `[B,n,R,hd]` (R = t for keys and values).
+  const heads = (x: tf.Tensor, rows: number, proj: tf.Tensor, n: number): tf.Tensor4D =>
+    tf.transpose(tf.reshape(matMul(x, proj), [b, rows, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B,R,n,hd] -> [B,n,R,hd]
   // Heads + RoPE in one kernel on webgpu (see _internal/fused-rope.ts).
   const fusedRope = useFusedKernels() && c.cos.shape[0] === b;
-  const rotated = (proj: tf.Tensor, n: number): tf.Tensor4D =>
+  const rotated = (
+    x: tf.Tensor,
+    rows: number,
+    cos: tf.Tensor4D,
+    sin: tf.Tensor4D,
+    proj: tf.Tensor,
+    n: number,
+  ): tf.Tensor4D =>
     fusedRope
-      ? fusedRopeHeads(matMul(xn, proj), c.cos, c.sin, n)
-      : applyRope(heads(proj, n), c.cos, c.sin);
+      ? fusedRopeHeads(matMul(x, proj), cos, sin, n)
+      : applyRope(heads(x, rows, proj, n), cos, sin);
+  // Queries of the output rows only (c.rows): their inputs and RoPE tables.
   const r = c.rows;
-  const tq = r ? r.end - r.start : t; // query rows
-  let q: tf.Tensor4D;
-  if (r) {
-    // Queries of rows [start, end) only: their inputs, RoPE tables and bias row selection.
-    const d = xn.shape[1]!;
-    const xq = tf.reshape(tf.slice(tf.reshape(xn, [b, t, d]), [0, r.start, 0], [b, tq, d]), [
-      b * tq,
-      d,
-    ]); // [B*T,D] -> [B,R,D] -> [B*R,D]
-    const cos = tf.slice(c.cos, [0, 0, r.start, 0], [-1, -1, tq, -1]) as tf.Tensor4D; // [B|1,1,R,hd]
-    const sin = tf.slice(c.sin, [0, 0, r.start, 0], [-1, -1, tq, -1]) as tf.Tensor4D;
-    q =
-      useFusedKernels() && cos.shape[0] === b
-        ? fusedRopeHeads(matMul(xq, w.q), cos, sin, h)
-        : applyRope(
-            tf.transpose(tf.reshape(matMul(xq, w.q), [b, tq, h, hd]), [0, 2, 1, 3]) as tf.Tensor4D,
-            cos,
-            sin,
-          ); // [B,R,H,hd] -> [B,H,R,hd]
-  } else q = rotated(w.q, h); // [B,H,T,hd]
-  let k = rotated(w.k, hkv); // [B,Hkv,T,hd]
-  let v = heads(w.v, hkv); // [B,Hkv,T,hd]
+  const tq = r ? r.end - r.start : t; // query rows R
+  const d = xn.shape[1]!;
+  const xq = r
+    ? tf.reshape(tf.slice(tf.reshape(xn, [b, t, d]), [0, r.start, 0], [b, tq, d]), [b * tq, d])
+    : xn; // [B*T,D] -> [B,R,D] -> [B*R,D]
+  const cosq = r ? (tf.slice(c.cos, [0, 0, r.start, 0], [-1, -1, tq, -1]) as tf.Tensor4D) : c.cos; // [B|1,1,R,hd]
+  const sinq = r ? (tf.slice(c.sin, [0, 0, r.start, 0], [-1, -1, tq, -1]) as tf.Tensor4D) : c.sin;
+  const q = rotated(xq, tq, cosq, sinq, w.q, h); // [B,H,R,hd]
+  let k = rotated(xn, t, c.cos, c.sin, w.k, hkv); // [B,Hkv,T,hd]
+  let v = heads(xn, t, w.v, hkv); // [B,Hkv,T,hd]
   if (c.pastK && c.pastV) {
     k = tf.concat([c.pastK, k], 2) as tf.Tensor4D; // [B,Hkv,Tk,hd], Tk = Tpast+T
     v = tf.concat([c.pastV, v], 2) as tf.Tensor4D; // [B,Hkv,Tk,hd]
