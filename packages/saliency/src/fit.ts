@@ -305,14 +305,20 @@ async function fitBatch(
   try {
     theta = tf.fill([b, cotMax], o.init) as tf.Tensor2D;
     state = initAdamW(theta);
+    // A forward-only CE per item, without a mask or under θ's (read back, checked finite).
+    const evaluate = async (what: string, masked: boolean): Promise<number[]> => {
+      const ce = tf.tidy(() =>
+        objective.perItemCe(masked ? { bias: objective.biasFromTheta(theta!, o.scale) } : {}),
+      );
+      const values = Array.from(await ce.data());
+      ce.dispose();
+      requireFinite(values, what, batchItems);
+      return values;
+    };
     const unset = () => new Array<number>(b).fill(Number.NaN); // diagnostics: false
-    let ceNoBias = unset();
-    if (o.diagnostics) {
-      const ceNoBiasT = objective.perItemCe();
-      ceNoBias = Array.from(await ceNoBiasT.data());
-      ceNoBiasT.dispose();
-      requireFinite(ceNoBias, 'the gold-answer CE without a mask', batchItems);
-    }
+    const ceNoBias = o.diagnostics
+      ? await evaluate('the gold-answer CE without a mask', false)
+      : unset();
     // The CE under the initial mask is step 1's loss (the same forward at θ = c), so it costs no
     // pass of its own unless no step runs.
     let ceInitial: number[] | null = null;
@@ -369,23 +375,11 @@ async function fitBatch(
     } finally {
       ones.dispose();
     }
-    if (ceInitial === null) {
-      const ceInitialT = tf.tidy(() =>
-        objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
-      );
-      ceInitial = Array.from(await ceInitialT.data());
-      ceInitialT.dispose();
-    }
+    ceInitial ??= await evaluate('the gold-answer CE under the initial mask', true); // no step ran
     requireFinite(ceInitial, 'the gold-answer CE under the initial mask', batchItems);
-    let ceFinal = unset();
-    if (o.diagnostics) {
-      const ceFinalT = tf.tidy(() =>
-        objective.perItemCe({ bias: objective.biasFromTheta(theta!, o.scale) }),
-      );
-      ceFinal = Array.from(await ceFinalT.data());
-      ceFinalT.dispose();
-      requireFinite(ceFinal, 'the gold-answer CE under the fitted mask', batchItems);
-    }
+    const ceFinal = o.diagnostics
+      ? await evaluate('the gold-answer CE under the fitted mask', true)
+      : unset();
     const thetaFlat = await theta.data();
     return items.map((item, i) => {
       const n = layout.cotLens[i]!;
