@@ -307,9 +307,9 @@ describe('WorkerPool', () => {
       expect(Atomics.load(batch!.claims, 0)).toBeGreaterThanOrEqual(items.length);
       const fits = await done;
       expect(fits.map((f) => f.cotIds)).toEqual(items.map((it) => it.cotIds));
-      // every worker reports the batch drained (right after its last result)
-      for (let turn = 0; batches.size > 0 && turn < 1000; turn++)
-        await new Promise((r) => setImmediate(r));
+      // every worker reports the batch drained (right after its last result; up to 10 s of polls)
+      for (let poll = 0; batches.size > 0 && poll < 1000; poll++)
+        await new Promise((r) => setTimeout(r, 10));
       expect(batches.size).toBe(0);
     } finally {
       await two.dispose();
