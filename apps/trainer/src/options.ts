@@ -432,7 +432,7 @@ export const OPTIONS = [
     key: 'overlapRewards',
     type: bool,
     default: false,
-    doc: "score the rewards per micro-batch of groups (all started at once) and run each micro-batch's first update pass as soon as its rewards are in, alongside the worker threads' or --queue workers' mask fits; the same rewards and update as false but for the float rounding of mask-fit batches cut per micro-batch; the saliency reward's ms per rollout then includes waiting for earlier micro-batches' fits. With --workers 2 on 2 cores it took the modes recipe's AtManRL step from 1.4x to about 1.25x outcome-only (apps/trainer README); in-process (--workers 1) it is slower, so off by default",
+    doc: "score the rewards per micro-batch of groups (all started at once) and run each micro-batch's first update pass as soon as its rewards are in, alongside the worker threads' or --queue workers' mask fits; the same rewards and update as false but for the float rounding of mask-fit batches cut per micro-batch; the saliency reward's ms per rollout then includes waiting for earlier micro-batches' fits. With --workers 2 on 2 cores it took the modes recipe's AtManRL step from 1.38x to 1.29x outcome-only, 1.24x with --saliency-diagnostics false (apps/trainer README); in-process (--workers 1) it is slower, so off by default",
     source: 'project',
     group: 'grpo',
   },
