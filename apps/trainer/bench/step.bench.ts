@@ -1,9 +1,9 @@
 // What AtManRL costs per GRPO step (issue 31 item 4): outcome-only and AtManRL step time side by
 // side, at the demo size and at the modes recipe size (experiments/modes-arms.yaml), in one run.
 // Each variant is one `atmanrl train --max-steps 1` child process of the built CLI (dist/cli.js;
-// run `pnpm build` first) on the wasm backend with 1 worker, as the recipes run; step 1 is the same
+// run `pnpm build` first) on the wasm backend with BENCH_STEP_WORKERS workers; step 1 is the same
 // batch of prompts with the same seed in every variant, so the variants differ only by the
-// saliency reward. Variants alternate within each repetition (A, B, C, A, B, C, ...) so a load
+// saliency reward and its settings. Variants alternate within each repetition (A, B, C, A, B, C, ...) so a load
 // change on a shared machine hits them alike; the table gives the median step_time over the
 // repetitions, its phases (generation, reward, update) and the ratio to outcome-only.
 //

@@ -171,6 +171,9 @@ describe('fitSaliencyMasks', () => {
       expect(Number.isFinite(f.ceNoBias) && Number.isFinite(f.ceFinal)).toBe(true);
     });
     expect(lean.some((r) => r.steps === 3)).toBe(true);
+    await expect(
+      fitSaliencyMasks(model, ITEMS, { diagnostics: 'no' as unknown as boolean }),
+    ).rejects.toMatchObject({ code: 'BAD_OPTION', message: expect.stringMatching(/diagnostics/) });
     // without a step, ceInitial still gets its own pass
     const none = await fitSaliencyMasks(model, ITEMS, { steps: 0, diagnostics: false });
     none.forEach((r, i) => {

@@ -112,6 +112,12 @@ function resolve(options: FitSaliencyOptions): Resolved {
   checkNumber(w, 'eps', r.eps, (x) => x > 0, 'a positive number');
   checkNumber(w, 'init', r.init, (x) => x < 0, 'a negative number (c < 0, method.md §2)');
   checkNumber(w, 'scale', r.scale, (x) => x > 0, 'a positive number');
+  if (typeof r.diagnostics !== 'boolean') {
+    throw new SaliencyError(
+      'BAD_OPTION',
+      `${w}: diagnostics is ${String(r.diagnostics)}, expected true or false`,
+    );
+  }
   if (r.queries !== 'all' && r.queries !== 'answer') {
     throw new SaliencyError(
       'BAD_OPTION',

@@ -53,14 +53,12 @@ export function createObjective(
   };
   // Only the loss rows' hidden states are read: the forward returns rows [first, last] of every
   // item (outputRows; the last layer computes its queries, attention and MLP for those only). The
-  // layout puts every item's answer after Cmax CoT slots, so the loss rows share one short range.
-  let first = tq;
-  let last = -1;
-  for (const r of layout.lossRows) {
-    first = Math.min(first, rowOffset + r);
-    last = Math.max(last, rowOffset + r);
-  }
-  const outputRows = n > 0 ? { start: first, end: last + 1 } : { start: 0, end: tq };
+  // layout puts every item's answer after Cmax CoT slots, so the loss rows share one short range
+  // (every item has a gold answer: checkItems).
+  const outputRows = {
+    start: rowOffset + Math.min(...layout.lossRows),
+    end: rowOffset + Math.max(...layout.lossRows) + 1,
+  };
   const tr = outputRows.end - outputRows.start; // rows returned per item
   const flatRows = new Int32Array(n);
   const weights = new Float32Array(b * n); // [B,N]: 1/|A_b| on item b's loss rows

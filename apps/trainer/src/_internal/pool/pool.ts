@@ -364,6 +364,7 @@ export class WorkerPool implements JobRunner {
     jobs: readonly J[],
     tick: () => void,
   ): Promise<JobResult<J>[]> {
+    this.checkOpen(); // a worker may have died while run() awaited ready()
     const n = jobs.length;
     const shared = new SharedArrayBuffer(4 * (1 + this.slots));
     const batch: Batch = {
@@ -385,31 +386,33 @@ export class WorkerPool implements JobRunner {
           });
         }),
     );
-    if (this.failure) {
-      this.cancel(batch, 0, this.failure);
-    } else {
-      this.batches.set(batch.id, batch);
-      const msg: ToWorker = { type: 'batch', batch: batch.id, jobs, claims: shared };
-      let at: Slot | undefined;
-      try {
-        for (at of this.threads) {
-          this.send(at, msg);
-          batch.open++;
-        }
-      } catch (e) {
-        // Not structured-clone-able (a function or a tensor in a job): posting it to the first
-        // worker threw, so no worker got the batch.
-        if (at !== undefined) this.release(at);
-        Atomics.store(batch.claims, 0, n);
-        if (batch.open === 0) this.batches.delete(batch.id);
-        const bad = jobs.find((job) => !cloneable(job)) ?? jobs[0]!;
-        const error = new PoolError(
-          'BAD_ARGUMENT',
-          `${describeJob(bad)} cannot be sent to a worker: ${(e as Error).message}. Jobs must be plain data (no functions, no tensors).`,
-          { jobId: bad.id, cause: e },
-        );
-        this.cancel(batch, 0, error);
+    this.batches.set(batch.id, batch);
+    const msg: ToWorker = { type: 'batch', batch: batch.id, jobs, claims: shared };
+    try {
+      for (const slot of this.threads) {
+        this.send(slot, msg);
+        batch.open++;
       }
+    } catch (e) {
+      // Not structured-clone-able (a function or a tensor in a job): posting it to the first
+      // worker threw, so no worker got the batch. The job at fault says so; the rest are cancelled.
+      this.release(this.threads[batch.open]!);
+      Atomics.store(batch.claims, 0, n);
+      if (batch.open === 0) this.batches.delete(batch.id);
+      const bad = Math.max(
+        0,
+        jobs.findIndex((job) => !cloneable(job)),
+      );
+      const p = batch.pending[bad]!;
+      batch.pending[bad] = null;
+      p.reject(
+        new PoolError(
+          'BAD_ARGUMENT',
+          `${describeJob(p.job)} cannot be sent to a worker: ${(e as Error).message}. Jobs must be plain data (no functions, no tensors).`,
+          { jobId: p.job.id, cause: e },
+        ),
+      );
+      this.cancel(batch, 0);
     }
     try {
       return await Promise.all(promises);
@@ -424,22 +427,13 @@ export class WorkerPool implements JobRunner {
     }
   }
 
-  /** Rejects the batch's unsettled jobs from `from` on: cancelled, or not run because of `cause`. */
-  private cancel(batch: Batch, from: number, cause?: PoolError): void {
+  /** Rejects the batch's unsettled jobs from `from` on as cancelled. */
+  private cancel(batch: Batch, from: number): void {
     for (let i = from; i < batch.pending.length; i++) {
       const p = batch.pending[i];
       if (!p) continue;
       batch.pending[i] = null;
-      p.reject(
-        cause === undefined
-          ? new PoolError('POOL_CLOSED', `${describeJob(p.job)} was cancelled`)
-          : cause.code === 'BAD_ARGUMENT'
-            ? cause
-            : new PoolError('POOL_CLOSED', `${describeJob(p.job)} was not run: ${cause.message}`, {
-                jobId: p.job.id,
-                cause,
-              }),
-      );
+      p.reject(new PoolError('POOL_CLOSED', `${describeJob(p.job)} was cancelled`));
     }
   }
 
